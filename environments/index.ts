@@ -1,0 +1,89 @@
+/**
+ * Loads and validates every environment before anything is synthesized. All problems of all
+ * environments are collected and reported together, one line each:
+ * `<env>.<path>: <what is wrong>; got <value>; <what would be valid>`.
+ */
+import { ZodIssue } from "zod";
+import { EnvironmentConfig, EnvironmentInput, environmentSchema } from "./schema";
+import { stateBackendInput, StateBackendConfig, stateBackendSchema } from "./state-backend";
+import { develop } from "./develop";
+import { test } from "./test";
+import { qa } from "./qa";
+import { prod } from "./prod";
+
+/** Every environment the app synthesizes, in promotion order. */
+export const ENVIRONMENT_INPUTS: readonly EnvironmentInput[] = [develop, test, qa, prod];
+
+/** Thrown when one or more configs are invalid; `problems` holds one line per problem. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: readonly string[]) {
+    super(`Invalid environment configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+function formatIssues(label: string, issues: readonly ZodIssue[]): string[] {
+  return issues.map((i) => (i.path.length ? `${label}.${formatPath(i.path)}: ${i.message}` : `${label}: ${i.message}`));
+}
+
+function labelOf(input: unknown, index: number): string {
+  const name = (input as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name ? name : `environments[${index}]`;
+}
+
+export interface LoadedConfig {
+  readonly stateBackend: StateBackendConfig;
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/**
+ * Validates the state backend and every environment; throws one ConfigError listing every
+ * problem (never only the first).
+ */
+export function loadConfig(
+  inputs: readonly unknown[] = ENVIRONMENT_INPUTS,
+  backendInput: unknown = stateBackendInput,
+): LoadedConfig {
+  const problems: string[] = [];
+  const environments: EnvironmentConfig[] = [];
+  const seen = new Map<string, number>();
+
+  const backend = stateBackendSchema.safeParse(backendInput);
+  if (!backend.success) problems.push(...formatIssues("state-backend", backend.error.issues));
+
+  inputs.forEach((input, index) => {
+    const label = labelOf(input, index);
+    const result = environmentSchema.safeParse(input);
+    if (!result.success) {
+      problems.push(...formatIssues(label, result.error.issues));
+      return;
+    }
+    const env = result.data;
+    if (seen.has(env.name)) {
+      problems.push(`${label}.name: is used by environments[${seen.get(env.name)}] too; got "${env.name}"; each environment appears once`);
+    }
+    seen.set(env.name, index);
+    environments.push(env);
+  });
+
+  if (backend.success) {
+    const b = backend.data;
+    for (const env of environments) {
+      // Environments share the bootstrap's bucket and table; each keeps its own state key.
+      const want = { bucket: b.bucketName, lockTable: b.lockTableName, region: b.region, kmsKeyAlias: b.kmsKeyAlias };
+      for (const [field, value] of Object.entries(want)) {
+        const got = env.stateBackend[field as keyof typeof want];
+        if (got !== value) {
+          problems.push(`${env.name}.stateBackend.${field}: does not match the state-backend stack; got "${got}"; valid: "${value}" (environments/state-backend.ts)`);
+        }
+      }
+    }
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return { stateBackend: backend.data!, environments };
+}

@@ -1,0 +1,602 @@
+/**
+ * The environment config schema: the single source of the config types (`z.infer`), their
+ * defaults and every cross-field rule. Each message says what is wrong, the value received
+ * and what would be valid, so `environments/index.ts` can report every problem at once as
+ * `<env>.<path>: <message>`.
+ */
+import { z } from "zod";
+import { parseCidr, cidrsOverlap } from "../src/cidr";
+import { nameProblem, NameKind } from "../src/naming";
+import { defaultSubnetPrefixLength, subnetPlanProblem } from "../src/subnet-plan";
+
+export const ENVIRONMENT_NAMES = ["develop", "test", "qa", "prod", "local"] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Commercial regions the platform is prepared for (AZ names are `<region><letter>`). */
+export const AWS_REGIONS = [
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+  "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+  "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+  "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+] as const;
+
+export const NAT_STRATEGIES = ["none", "single", "per-az"] as const;
+export const MANDATORY_TAGS = ["Environment", "Owner", "CostCenter", "Compliance"] as const;
+
+/** Fargate task sizes: memory (MiB) allowed for each CPU value (units). */
+export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, { min: number; max: number; step: number; extra?: number[] }>> = {
+  256: { min: 1024, max: 2048, step: 1024, extra: [512] },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+  8192: { min: 16384, max: 61440, step: 4096 },
+  16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+export function fargateMemoryAllowed(cpu: number, memoryMiB: number): boolean {
+  const rule = FARGATE_MEMORY_BY_CPU[cpu];
+  if (!rule) return false;
+  if (rule.extra?.includes(memoryMiB)) return true;
+  return memoryMiB >= rule.min && memoryMiB <= rule.max && (memoryMiB - rule.min) % rule.step === 0;
+}
+
+function describeFargateMemory(cpu: number): string {
+  const rule = FARGATE_MEMORY_BY_CPU[cpu];
+  const extra = rule.extra ? `${rule.extra.join(", ")} or ` : "";
+  return `${extra}${rule.min}-${rule.max} MiB in steps of ${rule.step}`;
+}
+
+/** Renders a received value for an error message. */
+export function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Built-in zod issues in the house format: what is wrong; got <value>; what would be valid. */
+const errorMap: z.ZodErrorMap = (issue, ctx) => {
+  const got = `got ${show(ctx.data)}`;
+  switch (issue.code) {
+    case z.ZodIssueCode.invalid_type:
+      return { message: ctx.data === undefined ? `is required; ${got}; expected ${issue.expected}` : `has the wrong type; ${got}; expected ${issue.expected}` };
+    case z.ZodIssueCode.invalid_enum_value:
+      return { message: `is not allowed; ${got}; valid: ${issue.options.map((o) => show(o)).join(", ")}` };
+    case z.ZodIssueCode.invalid_literal:
+      return { message: `is not allowed; ${got}; valid: ${show(issue.expected)}` };
+    case z.ZodIssueCode.too_small:
+      return { message: `is too small; ${got}; minimum ${issue.minimum}${issue.type === "array" ? " items" : issue.type === "string" ? " characters" : ""}` };
+    case z.ZodIssueCode.too_big:
+      return { message: `is too big; ${got}; maximum ${issue.maximum}${issue.type === "array" ? " items" : issue.type === "string" ? " characters" : ""}` };
+    case z.ZodIssueCode.unrecognized_keys:
+      return { message: `has unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against environments/schema.ts` };
+    case z.ZodIssueCode.invalid_union_discriminator:
+      return { message: `is not allowed; ${got}; valid: ${issue.options.map((o) => show(o)).join(", ")}` };
+    case z.ZodIssueCode.invalid_string:
+      return { message: `${ctx.defaultError}; ${got}` };
+    case z.ZodIssueCode.not_multiple_of:
+      return { message: `must be a multiple of ${issue.multipleOf}; ${got}` };
+    default:
+      return { message: `${ctx.defaultError}; ${got}` };
+  }
+};
+z.setErrorMap(errorMap);
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const kebab = (max: number) =>
+  z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lowercase kebab-case starting with a letter").max(max);
+
+// ---------------------------------------------------------------------------------------
+// Services (issue 3 builds the modules that consume these)
+// ---------------------------------------------------------------------------------------
+
+const healthCheckSchema = z
+  .object({
+    /** Path the ALB requests; must start with `/`. */
+    path: z.string().default("/health"),
+    /** HTTP codes that count as healthy. */
+    matcher: z.string().regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/, "must be HTTP codes like 200 or 200-299").default("200"),
+    intervalSec: int(5, 300).default(30),
+    timeoutSec: int(2, 120).default(5),
+    healthyThreshold: int(2, 10).default(3),
+    unhealthyThreshold: int(2, 10).default(3),
+  })
+  .strict();
+
+const publicExposureSchema = z
+  .object({
+    type: z.literal("public"),
+    /** Listener rule path patterns; at least one of paths or hosts. */
+    paths: z.array(z.string()).default([]),
+    hosts: z.array(z.string()).default([]),
+    /** Listener rule priority (1-50000); unique per listener. */
+    priority: int(1, 50000),
+    healthCheck: healthCheckSchema.default({}),
+    deregistrationDelaySec: int(0, 3600).default(30),
+  })
+  .strict();
+
+const internalExposureSchema = z
+  .object({
+    type: z.literal("internal"),
+    /** External Kafka the service talks to: its brokers and security group. */
+    kafka: z
+      .object({
+        brokers: z.array(z.string().regex(/^[\w.-]+:\d{1,5}$/, "must be host:port")).min(1),
+        securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, "must be a security group ID like sg-0123456789abcdef0"),
+        port: int(1, 65535).default(9092),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const secretSchema = z
+  .object({
+    /** Environment variable the container sees. */
+    name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an UPPER_SNAKE environment variable name"),
+    source: z.enum(["ssm", "secretsmanager"]),
+    /** Parameter name (`/<project>/<env>/...`) or secret name (`<project>/<env>/...`). */
+    path: z.string().min(1),
+    /** For Secrets Manager JSON secrets: the key to extract. */
+    jsonKey: z.string().optional(),
+  })
+  .strict();
+
+const deploymentSchema = z.discriminatedUnion("strategy", [
+  z.object({ strategy: z.literal("rolling") }).strict(),
+  z
+    .object({
+      strategy: z.literal("blue-green"),
+      /** Listener weights applied by `terraform apply`; must sum to 100. */
+      blueWeight: int(0, 100).default(100),
+      greenWeight: int(0, 100).default(0),
+      /** Desired count of the colour that takes no traffic (0 = cold standby). */
+      standbyDesiredCount: int(0, 100).default(0),
+    })
+    .strict(),
+]);
+
+export const serviceSchema = z
+  .object({
+    name: kebab(20),
+    image: z
+      .object({
+        /** Repository in this environment's ECR (created by the platform) ... */
+        ecrRepository: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, "must be an ECR repository name").optional(),
+        /** ... or an external image URI without tag. Exactly one of the two. */
+        uri: z.string().optional(),
+        tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a Docker tag"),
+      })
+      .strict(),
+    containerPort: int(1, 65535),
+    /** Fargate CPU units. */
+    cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
+    memoryMiB: z.number().int(),
+    /** Tasks to run; defaults to the environment's `scaling.desiredCount`. */
+    desiredCount: int(0, 1000).optional(),
+    autoscaling: z
+      .object({
+        cpuTargetPercent: int(10, 95).default(70),
+        memoryTargetPercent: int(10, 95).default(80),
+        /** ALB requests per target (public services only). */
+        requestsPerTarget: int(1, 100000).optional(),
+      })
+      .strict()
+      .default({}),
+    exposure: z.discriminatedUnion("type", [publicExposureSchema, internalExposureSchema]),
+    /** Non-secret environment variables. Secrets go in `secrets`. */
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    secrets: z.array(secretSchema).default([]),
+    /** Container health check; runs inside the container, so use a binary the image has. */
+    healthCheck: z
+      .object({
+        command: z.array(z.string()).min(2),
+        intervalSec: int(5, 300).default(30),
+        timeoutSec: int(2, 60).default(5),
+        retries: int(1, 10).default(3),
+        startPeriodSec: int(0, 300).default(60),
+      })
+      .strict()
+      .optional(),
+    xraySidecar: z.boolean().default(false),
+    enableExecuteCommand: z.boolean().default(false),
+    readonlyRootFilesystem: z.boolean().default(true),
+    /** Container user (uid or uid:gid); must not be root. */
+    user: z.string().regex(/^[1-9]\d*(:\d+)?$/, "must be a non-root uid or uid:gid").optional(),
+    deployment: deploymentSchema.default({ strategy: "rolling" }),
+    /** Whether the task role may read parameters under the service's own path. */
+    readOwnParameters: z.boolean().default(false),
+    healthCheckGracePeriodSec: int(0, 2147483647).default(60),
+  })
+  .strict();
+
+export const databaseSchema = z
+  .object({
+    /** PostgreSQL major version only, so AWS can retire minors without breaking apply. */
+    engineVersion: z.string().regex(/^\d{2}$/, 'must be a PostgreSQL major version such as "15" (minors are retired by AWS)'),
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class like db.t4g.micro"),
+    allocatedStorageGiB: int(20, 65536).default(20),
+    maxAllocatedStorageGiB: int(20, 65536).default(100),
+    multiAz: z.boolean(),
+    backupRetentionDays: int(1, 35),
+    /** Defaults to the environment's deletionProtection. */
+    deletionProtection: z.boolean().optional(),
+    databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier").default("app"),
+    masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a PostgreSQL user name of up to 16 characters").default("app_admin"),
+    /** Services that receive the connection (address + managed master secret). */
+    clientServices: z.array(z.string()).default([]),
+    performanceInsights: z.boolean().default(true),
+  })
+  .strict();
+
+const certificateSchema = z.union([
+  z.object({ arn: z.string().regex(/^arn:aws[\w-]*:acm:[\w-]+:\d{12}:certificate\/[\w-]+$/, "must be an ACM certificate ARN") }).strict(),
+  z
+    .object({
+      domain: z.string().regex(/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS name"),
+      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "must be a Route 53 hosted zone ID"),
+    })
+    .strict(),
+]);
+
+// ---------------------------------------------------------------------------------------
+// The environment
+// ---------------------------------------------------------------------------------------
+
+const baseEnvironmentSchema = z
+  .object({
+    name: z.enum(ENVIRONMENT_NAMES),
+    /** Short project name: the first part of every physical name. */
+    project: kebab(12),
+    /** The only account this environment may be applied to (`allowed_account_ids`). */
+    accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID"),
+    region: z.enum(AWS_REGIONS),
+    /** 2-3 AZs of the region, e.g. ["us-east-1a", "us-east-1b"]. */
+    availabilityZones: z.array(z.string()),
+    network: z
+      .object({
+        vpcCidr: z.string(),
+        /** Subnet size; defaults to 4 bits more than the VPC. */
+        subnetPrefixLength: z.number().int().optional(),
+        /** none: no NAT, tasks in public subnets with public IPs; single: one NAT; per-az: one NAT per AZ. */
+        natStrategy: z.enum(NAT_STRATEGIES),
+        /** S3 gateway + ECR/Logs/SSM/Secrets Manager/KMS interface endpoints. */
+        vpcEndpoints: z.boolean(),
+        /** Where tasks run; defaults to public for NAT none, private otherwise. */
+        taskSubnets: z.enum(["public", "private"]).optional(),
+      })
+      .strict(),
+    /** Mandatory compliance tags, plus any extra tags; applied to everything via default_tags. */
+    tags: z.record(z.string()),
+    logRetentionDays: z.number().int(),
+    deletionProtection: z.boolean(),
+    scaling: z
+      .object({
+        desiredCount: int(0, 1000),
+        minCapacity: int(0, 1000),
+        maxCapacity: int(1, 1000),
+        /** Share of tasks on FARGATE_SPOT in the default capacity provider strategy. */
+        fargateSpotPercent: z.number().int(),
+      })
+      .strict(),
+    cicd: z
+      .object({
+        manualApproval: z.boolean(),
+        /** Branch pattern that triggers the pipeline (e.g. feature/*, release/*.*.*). */
+        branchPattern: z.string().min(1),
+      })
+      .strict(),
+    /** Where this environment's state lives (created by the state-backend stack). */
+    stateBackend: z
+      .object({
+        bucket: z.string(),
+        lockTable: z.string(),
+        region: z.enum(AWS_REGIONS),
+        /** KMS key alias that encrypts the state objects. */
+        kmsKeyAlias: z.string(),
+        /** S3-native lock file (Terraform >= 1.10) in addition to the DynamoDB table. */
+        useLockfile: z.boolean().default(false),
+      })
+      .strict(),
+    alb: z
+      .object({
+        certificate: certificateSchema.optional(),
+        /** Serve plain HTTP without a certificate; must be said explicitly, never in prod. */
+        allowHttpOnly: z.boolean().default(false),
+        accessLogs: z.boolean().default(true),
+        idleTimeoutSec: int(1, 4000).default(60),
+      })
+      .strict()
+      .default({}),
+    services: z.array(serviceSchema).default([]),
+    database: databaseSchema.optional(),
+    /**
+     * Switches for features an environment may leave out. Real environments keep the
+     * defaults; the `local` emulator environment turns off only what the emulator cannot
+     * serve, each with its reason in environments/local.ts.
+     */
+    features: z
+      .object({
+        /** Application Auto Scaling targets and policies for services. */
+        autoscaling: z.boolean().default(true),
+        /** CodePipeline / CodeBuild / CodeStar connection delivery. */
+        cicd: z.boolean().default(true),
+        /** CloudTrail trail logging. */
+        cloudTrail: z.boolean().default(true),
+        /** AWS Config recorder and rules. */
+        awsConfig: z.boolean().default(true),
+        /** S3 server access logging on platform buckets. */
+        s3AccessLogging: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+type BaseEnvironment = z.infer<typeof baseEnvironmentSchema>;
+type Ctx = z.RefinementCtx;
+
+function issue(ctx: Ctx, path: (string | number)[], message: string): void {
+  ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+}
+
+function checkNetwork(env: BaseEnvironment, ctx: Ctx): void {
+  const azs = env.availabilityZones;
+  if (azs.length < 2 || azs.length > 3) {
+    issue(ctx, ["availabilityZones"], `needs 2 or 3 availability zones; got ${azs.length} (${show(azs)}); list 2-3 AZs of ${env.region}`);
+  }
+  azs.forEach((az, i) => {
+    if (!new RegExp(`^${env.region}[a-f]$`).test(az)) {
+      issue(ctx, ["availabilityZones", i], `is not an availability zone of region ${env.region}; got ${show(az)}; valid: ${env.region}a .. ${env.region}f`);
+    }
+    if (azs.indexOf(az) !== i) {
+      issue(ctx, ["availabilityZones", i], `repeats an availability zone; got ${show(az)}; each AZ may appear once`);
+    }
+  });
+
+  const vpc = parseCidr(env.network.vpcCidr);
+  if (typeof vpc === "string") {
+    issue(ctx, ["network", "vpcCidr"], `is not a valid CIDR (${vpc}); got ${show(env.network.vpcCidr)}; valid: a network like 10.0.0.0/16`);
+  } else if (vpc.prefixLength < 16 || vpc.prefixLength > 28) {
+    issue(ctx, ["network", "vpcCidr"], `has prefix /${vpc.prefixLength}; got ${show(env.network.vpcCidr)}; AWS allows VPCs from /16 to /28`);
+  } else {
+    const prefix = env.network.subnetPrefixLength ?? defaultSubnetPrefixLength(vpc.prefixLength);
+    const problem = subnetPlanProblem(vpc, prefix);
+    if (problem) {
+      issue(ctx, ["network", "subnetPrefixLength"], `subnet plan does not fit the VPC ${env.network.vpcCidr}: ${problem}; got ${show(env.network.subnetPrefixLength ?? `default /${prefix}`)}`);
+    }
+    const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((c) => parseCidr(c)).filter((c): c is Exclude<typeof c, string> => typeof c !== "string");
+    if (!privateRanges.some((r) => cidrsOverlap(r, vpc) && r.prefixLength <= vpc.prefixLength)) {
+      issue(ctx, ["network", "vpcCidr"], `is not in an RFC 1918 private range; got ${show(env.network.vpcCidr)}; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16`);
+    }
+  }
+
+  const taskSubnets = env.network.taskSubnets ?? (env.network.natStrategy === "none" ? "public" : "private");
+  if (taskSubnets === "private" && env.network.natStrategy === "none" && !env.network.vpcEndpoints) {
+    issue(
+      ctx,
+      ["network", "natStrategy"],
+      `private task subnets with no NAT and no VPC endpoints cannot reach ECR, so tasks could not pull images ("unable to pull registry auth from Amazon ECR"); got natStrategy "none", vpcEndpoints false; use natStrategy "single"/"per-az", set vpcEndpoints true, or taskSubnets "public"`,
+    );
+  }
+  if (taskSubnets === "public" && env.network.natStrategy !== "none") {
+    issue(ctx, ["network", "taskSubnets"], `public task subnets are only for the cost-optimised layout without NAT; got "public" with natStrategy ${show(env.network.natStrategy)}; use "private"`);
+  }
+  if (env.name === "prod" && taskSubnets === "public") {
+    issue(ctx, ["network", "taskSubnets"], `prod tasks must run in private subnets; got "public"; set natStrategy "per-az" (or "single") and taskSubnets "private"`);
+  }
+}
+
+function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
+  for (const tag of MANDATORY_TAGS) {
+    if (!env.tags[tag]) {
+      issue(ctx, ["tags", tag], `mandatory tag is missing; got ${show(env.tags[tag])}; every environment needs ${MANDATORY_TAGS.join(", ")}`);
+    }
+  }
+  if (env.tags.Environment && env.tags.Environment !== env.name) {
+    issue(ctx, ["tags", "Environment"], `must match the environment name; got ${show(env.tags.Environment)}; valid: ${show(env.name)}`);
+  }
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(env.logRetentionDays)) {
+    issue(ctx, ["logRetentionDays"], `is not a retention CloudWatch Logs accepts; got ${env.logRetentionDays}; valid: ${LOG_RETENTION_DAYS.join(", ")}`);
+  }
+  const s = env.scaling;
+  if (s.minCapacity > s.maxCapacity) {
+    issue(ctx, ["scaling", "minCapacity"], `must not exceed maxCapacity (${s.maxCapacity}); got ${s.minCapacity}; lower minCapacity or raise maxCapacity`);
+  } else if (s.desiredCount < s.minCapacity || s.desiredCount > s.maxCapacity) {
+    issue(ctx, ["scaling", "desiredCount"], `must be between minCapacity (${s.minCapacity}) and maxCapacity (${s.maxCapacity}); got ${s.desiredCount}`);
+  }
+  if (s.fargateSpotPercent < 0 || s.fargateSpotPercent > 100) {
+    issue(ctx, ["scaling", "fargateSpotPercent"], `must be a share between 0 and 100; got ${s.fargateSpotPercent}`);
+  }
+  if (env.name === "prod") {
+    if (!env.deletionProtection) issue(ctx, ["deletionProtection"], `prod must have deletion protection; got false; set true`);
+    if (!env.cicd.manualApproval) issue(ctx, ["cicd", "manualApproval"], `prod releases need a manual approval gate; got false; set true`);
+  }
+  if (env.stateBackend.useLockfile === false && !env.stateBackend.lockTable) {
+    issue(ctx, ["stateBackend", "lockTable"], `state needs a lock; got an empty lock table and useLockfile false; name the LockID table or set useLockfile true`);
+  }
+  checkNames(ctx, [
+    [["stateBackend", "bucket"], "s3Bucket", env.stateBackend.bucket],
+    [["stateBackend", "lockTable"], "dynamodbTable", env.stateBackend.lockTable],
+    [["stateBackend", "kmsKeyAlias"], "kmsAlias", env.stateBackend.kmsKeyAlias],
+    [["project"], "alb", `${env.project}-${env.name}-alb`],
+  ]);
+}
+
+function checkNames(ctx: Ctx, names: [(string | number)[], NameKind, string][]): void {
+  for (const [path, kind, name] of names) {
+    const problem = nameProblem(kind, name);
+    if (problem) issue(ctx, path, `${problem}; got ${show(name)}; shorten it`);
+  }
+}
+
+function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
+  const hasPublic = env.services.some((s) => s.exposure.type === "public");
+  if (env.name === "prod" && !env.alb.certificate) {
+    issue(ctx, ["alb", "certificate"], `prod must serve HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }`);
+  }
+  if (env.name === "prod" && env.alb.allowHttpOnly) {
+    issue(ctx, ["alb", "allowHttpOnly"], `prod may not serve plain HTTP; got true; set false and give a certificate`);
+  }
+  if (hasPublic && !env.alb.certificate && !env.alb.allowHttpOnly) {
+    issue(ctx, ["alb", "certificate"], `public services need HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }, or say allowHttpOnly: true (not in prod)`);
+  }
+}
+
+function checkServices(env: BaseEnvironment, ctx: Ctx): void {
+  const names = new Map<string, number>();
+  const routes = new Map<string, string>();
+  const priorities = new Map<number, string>();
+  const parameterPrefix = `/${env.project}/${env.name}/`;
+  const secretPrefix = `${env.project}/${env.name}/`;
+
+  env.services.forEach((svc, i) => {
+    const at = (...p: (string | number)[]) => ["services", i, ...p];
+    if (names.has(svc.name)) {
+      issue(ctx, at("name"), `duplicates the name of services[${names.get(svc.name)}]; got ${show(svc.name)}; service names must be unique`);
+    }
+    names.set(svc.name, i);
+
+    if (!fargateMemoryAllowed(svc.cpu, svc.memoryMiB)) {
+      issue(ctx, at("memoryMiB"), `${svc.cpu} CPU units need ${describeFargateMemory(svc.cpu)} of memory on Fargate; got ${svc.memoryMiB}`);
+    }
+    const img = svc.image;
+    if ((img.ecrRepository === undefined) === (img.uri === undefined)) {
+      issue(ctx, at("image"), `give either ecrRepository or uri, not both or neither; got ${show({ ecrRepository: img.ecrRepository, uri: img.uri })}`);
+    }
+    if (img.uri !== undefined && img.uri.includes(":") && !img.uri.includes("@") && /:[^/]+$/.test(img.uri)) {
+      issue(ctx, at("image", "uri"), `must not carry a tag (use image.tag); got ${show(img.uri)}`);
+    }
+
+    const desired = svc.desiredCount ?? env.scaling.desiredCount;
+    if (desired < env.scaling.minCapacity || desired > env.scaling.maxCapacity) {
+      issue(ctx, at("desiredCount"), `must be between autoscaling min (${env.scaling.minCapacity}) and max (${env.scaling.maxCapacity}); got ${desired}`);
+    }
+
+    const exp = svc.exposure;
+    if (exp.type === "public") {
+      if (exp.paths.length === 0 && exp.hosts.length === 0) {
+        issue(ctx, at("exposure", "paths"), `a public service needs at least one path or host to route on; got none; e.g. paths: ["/api/*"]`);
+      }
+      if (!exp.healthCheck.path.startsWith("/")) {
+        issue(ctx, at("exposure", "healthCheck", "path"), `must start with "/"; got ${show(exp.healthCheck.path)}; e.g. "/health"`);
+      }
+      if (exp.healthCheck.timeoutSec >= exp.healthCheck.intervalSec) {
+        issue(ctx, at("exposure", "healthCheck", "timeoutSec"), `must be shorter than intervalSec (${exp.healthCheck.intervalSec}); got ${exp.healthCheck.timeoutSec}`);
+      }
+      exp.paths.forEach((p, j) => {
+        if (!p.startsWith("/")) issue(ctx, at("exposure", "paths", j), `must start with "/"; got ${show(p)}`);
+      });
+      const hosts = exp.hosts.length ? exp.hosts : ["*"];
+      const paths = exp.paths.length ? exp.paths : ["*"];
+      for (const h of hosts) {
+        for (const p of paths) {
+          const key = `${h} ${p}`;
+          const owner = routes.get(key);
+          if (owner) issue(ctx, at("exposure"), `routes host ${show(h)} path ${show(p)}, which service ${show(owner)} already routes; give each public service its own path or host`);
+          routes.set(key, svc.name);
+        }
+      }
+      const other = priorities.get(exp.priority);
+      if (other) issue(ctx, at("exposure", "priority"), `listener rule priority ${exp.priority} is already used by service ${show(other)}; got ${exp.priority}; priorities must be unique`);
+      priorities.set(exp.priority, svc.name);
+    } else if (svc.autoscaling.requestsPerTarget !== undefined) {
+      issue(ctx, at("autoscaling", "requestsPerTarget"), `internal services have no ALB to count requests; got ${svc.autoscaling.requestsPerTarget}; remove it`);
+    }
+
+    if (svc.deployment.strategy === "blue-green") {
+      const d = svc.deployment;
+      if (d.blueWeight + d.greenWeight !== 100) {
+        issue(ctx, at("deployment"), `blueWeight + greenWeight must be 100; got ${d.blueWeight} + ${d.greenWeight} = ${d.blueWeight + d.greenWeight}`);
+      }
+      if (exp.type !== "public") {
+        issue(ctx, at("deployment", "strategy"), `blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"`);
+      }
+    }
+
+    for (const [key, value] of Object.entries(svc.environment)) {
+      if (/(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)/i.test(key)) {
+        issue(ctx, at("environment", key), `looks like a secret in a plaintext environment variable; got ${show(key)}=${show(value.length ? "<redacted>" : "")}; move it to secrets (SSM or Secrets Manager)`);
+      }
+    }
+    const secretNames = new Set<string>();
+    svc.secrets.forEach((secret, j) => {
+      const prefix = secret.source === "ssm" ? parameterPrefix : secretPrefix;
+      if (!secret.path.startsWith(prefix) || secret.path.length <= prefix.length) {
+        issue(ctx, at("secrets", j, "path"), `is outside this environment's ${secret.source === "ssm" ? "parameter" : "secret"} path; got ${show(secret.path)}; use a name under ${show(prefix)}`);
+      }
+      if (secret.source === "ssm" && secret.jsonKey !== undefined) {
+        issue(ctx, at("secrets", j, "jsonKey"), `only Secrets Manager secrets have JSON keys; got ${show(secret.jsonKey)} on an SSM parameter; remove it`);
+      }
+      if (secretNames.has(secret.name) || svc.environment[secret.name] !== undefined) {
+        issue(ctx, at("secrets", j, "name"), `is defined twice (secrets and/or environment); got ${show(secret.name)}`);
+      }
+      secretNames.add(secret.name);
+    });
+
+    checkNames(ctx, [
+      [at("name"), "targetGroup", `${env.project}-${env.name}-${svc.name}-blue`],
+      [at("name"), "iamRole", `${env.project}-${env.name}-${svc.name}-execution`],
+    ]);
+  });
+
+  if (env.database) {
+    env.database.clientServices.forEach((name, j) => {
+      if (!names.has(name)) {
+        issue(ctx, ["database", "clientServices", j], `names no service of this environment; got ${show(name)}; valid: ${[...names.keys()].map((n) => show(n)).join(", ") || "(no services)"}`);
+      }
+    });
+  }
+}
+
+function checkDatabase(env: BaseEnvironment, ctx: Ctx): void {
+  const db = env.database;
+  if (!db) return;
+  if (db.maxAllocatedStorageGiB < db.allocatedStorageGiB) {
+    issue(ctx, ["database", "maxAllocatedStorageGiB"], `must be at least allocatedStorageGiB (${db.allocatedStorageGiB}); got ${db.maxAllocatedStorageGiB}`);
+  }
+  if (env.name === "prod") {
+    if (!db.multiAz) issue(ctx, ["database", "multiAz"], `the prod database must be Multi-AZ; got false; set true`);
+    if ((db.deletionProtection ?? env.deletionProtection) === false) {
+      issue(ctx, ["database", "deletionProtection"], `the prod database must have deletion protection; got false; set true`);
+    }
+  }
+  checkNames(ctx, [[["database"], "dbInstance", `${env.project}-${env.name}-postgres`]]);
+}
+
+export const environmentSchema = baseEnvironmentSchema.superRefine((env, ctx) => {
+  checkNetwork(env, ctx);
+  checkOperations(env, ctx);
+  checkAlb(env, ctx);
+  checkServices(env, ctx);
+  checkDatabase(env, ctx);
+});
+
+/** What an environment file writes (defaults optional). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+/** A validated environment with defaults applied. */
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type ServiceConfig = EnvironmentConfig["services"][number];
+export type DatabaseConfig = NonNullable<EnvironmentConfig["database"]>;
+
+/** Derived values every consumer would otherwise recompute. */
+export function taskSubnetTier(env: EnvironmentConfig): "public" | "private" {
+  return env.network.taskSubnets ?? (env.network.natStrategy === "none" ? "public" : "private");
+}
+
+export function subnetPrefixLength(env: EnvironmentConfig): number {
+  const vpc = parseCidr(env.network.vpcCidr);
+  if (typeof vpc === "string") throw new Error(`${env.name}.network.vpcCidr: ${vpc}`);
+  return env.network.subnetPrefixLength ?? defaultSubnetPrefixLength(vpc.prefixLength);
+}
+
+/** Desired task count of a service (its own or the environment's). */
+export function serviceDesiredCount(env: EnvironmentConfig, svc: ServiceConfig): number {
+  return svc.desiredCount ?? env.scaling.desiredCount;
+}

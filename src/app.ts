@@ -1,0 +1,39 @@
+import * as fs from "fs";
+import * as path from "path";
+import { App } from "cdktf";
+import { LoadedConfig } from "../environments";
+import { PlatformStack, platformStackName } from "./stacks/platform-stack";
+import { StateBackendStack } from "./stacks/state-backend-stack";
+
+/** The bootstrap stack's name: `<project>-state`. */
+export function stateBackendStackName(project: string): string {
+  return `${project}-state`;
+}
+
+/** Builds every stack into `app` (no I/O besides what App itself does). */
+export function buildStacks(app: App, config: LoadedConfig): { stateBackend: StateBackendStack; environments: PlatformStack[] } {
+  const stateBackend = new StateBackendStack(app, stateBackendStackName(config.stateBackend.project), { config: config.stateBackend });
+  const environments = config.environments.map((env) => new PlatformStack(app, platformStackName(env), { config: env }));
+  return { stateBackend, environments };
+}
+
+/**
+ * Synthesizes into a staging directory and swaps it into place only when every stack
+ * synthesized, so a failure never leaves a half-written `cdktf.out`.
+ */
+export function synthesizeAtomically(outdir: string, build: (app: App) => void): void {
+  const target = path.resolve(outdir);
+  const staging = `${target}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  try {
+    const app = new App({ outdir: staging, stackTraces: false });
+    build(app);
+    app.synth();
+    const previous = `${target}.previous-${process.pid}`;
+    if (fs.existsSync(target)) fs.renameSync(target, previous);
+    fs.renameSync(staging, target);
+    fs.rmSync(previous, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}

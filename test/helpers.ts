@@ -1,0 +1,25 @@
+import { Testing, TerraformStack } from "cdktf";
+import { EnvironmentConfig, EnvironmentInput, environmentSchema } from "../environments/schema";
+import { develop } from "../environments/develop";
+
+/** A valid environment input to start a test from (a deep copy of develop). */
+export function baseInput(): EnvironmentInput {
+  return structuredClone(develop);
+}
+
+/** Parses an input that must be valid, with a readable failure if it is not. */
+export function parseValid(input: EnvironmentInput): EnvironmentConfig {
+  const result = environmentSchema.safeParse(input);
+  if (!result.success) throw new Error(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"));
+  return result.data;
+}
+
+/** Synthesized JSON of a stack, parsed. */
+export function synthJson(stack: TerraformStack): { resource?: Record<string, Record<string, any>>; data?: Record<string, Record<string, any>>; output?: Record<string, any>; terraform?: any; provider?: any } {
+  return JSON.parse(Testing.synth(stack));
+}
+
+/** All resources of one type in a synthesized stack: [name, config][]. */
+export function resourcesOf(json: ReturnType<typeof synthJson>, type: string): [string, any][] {
+  return Object.entries(json.resource?.[type] ?? {});
+}
