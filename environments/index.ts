@@ -4,7 +4,7 @@
  * `<env>.<path>: <what is wrong>; got <value>; <what would be valid>`.
  */
 import { ZodIssue } from "zod";
-import { EnvironmentConfig, EnvironmentInput, environmentSchema } from "./schema";
+import { EnvironmentConfig, EnvironmentInput, environmentSchema, show } from "./schema";
 import { stateBackendInput, StateBackendConfig, stateBackendSchema } from "./state-backend";
 import { develop } from "./develop";
 import { test } from "./test";
@@ -26,8 +26,19 @@ function formatPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
 
-function formatIssues(label: string, issues: readonly ZodIssue[]): string[] {
-  return issues.map((i) => (i.path.length ? `${label}.${formatPath(i.path)}: ${i.message}` : `${label}: ${i.message}`));
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), input);
+}
+
+/**
+ * One line per issue. Messages given inline in the schema (e.g. a regex's) do not carry the
+ * received value, so it is added here from the input.
+ */
+function formatIssues(label: string, issues: readonly ZodIssue[], input: unknown): string[] {
+  return issues.map((i) => {
+    const message = i.message.includes("; got ") ? i.message : `${i.message}; got ${show(valueAt(input, i.path))}`;
+    return i.path.length ? `${label}.${formatPath(i.path)}: ${message}` : `${label}: ${message}`;
+  });
 }
 
 function labelOf(input: unknown, index: number): string {
@@ -53,13 +64,13 @@ export function loadConfig(
   const seen = new Map<string, number>();
 
   const backend = stateBackendSchema.safeParse(backendInput);
-  if (!backend.success) problems.push(...formatIssues("state-backend", backend.error.issues));
+  if (!backend.success) problems.push(...formatIssues("state-backend", backend.error.issues, backendInput));
 
   inputs.forEach((input, index) => {
     const label = labelOf(input, index);
     const result = environmentSchema.safeParse(input);
     if (!result.success) {
-      problems.push(...formatIssues(label, result.error.issues));
+      problems.push(...formatIssues(label, result.error.issues, input));
       return;
     }
     const env = result.data;

@@ -74,7 +74,9 @@ const errorMap: z.ZodErrorMap = (issue, ctx) => {
     case z.ZodIssueCode.too_big:
       return { message: `is too big; ${got}; maximum ${issue.maximum}${issue.type === "array" ? " items" : issue.type === "string" ? " characters" : ""}` };
     case z.ZodIssueCode.unrecognized_keys:
-      return { message: `has unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against environments/schema.ts` };
+      return {
+        message: `has unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; got ${show(Object.fromEntries(issue.keys.map((k) => [k, (ctx.data as Record<string, unknown>)[k]])))}; check the spelling against environments/schema.ts`,
+      };
     case z.ZodIssueCode.invalid_union_discriminator:
       return { message: `is not allowed; ${got}; valid: ${issue.options.map((o) => show(o)).join(", ")}` };
     case z.ZodIssueCode.invalid_string:
