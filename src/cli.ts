@@ -1,0 +1,38 @@
+/**
+ * The synth entry point's logic, separate from main.ts so tests can drive it: load and
+ * validate every config, then synthesize atomically. Known input errors become one clear
+ * report on stderr and exit code 1; nothing is written in that case.
+ */
+import { App } from "cdktf";
+import { ConfigError, LoadedConfig, loadConfig } from "../environments";
+import { synthesizeAtomically } from "./app";
+import { NameError } from "./naming";
+import { ConstructPropsError } from "./errors";
+
+export interface RunOptions {
+  /** Output directory. @default - CDKTF_OUTDIR (set by cdktf-cli) or cdktf.out */
+  readonly outdir?: string;
+  /** Loads and validates the configs. @default loadConfig */
+  readonly load?: () => LoadedConfig;
+  /** Adds the stacks to the app. */
+  readonly build: (app: App, config: LoadedConfig) => void;
+  /** Where problems are reported. @default process.stderr */
+  readonly stderr?: Pick<NodeJS.WritableStream, "write">;
+}
+
+/** @returns the process exit code: 0 when every stack was written, 1 otherwise */
+export function runSynth(options: RunOptions): number {
+  const stderr = options.stderr ?? process.stderr;
+  const outdir = options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
+  try {
+    const config = (options.load ?? loadConfig)();
+    synthesizeAtomically(outdir, (app) => options.build(app, config));
+    return 0;
+  } catch (error) {
+    const known = error instanceof ConfigError || error instanceof NameError || error instanceof ConstructPropsError;
+    const message = error instanceof Error ? error.message : String(error);
+    // Known input errors already say what and where; anything else gets a short header, no stack.
+    stderr.write(`${known ? message : `Synthesis failed: ${message}`}\nNothing was written to ${outdir}.\n`);
+    return 1;
+  }
+}

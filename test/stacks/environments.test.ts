@@ -1,0 +1,101 @@
+import { Testing } from "cdktf";
+import { loadConfig } from "../../environments";
+import { EnvironmentConfig } from "../../environments/schema";
+import { PlatformStack, platformStackName, stateKey } from "../../src/stacks/platform-stack";
+import { parseValid, baseInput, resourcesOf } from "../helpers";
+
+const { environments } = loadConfig();
+
+function synthEnv(config: EnvironmentConfig) {
+  const app = Testing.app();
+  const stack = new PlatformStack(app, platformStackName(config), { config });
+  return JSON.parse(Testing.synth(stack));
+}
+
+const synthesized = Object.fromEntries(environments.map((env) => [env.name, synthEnv(env)]));
+
+describe("PlatformStack per environment", () => {
+  test.each(environments.map((e) => [e.name, e] as const))("%s: provider pinned to its account, region and mandatory tags", (_name, env) => {
+    const [provider] = synthesized[env.name].provider.aws;
+    expect(provider.region).toBe(env.region);
+    expect(provider.allowed_account_ids).toEqual([env.accountId]);
+    expect(provider.default_tags[0].tags).toMatchObject({
+      Environment: env.name,
+      Owner: env.tags.Owner,
+      CostCenter: env.tags.CostCenter,
+      Compliance: env.tags.Compliance,
+      Project: "fargate",
+      ManagedBy: "cdktf",
+    });
+  });
+
+  test.each(environments.map((e) => [e.name, e] as const))("%s: S3 backend with its own key, the LockID table and KMS", (_name, env) => {
+    expect(synthesized[env.name].terraform.backend.s3).toEqual({
+      bucket: "fargate-tfstate-123456789012-us-east-1",
+      key: `fargate/${env.name}/terraform.tfstate`,
+      region: "us-east-1",
+      dynamodb_table: "fargate-tfstate-lock",
+      encrypt: true,
+      kms_key_id: "arn:aws:kms:us-east-1:123456789012:alias/fargate-tfstate",
+    });
+  });
+
+  test("every environment's state key is its own", () => {
+    const keys = environments.map((e) => synthesized[e.name].terraform.backend.s3.key);
+    expect(new Set(keys).size).toBe(environments.length);
+    expect(keys).toEqual(environments.map(stateKey));
+  });
+
+  test("S3-native locking is an explicit option next to the table", () => {
+    const input = baseInput();
+    input.stateBackend.useLockfile = true;
+    const backend = synthEnv(parseValid(input)).terraform.backend.s3;
+    expect(backend).toMatchObject({ use_lockfile: true, dynamodb_table: "fargate-tfstate-lock" });
+  });
+
+  test("develop: no NAT, 2 AZs, tasks in public subnets", () => {
+    const out = synthesized.develop;
+    expect(resourcesOf(out, "aws_nat_gateway")).toHaveLength(0);
+    expect(new Set(resourcesOf(out, "aws_subnet").map(([, s]) => s.availability_zone))).toEqual(new Set(["us-east-1a", "us-east-1b"]));
+  });
+
+  test("test: a single NAT gateway in 2 AZs", () => {
+    expect(resourcesOf(synthesized.test, "aws_nat_gateway")).toHaveLength(1);
+    expect(resourcesOf(synthesized.test, "aws_subnet")).toHaveLength(6);
+  });
+
+  test("qa: single NAT, 3 AZs and VPC endpoints", () => {
+    expect(resourcesOf(synthesized.qa, "aws_nat_gateway")).toHaveLength(1);
+    expect(resourcesOf(synthesized.qa, "aws_subnet")).toHaveLength(9);
+    expect(resourcesOf(synthesized.qa, "aws_vpc_endpoint")).toHaveLength(7);
+  });
+
+  test("prod: a NAT gateway per AZ, each AZ routed through its own", () => {
+    const out = synthesized.prod;
+    expect(resourcesOf(out, "aws_nat_gateway")).toHaveLength(3);
+    const natRoutes = resourcesOf(out, "aws_route").filter(([, r]) => r.nat_gateway_id);
+    expect(new Set(natRoutes.map(([, r]) => r.route_table_id)).size).toBe(3);
+  });
+
+  test("flow-log retention follows the environment", () => {
+    for (const env of environments) {
+      const group = resourcesOf(synthesized[env.name], "aws_cloudwatch_log_group").find(([, g]) => g.name.endsWith("vpc-flow-logs"))![1];
+      expect(group.retention_in_days).toBe(env.logRetentionDays);
+    }
+  });
+
+  test("uses no data source that calls AWS at plan time", () => {
+    for (const env of environments) {
+      const dataTypes = Object.keys(synthesized[env.name].data ?? {});
+      expect(dataTypes.filter((t) => t !== "aws_iam_policy_document")).toEqual([]);
+    }
+  });
+
+  test("KMS keys rotate and have aliases in the environment's namespace", () => {
+    const out = synthesized.prod;
+    const keys = resourcesOf(out, "aws_kms_key").map(([, k]) => k);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(keys.every((k) => k.enable_key_rotation === true)).toBe(true);
+    expect(resourcesOf(out, "aws_kms_alias").map(([, a]) => a.name)).toEqual(expect.arrayContaining(["alias/fargate-prod-logs", "alias/fargate-prod-data"]));
+  });
+});
