@@ -18,6 +18,8 @@ export const develop: EnvironmentInput = {
   tags: { Environment: "develop", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
   logRetentionDays: 7,
   deletionProtection: false,
+  // The account audit baseline (Config recorder, CloudTrail) is owned by prod, which shares this account.
+  accountBaseline: false,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 5, fargateSpotPercent: 70 },
   cicd: { manualApproval: false, branchPattern: "feature/*" },
   stateBackend: { ...sharedStateBackend, useLockfile: false },

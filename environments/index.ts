@@ -95,6 +95,20 @@ export function loadConfig(
     }
   }
 
+  // Config recorders are one per account and region, and a second multi-region trail only
+  // duplicates cost: exactly one environment per account owns the audit baseline.
+  const byAccount = new Map<string, EnvironmentConfig[]>();
+  for (const env of environments) byAccount.set(env.accountId, [...(byAccount.get(env.accountId) ?? []), env]);
+  for (const [accountId, envs] of byAccount) {
+    const owners = envs.filter((e) => e.accountBaseline).map((e) => e.name);
+    if (owners.length !== 1) {
+      const label = owners.length ? owners[1] : envs[0].name;
+      problems.push(
+        `${label}.accountBaseline: exactly one environment of account ${accountId} must own the audit baseline (Config recorder, CloudTrail); got ${owners.length ? owners.join(", ") : "none"}; set accountBaseline true in exactly one of ${envs.map((e) => e.name).join(", ")}`,
+      );
+    }
+  }
+
   if (problems.length) throw new ConfigError(problems);
   return { stateBackend: backend.data!, environments };
 }

@@ -16,6 +16,8 @@ export const prod: EnvironmentInput = {
   tags: { Environment: "prod", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
   logRetentionDays: 90,
   deletionProtection: true,
+  // Owns the account audit baseline (Config recorder, CloudTrail): all four environments share one account.
+  accountBaseline: true,
   scaling: { desiredCount: 3, minCapacity: 3, maxCapacity: 20, fargateSpotPercent: 0 },
   cicd: { manualApproval: true, branchPattern: "prod/*" },
   stateBackend: { ...sharedStateBackend, useLockfile: false },

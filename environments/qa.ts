@@ -16,6 +16,8 @@ export const qa: EnvironmentInput = {
   tags: { Environment: "qa", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
   logRetentionDays: 30,
   deletionProtection: false,
+  // The account audit baseline (Config recorder, CloudTrail) is owned by prod, which shares this account.
+  accountBaseline: false,
   scaling: { desiredCount: 2, minCapacity: 2, maxCapacity: 10, fargateSpotPercent: 30 },
   cicd: { manualApproval: false, branchPattern: "release/*.*.*" },
   stateBackend: { ...sharedStateBackend, useLockfile: false },

@@ -278,6 +278,11 @@ const baseEnvironmentSchema = z
     tags: z.record(z.string()),
     logRetentionDays: z.number().int(),
     deletionProtection: z.boolean(),
+    /**
+     * This environment's stack owns the account's one-per-account audit resources (AWS Config
+     * recorder, multi-region CloudTrail trail). Exactly one environment per account sets it.
+     */
+    accountBaseline: z.boolean(),
     scaling: z
       .object({
         desiredCount: int(0, 1000),

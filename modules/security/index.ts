@@ -4,6 +4,22 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
 import { policyDocument } from "../../src/iam-policy";
+import { AuditBaseline } from "./audit";
+import { SecureBucket } from "../../src/constructs/secure-bucket";
+
+export { AuditBaseline, CONFIG_MANAGED_RULES } from "./audit";
+
+/** The account-wide audit resources one environment per account owns. */
+export interface AccountBaselineProps {
+  /** Multi-region CloudTrail trail. */
+  readonly cloudTrail: boolean;
+  /** AWS Config recorder, delivery channel and managed rules. */
+  readonly awsConfig: boolean;
+  /** Retention of the trail's log group, in days. */
+  readonly logRetentionDays: number;
+  /** Bucket receiving the audit bucket's access logs. @default - none */
+  readonly accessLogsBucket?: string;
+}
 
 export interface SecurityProps {
   /** Names for this environment. */
@@ -16,6 +32,16 @@ export interface SecurityProps {
    * @default 30
    */
   readonly keyDeletionWindowDays?: number;
+  /**
+   * Create a bucket that receives S3 server access logs of the other platform buckets.
+   * @default false
+   */
+  readonly accessLogs?: boolean;
+  /**
+   * Create the account's audit baseline (CloudTrail, AWS Config) in this environment.
+   * @default - none: another environment of the account owns it
+   */
+  readonly accountBaseline?: AccountBaselineProps;
 }
 
 /** Customer-managed KMS key with rotation and an alias. */
@@ -26,12 +52,17 @@ export interface ManagedKey {
 
 /**
  * Customer-managed KMS keys, one per kind of data, each with yearly rotation:
- * `logs` for CloudWatch Logs (the logs service needs its own key-policy grant) and `data`
- * for everything else that stores data (RDS, Secrets Manager, ECR, SNS, S3).
+ * `logs` for CloudWatch Logs (the logs service needs its own key-policy grant), `data`
+ * for everything else that stores data (RDS, Secrets Manager, ECR, SNS, S3) and, where
+ * this environment owns the account baseline, `audit` for CloudTrail and AWS Config.
  */
 export class Security extends Construct {
   public readonly logsKey: ManagedKey;
   public readonly dataKey: ManagedKey;
+  public readonly auditKey?: ManagedKey;
+  public readonly audit?: AuditBaseline;
+  /** Sink for S3 server access logs, when `accessLogs` is on. */
+  public readonly accessLogsBucket?: SecureBucket;
 
   constructor(scope: Construct, id: string, props: SecurityProps) {
     super(scope, id);
@@ -72,5 +103,59 @@ export class Security extends Construct {
     ]);
 
     this.dataKey = createKey("data-key", "data", `${naming.stem} data encryption (RDS, secrets, ECR, SNS, S3)`, []);
+
+    if (props.accessLogs) {
+      this.accessLogsBucket = new SecureBucket(this, "access-logs", {
+        bucketName: naming.name("s3Bucket", `access-logs-${accountId}`),
+        sseS3Reason: "S3 server access log delivery supports only SSE-S3 on the target bucket",
+        expirationDays: 90,
+        policyStatements: [
+          {
+            sid: "S3ServerAccessLogDelivery",
+            effect: "Allow",
+            actions: ["s3:PutObject"],
+            resources: [`arn:aws:s3:::${naming.name("s3Bucket", `access-logs-${accountId}`)}/*`],
+            principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+            condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+          },
+        ],
+      });
+    }
+
+    const baseline = props.accountBaseline;
+    if (baseline && (baseline.cloudTrail || baseline.awsConfig)) {
+      this.auditKey = createKey("audit-key", "audit", `${naming.stem} audit trail and configuration history`, [
+        {
+          sid: "CloudTrailEncryptLogs",
+          effect: "Allow",
+          actions: ["kms:GenerateDataKey*"],
+          resources: ["*"],
+          principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+          condition: [
+            { test: "StringLike", variable: "kms:EncryptionContext:aws:cloudtrail:arn", values: [`arn:aws:cloudtrail:*:${accountId}:trail/*`] },
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] },
+          ],
+        },
+        {
+          sid: "CloudTrailDescribeKey",
+          effect: "Allow",
+          actions: ["kms:DescribeKey"],
+          resources: ["*"],
+          principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+        },
+      ]);
+      this.audit = new AuditBaseline(this, "audit", {
+        naming,
+        accountId,
+        region,
+        auditKmsKeyArn: this.auditKey.key.arn,
+        logsKmsKeyArn: this.logsKey.key.arn,
+        logRetentionDays: baseline.logRetentionDays,
+        cloudTrail: baseline.cloudTrail,
+        awsConfig: baseline.awsConfig,
+        accessLogsBucket: baseline.accessLogsBucket ?? this.accessLogsBucket?.bucket.bucket,
+      });
+    }
   }
 }

@@ -134,6 +134,24 @@ describe("environment configs", () => {
     expect(problemsOf(env)).toContain("environments[0].name: is required; got nothing; expected 'develop' | 'test' | 'qa' | 'prod' | 'local'");
   });
 
+  test("exactly one environment per account owns the audit baseline", () => {
+    const all = ENVIRONMENT_INPUTS.map((e) => structuredClone(e));
+    all.find((e) => e.name === "develop")!.accountBaseline = true;
+    expect(problemsOf(...all)).toEqual([
+      "prod.accountBaseline: exactly one environment of account 123456789012 must own the audit baseline (Config recorder, CloudTrail); got develop, prod; set accountBaseline true in exactly one of develop, test, qa, prod",
+    ]);
+    all.forEach((e) => (e.accountBaseline = false));
+    expect(problemsOf(...all)).toEqual([
+      "develop.accountBaseline: exactly one environment of account 123456789012 must own the audit baseline (Config recorder, CloudTrail); got none; set accountBaseline true in exactly one of develop, test, qa, prod",
+    ]);
+  });
+
+  test("environments in different accounts each own their account's baseline", () => {
+    const other = baseInput();
+    const prod = prodWith((e) => (e.accountId = "210987654321"));
+    expect(problemsOf(other, prod)).toEqual([]);
+  });
+
   test("validates the state-backend config too", () => {
     expect(() => loadConfig([baseInput()], { ...stateBackendInput, bucketName: "Bad_Bucket" })).toThrow(
       /state-backend\.bucketName: state-backend: s3Bucket name "Bad_Bucket" may only contain lowercase letters, digits, dots and hyphens/,

@@ -1,0 +1,202 @@
+import { Construct } from "constructs";
+import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { ConfigConfigurationRecorder } from "@cdktf/provider-aws/lib/config-configuration-recorder";
+import { ConfigDeliveryChannel } from "@cdktf/provider-aws/lib/config-delivery-channel";
+import { ConfigConfigurationRecorderStatus } from "@cdktf/provider-aws/lib/config-configuration-recorder-status";
+import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
+import { Naming } from "../../src/naming";
+import { SecureBucket } from "../../src/constructs/secure-bucket";
+import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+
+export interface AuditBaselineProps {
+  readonly naming: Naming;
+  readonly accountId: string;
+  readonly region: string;
+  /** Customer key (with a CloudTrail grant) for the audit bucket and the trail. */
+  readonly auditKmsKeyArn: string;
+  /** Customer key (with a CloudWatch Logs grant) for the trail's log group. */
+  readonly logsKmsKeyArn: string;
+  /** Retention of the trail's CloudWatch log group, in days. */
+  readonly logRetentionDays: number;
+  /** Days audit objects are kept in S3. @default 365 */
+  readonly auditRetentionDays?: number;
+  /** Record API activity with a multi-region CloudTrail trail. */
+  readonly cloudTrail: boolean;
+  /** Record resource configuration with AWS Config and evaluate managed rules. */
+  readonly awsConfig: boolean;
+  /** Bucket receiving the audit bucket's server access logs. @default - none */
+  readonly accessLogsBucket?: string;
+}
+
+/** AWS Config managed rules evaluated on the account: each mirrors a promise the platform makes. */
+export const CONFIG_MANAGED_RULES = {
+  "s3-ssl-only": "S3_BUCKET_SSL_REQUESTS_ONLY",
+  "s3-public-read-prohibited": "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+  "rds-storage-encrypted": "RDS_STORAGE_ENCRYPTED",
+  "rds-not-public": "RDS_INSTANCE_PUBLIC_ACCESS_CHECK",
+  "vpc-flow-logs": "VPC_FLOW_LOGS_ENABLED",
+  "vpc-default-sg-closed": "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
+  "cloudtrail-enabled": "CLOUD_TRAIL_ENABLED",
+  "kms-rotation": "CMK_BACKING_KEY_ROTATION_ENABLED",
+  "ecs-no-privileged": "ECS_CONTAINERS_NONPRIVILEGED",
+} as const;
+
+/**
+ * The account's audit baseline: an encrypted audit bucket, a multi-region CloudTrail trail
+ * (log file validation, KMS, CloudWatch Logs) and the AWS Config recorder with managed rules.
+ * These are one-per-account(-region) resources, so exactly one environment per account owns
+ * them (`accountBaseline` in its config).
+ */
+export class AuditBaseline extends Construct {
+  public readonly bucket: SecureBucket;
+  public readonly trail?: Cloudtrail;
+  public readonly trailLogGroup?: CloudwatchLogGroup;
+  public readonly configRecorder?: ConfigConfigurationRecorder;
+  public readonly configRules: ConfigConfigRule[] = [];
+
+  constructor(scope: Construct, id: string, props: AuditBaselineProps) {
+    super(scope, id);
+    const { naming, accountId, region } = props;
+    const bucketName = naming.name("s3Bucket", `audit-${accountId}`);
+    const bucketArn = `arn:aws:s3:::${bucketName}`;
+    const trailName = naming.name("generic", "audit-trail");
+    // Built from parts (not the trail's attribute) so the bucket policy does not depend on the trail.
+    const trailArn = `arn:aws:cloudtrail:${region}:${accountId}:trail/${trailName}`;
+
+    this.bucket = new SecureBucket(this, "bucket", {
+      bucketName,
+      kmsKeyArn: props.auditKmsKeyArn,
+      expirationDays: props.auditRetentionDays ?? 365,
+      accessLogsBucket: props.accessLogsBucket,
+      policyStatements: [
+        ...(props.cloudTrail
+          ? [
+              {
+                sid: "CloudTrailAclCheck",
+                effect: "Allow",
+                actions: ["s3:GetBucketAcl"],
+                resources: [bucketArn],
+                principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+                condition: [{ test: "StringEquals", variable: "aws:SourceArn", values: [trailArn] }],
+              },
+              {
+                sid: "CloudTrailWrite",
+                effect: "Allow",
+                actions: ["s3:PutObject"],
+                resources: [`${bucketArn}/cloudtrail/AWSLogs/${accountId}/*`],
+                principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+                condition: [{ test: "StringEquals", variable: "aws:SourceArn", values: [trailArn] }],
+              },
+            ]
+          : []),
+        ...(props.awsConfig
+          ? [
+              {
+                sid: "ConfigBucketCheck",
+                effect: "Allow",
+                actions: ["s3:GetBucketAcl", "s3:ListBucket"],
+                resources: [bucketArn],
+                principals: [{ type: "Service", identifiers: ["config.amazonaws.com"] }],
+                condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+              },
+              {
+                sid: "ConfigDelivery",
+                effect: "Allow",
+                actions: ["s3:PutObject"],
+                resources: [`${bucketArn}/config/AWSLogs/${accountId}/Config/*`],
+                principals: [{ type: "Service", identifiers: ["config.amazonaws.com"] }],
+                condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+              },
+            ]
+          : []),
+      ],
+    });
+
+    if (props.cloudTrail) {
+      const trailScope = new Construct(this, "cloudtrail");
+      this.trailLogGroup = new CloudwatchLogGroup(trailScope, "log-group", {
+        name: naming.logGroup("cloudtrail"),
+        retentionInDays: props.logRetentionDays,
+        kmsKeyId: props.logsKmsKeyArn,
+      });
+      const role = new IamRole(trailScope, "role", {
+        name: naming.name("iamRole", "cloudtrail-logs"),
+        description: "CloudTrail delivery to CloudWatch Logs",
+        assumeRolePolicy: serviceTrustPolicy(trailScope, "trust-policy", "cloudtrail.amazonaws.com", accountId),
+      });
+      new IamRolePolicy(trailScope, "role-policy", {
+        name: "deliver-to-log-group",
+        role: role.id,
+        policy: policyDocument(trailScope, "role-policy-document", [
+          { sid: "WriteTrailLogGroup", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.trailLogGroup.arn}:*`] },
+        ]),
+      });
+      this.trail = new Cloudtrail(trailScope, "trail", {
+        name: trailName,
+        s3BucketName: this.bucket.bucket.id,
+        s3KeyPrefix: "cloudtrail",
+        isMultiRegionTrail: true,
+        includeGlobalServiceEvents: true,
+        enableLogFileValidation: true,
+        enableLogging: true,
+        kmsKeyId: props.auditKmsKeyArn,
+        cloudWatchLogsGroupArn: `${this.trailLogGroup.arn}:*`,
+        cloudWatchLogsRoleArn: role.arn,
+        dependsOn: [this.bucket.policy],
+      });
+    }
+
+    if (props.awsConfig) {
+      const configScope = new Construct(this, "config");
+      const role = new IamRole(configScope, "role", {
+        name: naming.name("iamRole", "aws-config"),
+        description: "AWS Config recorder",
+        assumeRolePolicy: serviceTrustPolicy(configScope, "trust-policy", "config.amazonaws.com", accountId),
+      });
+      new IamRolePolicyAttachment(configScope, "managed-policy", {
+        role: role.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole",
+      });
+      new IamRolePolicy(configScope, "delivery-policy", {
+        name: "deliver-to-audit-bucket",
+        role: role.id,
+        policy: policyDocument(configScope, "delivery-policy-document", [
+          { sid: "DeliverSnapshots", effect: "Allow", actions: ["s3:PutObject"], resources: [`${this.bucket.bucket.arn}/config/AWSLogs/${accountId}/Config/*`] },
+          { sid: "CheckBucket", effect: "Allow", actions: ["s3:GetBucketAcl"], resources: [this.bucket.bucket.arn] },
+          { sid: "EncryptSnapshots", effect: "Allow", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [props.auditKmsKeyArn] },
+        ]),
+      });
+      this.configRecorder = new ConfigConfigurationRecorder(configScope, "recorder", {
+        name: naming.name("generic", "config"),
+        roleArn: role.arn,
+        recordingGroup: { allSupported: true, includeGlobalResourceTypes: true },
+      });
+      const channel = new ConfigDeliveryChannel(configScope, "delivery-channel", {
+        name: naming.name("generic", "config"),
+        s3BucketName: this.bucket.bucket.id,
+        s3KeyPrefix: "config",
+        s3KmsKeyArn: props.auditKmsKeyArn,
+        snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
+        dependsOn: [this.configRecorder, this.bucket.policy],
+      });
+      const status = new ConfigConfigurationRecorderStatus(configScope, "recorder-status", {
+        name: this.configRecorder.name,
+        isEnabled: true,
+        dependsOn: [channel],
+      });
+      for (const [ruleId, identifier] of Object.entries(CONFIG_MANAGED_RULES)) {
+        this.configRules.push(
+          new ConfigConfigRule(configScope, `rule-${ruleId}`, {
+            name: naming.name("generic", ruleId),
+            source: { owner: "AWS", sourceIdentifier: identifier },
+            dependsOn: [status],
+          }),
+        );
+      }
+    }
+  }
+}
