@@ -28,3 +28,17 @@ export function serviceTrustPolicy(scope: Construct, id: string, service: string
     },
   ]);
 }
+
+/**
+ * Key-policy statement giving the account (and so its IAM policies) control of a KMS key.
+ * In a key policy, `Resource: "*"` means the key itself.
+ */
+export function accountAdministersKey(accountId: string): DataAwsIamPolicyDocumentStatement {
+  return {
+    sid: "AccountAdministersKey",
+    effect: "Allow",
+    actions: ["kms:*"],
+    resources: ["*"],
+    principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${accountId}:root`] }],
+  };
+}

@@ -3,7 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
-import { policyDocument } from "../../src/iam-policy";
+import { accountAdministersKey, policyDocument } from "../../src/iam-policy";
 import { AuditBaseline } from "./audit";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
 
@@ -69,13 +69,7 @@ export class Security extends Construct {
     const { naming, accountId, region } = props;
     const deletionWindowInDays = props.keyDeletionWindowDays ?? 30;
 
-    const rootAdmin: DataAwsIamPolicyDocumentStatement = {
-      sid: "AccountAdministersKey",
-      effect: "Allow",
-      actions: ["kms:*"],
-      resources: ["*"], // in a key policy "*" means this key
-      principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${accountId}:root`] }],
-    };
+    const rootAdmin = accountAdministersKey(accountId);
 
     const createKey = (keyId: string, purpose: string, description: string, extra: DataAwsIamPolicyDocumentStatement[]) => {
       const scopeForKey = new Construct(this, keyId);

@@ -4,15 +4,10 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
-import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { StateBackendConfig } from "../../environments/state-backend";
-import { policyDocument } from "../iam-policy";
+import { accountAdministersKey, policyDocument } from "../iam-policy";
+import { SecureBucket } from "../constructs/secure-bucket";
 
 export interface StateBackendStackProps {
   readonly config: StateBackendConfig;
@@ -25,6 +20,7 @@ export interface StateBackendStackProps {
  * state. Its own state is local: it cannot be stored in the bucket it creates.
  */
 export class StateBackendStack extends TerraformStack {
+  public readonly stateBucket: SecureBucket;
   public readonly bucket: S3Bucket;
   public readonly lockTable: DynamodbTable;
   public readonly key: KmsKey;
@@ -45,67 +41,18 @@ export class StateBackendStack extends TerraformStack {
       description: "Terraform state encryption (bucket objects and lock table)",
       enableKeyRotation: true,
       deletionWindowInDays: 30,
-      policy: policyDocument(this, "state-key-policy", [
-        {
-          sid: "AccountAdministersKey",
-          effect: "Allow",
-          actions: ["kms:*"],
-          resources: ["*"],
-          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${c.accountId}:root`] }],
-        },
-      ]),
+      policy: policyDocument(this, "state-key-policy", [accountAdministersKey(c.accountId)]),
     });
     new KmsAlias(this, "state-key-alias", { name: c.kmsKeyAlias, targetKeyId: this.key.keyId });
 
-    this.bucket = new S3Bucket(this, "state-bucket", {
-      bucket: c.bucketName,
-      // State is the only record of what exists: never empty the bucket on destroy.
-      forceDestroy: false,
+    // State is the only record of what exists: the bucket is never emptied on destroy, and
+    // old versions stay for the rollback window.
+    this.stateBucket = new SecureBucket(this, "state-bucket", {
+      bucketName: c.bucketName,
+      kmsKeyArn: this.key.arn,
+      noncurrentVersionDays: c.noncurrentVersionRetentionDays,
     });
-    new S3BucketVersioningA(this, "state-bucket-versioning", {
-      bucket: this.bucket.id,
-      versioningConfiguration: { status: "Enabled" },
-    });
-    new S3BucketServerSideEncryptionConfigurationA(this, "state-bucket-encryption", {
-      bucket: this.bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn }, bucketKeyEnabled: true }],
-    });
-    new S3BucketPublicAccessBlock(this, "state-bucket-public-access-block", {
-      bucket: this.bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "state-bucket-ownership", {
-      bucket: this.bucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-    new S3BucketLifecycleConfiguration(this, "state-bucket-lifecycle", {
-      bucket: this.bucket.id,
-      rule: [
-        {
-          id: "expire-old-state-versions",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          noncurrentVersionExpiration: [{ noncurrentDays: c.noncurrentVersionRetentionDays }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-        },
-      ],
-    });
-    new S3BucketPolicy(this, "state-bucket-policy", {
-      bucket: this.bucket.id,
-      policy: policyDocument(this, "state-bucket-policy-document", [
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          actions: ["s3:*"],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          principals: [{ type: "*", identifiers: ["*"] }],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
-      ]),
-    });
+    this.bucket = this.stateBucket.bucket;
 
     // Terraform's S3 backend requires exactly this key schema: hash key "LockID", type S.
     this.lockTable = new DynamodbTable(this, "lock-table", {
