@@ -1,0 +1,424 @@
+import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule, LbListenerRuleAction, LbListenerRuleCondition } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { Naming } from "../../src/naming";
+import { ConstructPropsError } from "../../src/errors";
+import { SecureBucket } from "../../src/constructs/secure-bucket";
+
+/** Key prefix of the access logs inside their bucket. */
+export const ACCESS_LOG_PREFIX = "alb";
+
+/** TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * Elastic Load Balancing accounts that deliver access logs in regions that existed before
+ * August 2022. Newer regions use the `logdelivery.elasticloadbalancing.amazonaws.com`
+ * service principal instead (AWS docs: "Enable access logs for your Application Load Balancer").
+ */
+export const ELB_LOG_DELIVERY_ACCOUNTS: Readonly<Record<string, string>> = {
+  "us-east-1": "127311923021",
+  "us-east-2": "033677994240",
+  "us-west-1": "027434742980",
+  "us-west-2": "797873946194",
+  "af-south-1": "098369216593",
+  "ap-east-1": "754344448648",
+  "ap-southeast-3": "589379963580",
+  "ap-south-1": "718504428378",
+  "ap-northeast-3": "383597477331",
+  "ap-northeast-2": "600734575887",
+  "ap-southeast-1": "114774131450",
+  "ap-southeast-2": "783225319266",
+  "ap-northeast-1": "582318560864",
+  "ca-central-1": "985666609251",
+  "eu-central-1": "054676820928",
+  "eu-west-1": "156460612806",
+  "eu-west-2": "652711504416",
+  "eu-south-1": "635631232127",
+  "eu-west-3": "009996457667",
+  "eu-north-1": "897822967062",
+  "me-south-1": "076674570225",
+  "sa-east-1": "507241528517",
+};
+
+/** The ALB's certificate: an existing ACM certificate, or one created for a domain. */
+export type AlbCertificate =
+  | { readonly arn: string }
+  | {
+      /** Domain the certificate and the alias record are for. */
+      readonly domain: string;
+      /** Route 53 zone that holds the DNS validation records and the alias record. */
+      readonly hostedZoneId: string;
+    };
+
+/** ALB target-group health check (from the service's exposure config). */
+export interface AlbHealthCheck {
+  /** Path the ALB requests; starts with `/`. */
+  readonly path: string;
+  /** HTTP codes that count as healthy, e.g. `200` or `200-299`. */
+  readonly matcher: string;
+  readonly intervalSec: number;
+  readonly timeoutSec: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+/** A public service: its listener rule and target group(s). */
+export interface AlbServiceSpec {
+  /** Service name (kebab-case); part of the target-group names. */
+  readonly serviceName: string;
+  /** Container port the target groups send to. */
+  readonly containerPort: number;
+  /** Listener rule path patterns (at least one of paths or hosts). */
+  readonly paths: readonly string[];
+  /** Listener rule host headers. */
+  readonly hosts: readonly string[];
+  /** Listener rule priority, unique per listener (1-50000). */
+  readonly priority: number;
+  readonly healthCheck: AlbHealthCheck;
+  /**
+   * Seconds a deregistering target keeps its in-flight requests.
+   * @default 30
+   */
+  readonly deregistrationDelaySec?: number;
+  /**
+   * `rolling`: one target group. `blue-green`: blue and green target groups, both in the
+   * rule's forward action with the given weights.
+   */
+  readonly deployment: { readonly strategy: "rolling" } | { readonly strategy: "blue-green"; readonly blueWeight: number; readonly greenWeight: number };
+}
+
+export interface AlbProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly accountId: string;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Public subnets (one per AZ) the internet-facing ALB lives in. */
+  readonly publicSubnetIds: readonly string[];
+  /** The networking ALB security group (HTTP/HTTPS in, app ports to the ECS SG out). */
+  readonly securityGroupId: string;
+  /**
+   * The HTTPS certificate.
+   * @default - none: only allowed with `allowHttpOnly`
+   */
+  readonly certificate?: AlbCertificate;
+  /**
+   * Serve plain HTTP (no HTTPS listener) when there is no certificate. Must be said explicitly.
+   * @default false
+   */
+  readonly allowHttpOnly?: boolean;
+  /** ALB deletion protection (on in prod); also keeps the access-log bucket from force-destroy. */
+  readonly deletionProtection: boolean;
+  /**
+   * Write access logs to an S3 bucket created here.
+   * @default true
+   */
+  readonly accessLogs?: boolean;
+  /**
+   * Days access logs are kept.
+   * @default 90
+   */
+  readonly accessLogRetentionDays?: number;
+  /**
+   * Bucket that receives the access-log bucket's own S3 server access logs.
+   * @default - none
+   */
+  readonly serverAccessLogsBucket?: string;
+  /**
+   * Idle connection timeout.
+   * @default 60
+   */
+  readonly idleTimeoutSec?: number;
+  /** Public services; each gets a listener rule and its target group(s). */
+  readonly services: readonly AlbServiceSpec[];
+}
+
+/** The target group(s) of one public service. */
+export interface ServiceTargetGroups {
+  /** The only target group of a rolling service; the blue one of a blue/green service. */
+  readonly blue: LbTargetGroup;
+  /** Blue/green services only. */
+  readonly green?: LbTargetGroup;
+}
+
+/**
+ * Internet-facing ALB: HTTP redirects to HTTPS (301), HTTPS on 443 with a TLS 1.3 policy and
+ * a fixed 404 default, one listener rule per public service forwarding to its target
+ * group(s). Blue/green rules carry the config weights at creation only: their action is under
+ * `ignore_changes`, because the operator tool (scripts/traffic-switch.ts) owns the weights
+ * afterwards and an apply must never revert a switch.
+ */
+export class Alb extends Construct {
+  public readonly loadBalancer: Lb;
+  /** Port 80: a 301 to HTTPS, or the serving listener when HTTP-only. */
+  public readonly httpListener: LbListener;
+  /** Port 443; absent only for an explicit HTTP-only environment. */
+  public readonly httpsListener?: LbListener;
+  /** The listener the service rules are attached to (HTTPS unless HTTP-only). */
+  public readonly serviceListener: LbListener;
+  /** ARN of the serving certificate (given or created and validated). */
+  public readonly certificateArn?: string;
+  public readonly certificate?: AcmCertificate;
+  public readonly aliasRecord?: Route53Record;
+  public readonly accessLogsBucket?: S3Bucket;
+  /** Target groups by service name. */
+  public readonly targetGroups: Readonly<Record<string, ServiceTargetGroups>>;
+  /** Listener rules by service name. */
+  public readonly listenerRules: Readonly<Record<string, LbListenerRule>>;
+
+  constructor(scope: Construct, id: string, props: AlbProps) {
+    super(scope, id);
+    validate(this, props);
+    const { naming } = props;
+    const accessLogs = props.accessLogs ?? true;
+
+    let logsDependency: S3BucketPolicy | undefined;
+    if (accessLogs) {
+      const logs = this.createAccessLogsBucket(props);
+      this.accessLogsBucket = logs.bucket;
+      logsDependency = logs.policy;
+    }
+
+    this.loadBalancer = new Lb(this, "load-balancer", {
+      name: naming.name("alb", "alb"),
+      loadBalancerType: "application",
+      internal: false,
+      subnets: [...props.publicSubnetIds],
+      securityGroups: [props.securityGroupId],
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: "defensive",
+      enableDeletionProtection: props.deletionProtection,
+      idleTimeout: props.idleTimeoutSec ?? 60,
+      accessLogs: this.accessLogsBucket ? { bucket: this.accessLogsBucket.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true } : undefined,
+      // The bucket policy must exist before the ALB tests its write access.
+      dependsOn: logsDependency ? [logsDependency] : undefined,
+    });
+
+    if (props.certificate && "arn" in props.certificate) {
+      this.certificateArn = props.certificate.arn;
+    } else if (props.certificate) {
+      const cert = this.createCertificate(props.certificate.domain, props.certificate.hostedZoneId);
+      this.certificate = cert.certificate;
+      this.certificateArn = cert.validatedArn;
+    }
+
+    const notFound: LbListenerRuleAction = {
+      type: "fixed-response",
+      fixedResponse: { contentType: "text/plain", messageBody: "Not Found", statusCode: "404" },
+    };
+
+    if (this.certificateArn) {
+      this.httpListener = new LbListener(this, "http-listener", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+      });
+      this.httpsListener = new LbListener(this, "https-listener", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 443,
+        protocol: "HTTPS",
+        sslPolicy: TLS_POLICY,
+        certificateArn: this.certificateArn,
+        defaultAction: [notFound],
+      });
+      this.serviceListener = this.httpsListener;
+    } else {
+      // Explicit HTTP-only environment (never prod; the config schema enforces it).
+      this.httpListener = new LbListener(this, "http-listener", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [notFound],
+      });
+      this.serviceListener = this.httpListener;
+    }
+
+    if (props.certificate && "domain" in props.certificate) {
+      this.aliasRecord = new Route53Record(this, "alias-record", {
+        zoneId: props.certificate.hostedZoneId,
+        name: props.certificate.domain,
+        type: "A",
+        alias: { name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true },
+      });
+    }
+
+    const targetGroups: Record<string, ServiceTargetGroups> = {};
+    const rules: Record<string, LbListenerRule> = {};
+    for (const svc of props.services) {
+      const svcScope = new Construct(this, svc.serviceName);
+      const targetGroup = (tgId: string, purpose: string) =>
+        new LbTargetGroup(svcScope, tgId, {
+          name: naming.name("targetGroup", purpose),
+          port: svc.containerPort,
+          protocol: "HTTP",
+          protocolVersion: "HTTP1",
+          targetType: "ip",
+          vpcId: props.vpcId,
+          deregistrationDelay: String(svc.deregistrationDelaySec ?? 30),
+          healthCheck: {
+            enabled: true,
+            protocol: "HTTP",
+            port: "traffic-port",
+            path: svc.healthCheck.path,
+            matcher: svc.healthCheck.matcher,
+            interval: svc.healthCheck.intervalSec,
+            timeout: svc.healthCheck.timeoutSec,
+            healthyThreshold: svc.healthCheck.healthyThreshold,
+            unhealthyThreshold: svc.healthCheck.unhealthyThreshold,
+          },
+        });
+
+      const condition: LbListenerRuleCondition[] = [];
+      if (svc.paths.length) condition.push({ pathPattern: { values: [...svc.paths] } });
+      if (svc.hosts.length) condition.push({ hostHeader: { values: [...svc.hosts] } });
+
+      const d = svc.deployment;
+      if (d.strategy === "blue-green") {
+        const blue = targetGroup("blue-target-group", `${svc.serviceName}-blue`);
+        const green = targetGroup("green-target-group", `${svc.serviceName}-green`);
+        targetGroups[svc.serviceName] = { blue, green };
+        rules[svc.serviceName] = new LbListenerRule(svcScope, "listener-rule", {
+          listenerArn: this.serviceListener.arn,
+          priority: svc.priority,
+          // Always the full forward config (never a bare target_group_arn): once weighted
+          // routing is used the ALB rejects mixing the two syntaxes.
+          action: [
+            {
+              type: "forward",
+              forward: {
+                targetGroup: [
+                  { arn: blue.arn, weight: d.blueWeight },
+                  { arn: green.arn, weight: d.greenWeight },
+                ],
+              },
+            },
+          ],
+          condition,
+          // scripts/traffic-switch.ts owns the weights after creation: apply never reverts a switch.
+          lifecycle: { ignoreChanges: ["action"] },
+        });
+      } else {
+        const only = targetGroup("target-group", svc.serviceName);
+        targetGroups[svc.serviceName] = { blue: only };
+        rules[svc.serviceName] = new LbListenerRule(svcScope, "listener-rule", {
+          listenerArn: this.serviceListener.arn,
+          priority: svc.priority,
+          // Rolling services never use weighted routing, so the plain form stays valid.
+          action: [{ type: "forward", targetGroupArn: only.arn }],
+          condition,
+        });
+      }
+    }
+    this.targetGroups = targetGroups;
+    this.listenerRules = rules;
+  }
+
+  private createCertificate(domain: string, hostedZoneId: string): { certificate: AcmCertificate; validatedArn: string } {
+    const certScope = new Construct(this, "certificate");
+    const certificate = new AcmCertificate(certScope, "certificate", {
+      domainName: domain,
+      validationMethod: "DNS",
+      keyAlgorithm: "RSA_2048",
+      lifecycle: { createBeforeDestroy: true },
+    });
+    // One domain, so one validation option (tolist()[0] of the set).
+    const option = certificate.domainValidationOptions.get(0);
+    const record = new Route53Record(certScope, "validation-record", {
+      zoneId: hostedZoneId,
+      name: option.resourceRecordName,
+      type: option.resourceRecordType,
+      records: [option.resourceRecordValue],
+      ttl: 60,
+      allowOverwrite: true,
+    });
+    const validation = new AcmCertificateValidation(certScope, "validation", {
+      certificateArn: certificate.arn,
+      validationRecordFqdns: [record.fqdn],
+    });
+    return { certificate, validatedArn: validation.certificateArn };
+  }
+
+  private createAccessLogsBucket(props: AlbProps): SecureBucket {
+    const { naming, accountId, region } = props;
+    // Bucket names are global: the account ID keeps them unique.
+    const bucketName = naming.name("s3Bucket", `alb-logs-${accountId}`);
+    const objects = `arn:aws:s3:::${bucketName}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`;
+    const elbAccount = ELB_LOG_DELIVERY_ACCOUNTS[region];
+    const delivery: DataAwsIamPolicyDocumentStatement = {
+      sid: "ElbLogDelivery",
+      effect: "Allow",
+      actions: ["s3:PutObject"],
+      resources: [objects],
+      principals: elbAccount
+        ? [{ type: "AWS", identifiers: [`arn:aws:iam::${elbAccount}:root`] }]
+        : [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }],
+    };
+    return new SecureBucket(this, "access-logs", {
+      bucketName,
+      // ALB access-log delivery supports SSE-S3 only (SSE-KMS is rejected), so this bucket
+      // uses AES256 rather than the platform's data key.
+      sseS3Reason: "ALB access-log delivery supports SSE-S3 only",
+      expirationDays: props.accessLogRetentionDays ?? 90,
+      noncurrentVersionDays: 7,
+      accessLogsBucket: props.serverAccessLogsBucket,
+      policyStatements: [delivery],
+      forceDestroy: !props.deletionProtection,
+    });
+  }
+}
+
+function validate(scope: Construct, props: AlbProps): void {
+  if (!props.certificate && !props.allowHttpOnly) {
+    throw new ConstructPropsError(scope, `an HTTPS certificate is required; got none; give certificate { arn } or { domain, hostedZoneId }, or set allowHttpOnly (not in prod)`);
+  }
+  if (props.certificate && props.allowHttpOnly) {
+    throw new ConstructPropsError(scope, `give either a certificate or allowHttpOnly, not both; got both`);
+  }
+  if (props.publicSubnetIds.length < 2) {
+    throw new ConstructPropsError(scope, `an ALB needs public subnets in at least 2 AZs; got ${props.publicSubnetIds.length}`);
+  }
+  const names = new Set<string>();
+  const priorities = new Map<number, string>();
+  for (const svc of props.services) {
+    const at = `service "${svc.serviceName}"`;
+    if (names.has(svc.serviceName)) throw new ConstructPropsError(scope, `${at} is listed twice; give each service once`);
+    names.add(svc.serviceName);
+    if (svc.paths.length + svc.hosts.length === 0) {
+      throw new ConstructPropsError(scope, `${at}: a listener rule needs at least one path or host; got none`);
+    }
+    if (svc.paths.length + svc.hosts.length > 5) {
+      throw new ConstructPropsError(scope, `${at}: a listener rule allows at most 5 condition values; got ${svc.paths.length + svc.hosts.length}`);
+    }
+    if (!svc.healthCheck.path.startsWith("/")) {
+      throw new ConstructPropsError(scope, `${at}: healthCheck.path must start with "/"; got "${svc.healthCheck.path}"`);
+    }
+    if (!Number.isInteger(svc.priority) || svc.priority < 1 || svc.priority > 50000) {
+      throw new ConstructPropsError(scope, `${at}: priority must be 1-50000; got ${svc.priority}`);
+    }
+    const other = priorities.get(svc.priority);
+    if (other) throw new ConstructPropsError(scope, `${at}: priority ${svc.priority} is already used by service "${other}"; priorities must be unique`);
+    priorities.set(svc.priority, svc.serviceName);
+    if (!Number.isInteger(svc.containerPort) || svc.containerPort < 1 || svc.containerPort > 65535) {
+      throw new ConstructPropsError(scope, `${at}: containerPort must be 1-65535; got ${svc.containerPort}`);
+    }
+    const d = svc.deployment;
+    if (d.strategy === "blue-green" && (d.blueWeight < 0 || d.greenWeight < 0 || d.blueWeight + d.greenWeight !== 100)) {
+      throw new ConstructPropsError(scope, `${at}: blue and green weights must be 0-100 and sum to 100; got ${d.blueWeight} + ${d.greenWeight}`);
+    }
+    const delay = svc.deregistrationDelaySec ?? 30;
+    if (!Token.isUnresolved(delay) && (delay < 0 || delay > 3600)) {
+      throw new ConstructPropsError(scope, `${at}: deregistrationDelaySec must be 0-3600; got ${delay}`);
+    }
+  }
+}

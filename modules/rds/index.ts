@@ -1,0 +1,179 @@
+import { Construct } from "constructs";
+import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Naming } from "../../src/naming";
+import { ConstructPropsError } from "../../src/errors";
+import { serviceTrustPolicy } from "../../src/iam-policy";
+
+/** Enhanced Monitoring intervals RDS accepts (0 = off). */
+export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
+
+export interface RdsProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly accountId: string;
+  /** PostgreSQL major version only (e.g. "15"): AWS retires minors, a pinned minor breaks apply. */
+  readonly engineVersion: string;
+  /** e.g. db.t4g.micro. */
+  readonly instanceClass: string;
+  readonly allocatedStorageGiB: number;
+  /** Storage autoscaling ceiling; at least allocatedStorageGiB. */
+  readonly maxAllocatedStorageGiB: number;
+  readonly multiAz: boolean;
+  /** Days of automated backups (1-35). */
+  readonly backupRetentionDays: number;
+  /** Deletion protection; when on, a final snapshot is taken on delete. */
+  readonly deletionProtection: boolean;
+  /**
+   * Initial database.
+   * @default "app"
+   */
+  readonly databaseName?: string;
+  /**
+   * Master user; its password is generated and kept by RDS in Secrets Manager.
+   * @default "app_admin"
+   */
+  readonly masterUsername?: string;
+  /** The networking DB subnet group (database subnets without internet route). */
+  readonly dbSubnetGroupName: string;
+  /** The networking RDS security group (PostgreSQL from the ECS SG only). */
+  readonly securityGroupId: string;
+  /** Customer KMS key for storage, the managed master secret and Performance Insights. */
+  readonly kmsKeyArn: string;
+  /**
+   * Performance Insights (7 days, encrypted with kmsKeyArn).
+   * @default true
+   */
+  readonly performanceInsights?: boolean;
+  /**
+   * Enhanced Monitoring interval in seconds; 0 turns it off.
+   * @default 60
+   */
+  readonly monitoringIntervalSec?: number;
+  /**
+   * PostgreSQL port.
+   * @default 5432
+   */
+  readonly port?: number;
+}
+
+/**
+ * PostgreSQL on RDS: major version pinned, master password managed by RDS in Secrets Manager
+ * (never in config, code or state), storage encrypted with the customer key, gp3 with storage
+ * autoscaling, SSL forced by the parameter group, backups, Performance Insights, log exports,
+ * IAM auth, never publicly accessible.
+ */
+export class Rds extends Construct {
+  public readonly instance: DbInstance;
+  public readonly parameterGroup: DbParameterGroup;
+  public readonly monitoringRole?: IamRole;
+  /** Hostname clients connect to. */
+  public readonly address: string;
+  public readonly port: number;
+  public readonly databaseName: string;
+  /** ARN of the RDS-managed master secret (JSON keys `username` and `password`). */
+  public readonly masterSecretArn: string;
+
+  constructor(scope: Construct, id: string, props: RdsProps) {
+    super(scope, id);
+    validate(this, props);
+    const { naming } = props;
+    const major = props.engineVersion;
+    const identifier = naming.name("dbInstance", "postgres");
+    this.port = props.port ?? 5432;
+    this.databaseName = props.databaseName ?? "app";
+    const performanceInsights = props.performanceInsights ?? true;
+    const monitoringInterval = props.monitoringIntervalSec ?? 60;
+
+    this.parameterGroup = new DbParameterGroup(this, "parameter-group", {
+      // The major is part of the name so an upgrade creates the new group before dropping the old.
+      name: naming.name("generic", `postgres${major}`),
+      family: `postgres${major}`,
+      description: `${naming.stem} PostgreSQL ${major}: SSL required`,
+      parameter: [{ name: "rds.force_ssl", value: "1", applyMethod: "immediate" }],
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    if (monitoringInterval > 0) {
+      this.monitoringRole = new IamRole(this, "monitoring-role", {
+        name: naming.name("iamRole", "rds-monitoring"),
+        description: "RDS Enhanced Monitoring",
+        assumeRolePolicy: serviceTrustPolicy(this, "monitoring-trust-policy", "monitoring.rds.amazonaws.com", props.accountId),
+      });
+      new IamRolePolicyAttachment(this, "monitoring-policy", {
+        role: this.monitoringRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+      });
+    }
+
+    this.instance = new DbInstance(this, "instance", {
+      identifier,
+      engine: "postgres",
+      engineVersion: major,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: false,
+      instanceClass: props.instanceClass,
+      port: this.port,
+      dbName: this.databaseName,
+      username: props.masterUsername ?? "app_admin",
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: props.kmsKeyArn,
+      iamDatabaseAuthenticationEnabled: true,
+      storageType: "gp3",
+      allocatedStorage: props.allocatedStorageGiB,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
+      storageEncrypted: true,
+      kmsKeyId: props.kmsKeyArn,
+      dbSubnetGroupName: props.dbSubnetGroupName,
+      vpcSecurityGroupIds: [props.securityGroupId],
+      publiclyAccessible: false,
+      parameterGroupName: this.parameterGroup.name,
+      multiAz: props.multiAz,
+      backupRetentionPeriod: props.backupRetentionDays,
+      backupWindow: "03:00-04:00",
+      maintenanceWindow: "sun:04:30-sun:05:30",
+      copyTagsToSnapshot: true,
+      deleteAutomatedBackups: !props.deletionProtection,
+      deletionProtection: props.deletionProtection,
+      // A protected database always leaves a final snapshot; only unprotected ones skip it.
+      skipFinalSnapshot: !props.deletionProtection,
+      finalSnapshotIdentifier: props.deletionProtection ? `${identifier}-final` : undefined,
+      performanceInsightsEnabled: performanceInsights,
+      performanceInsightsKmsKeyId: performanceInsights ? props.kmsKeyArn : undefined,
+      performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
+      monitoringInterval,
+      monitoringRoleArn: this.monitoringRole?.arn,
+      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+      applyImmediately: false,
+    });
+
+    this.address = this.instance.address;
+    this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;
+  }
+}
+
+function validate(scope: Construct, props: RdsProps): void {
+  const fail = (message: string): never => {
+    throw new ConstructPropsError(scope, message);
+  };
+  if (!/^\d{2}$/.test(props.engineVersion)) {
+    fail(`engineVersion must be a PostgreSQL major version such as "15" (AWS retires minors, which breaks apply); got "${props.engineVersion}"`);
+  }
+  if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) fail(`instanceClass must look like db.t4g.micro; got "${props.instanceClass}"`);
+  if (props.allocatedStorageGiB < 20 || props.allocatedStorageGiB > 65536) fail(`allocatedStorageGiB must be 20-65536 for gp3; got ${props.allocatedStorageGiB}`);
+  if (props.maxAllocatedStorageGiB < props.allocatedStorageGiB) {
+    fail(`maxAllocatedStorageGiB must be at least allocatedStorageGiB (${props.allocatedStorageGiB}); got ${props.maxAllocatedStorageGiB}`);
+  }
+  if (props.backupRetentionDays < 1 || props.backupRetentionDays > 35) fail(`backupRetentionDays must be 1-35; got ${props.backupRetentionDays}`);
+  const interval = props.monitoringIntervalSec ?? 60;
+  if (!(MONITORING_INTERVALS as readonly number[]).includes(interval)) {
+    fail(`monitoringIntervalSec must be one of ${MONITORING_INTERVALS.join(", ")}; got ${interval}`);
+  }
+  const user = props.masterUsername ?? "app_admin";
+  if (!/^[a-z][a-z0-9_]{0,15}$/.test(user) || ["rdsadmin", "rdsrepladmin"].includes(user)) {
+    fail(`masterUsername must be a PostgreSQL user name of up to 16 characters and not reserved; got "${user}"`);
+  }
+}
