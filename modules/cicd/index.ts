@@ -1,0 +1,560 @@
+import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import { Codepipeline, CodepipelineStage } from "@cdktf/provider-aws/lib/codepipeline";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { Naming } from "../../src/naming";
+import { ConstructPropsError } from "../../src/errors";
+import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { SecureBucket } from "../../src/constructs/secure-bucket";
+import { suppressRule } from "../../src/policy/suppressions";
+
+/** One service the platform delivers: its source repository and the ECS service it lands in. */
+export interface CicdServiceSpec {
+  /** Service name (kebab-case, unique); part of every physical name and construct ID. */
+  readonly name: string;
+  /** Bitbucket repository as `workspace/repo`. */
+  readonly repository: string;
+  /**
+   * Branch a manual "Release change" builds. Pushes are filtered by the pipeline trigger
+   * (`branchPattern`), not by this branch.
+   * @default "main"
+   */
+  readonly defaultBranch?: string;
+  /** ARN of the ECR repository the build pushes to (push rights are scoped to it). */
+  readonly ecrRepositoryArn: string;
+  /** URL of that repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
+  readonly ecrRepositoryUrl: string;
+  /** ECS cluster of the service the deploy action updates. */
+  readonly clusterName: string;
+  /** ECS service the deploy action updates (for blue/green: the colour that takes new images). */
+  readonly serviceName: string;
+  /** Container in the task definition whose image the deploy replaces (`imagedefinitions.json`). */
+  readonly containerName: string;
+  /**
+   * Task definition family the deploy action registers revisions of.
+   * @default - the ECS service name (the ecs module names both alike)
+   */
+  readonly taskDefinitionFamily?: string;
+  /** Execution and task role ARNs of the task definition: the only roles the pipeline may pass to ECS. */
+  readonly taskRoleArns: readonly string[];
+  /** Retention of the build log group, in days (a CloudWatch-allowed value). */
+  readonly logRetentionDays: number;
+  /**
+   * Dockerfile path inside the repository.
+   * @default "Dockerfile"
+   */
+  readonly dockerfile?: string;
+}
+
+export interface CicdProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  /** Account the pipelines run in (trust conditions and ARNs). */
+  readonly accountId: string;
+  readonly region: string;
+  /**
+   * AWS partition of the ARNs.
+   * @default "aws"
+   */
+  readonly partition?: string;
+  /** Customer-managed key for artifacts, build output and approval notifications. */
+  readonly dataKmsKeyArn: string;
+  /** Customer-managed key of the CodeBuild log groups. */
+  readonly logsKmsKeyArn: string;
+  /**
+   * An existing CodeStar/CodeConnections connection to Bitbucket.
+   * @default - one connection is created; it stays PENDING until an operator completes the
+   * OAuth handshake in the console (see docs/cicd-observability.md)
+   */
+  readonly connectionArn?: string;
+  /** Insert a manual approval stage between Build and Deploy (prod). */
+  readonly manualApproval: boolean;
+  /** Branches whose pushes start the pipeline, e.g. `feature/*`, `release/*.*.*`, `prod/*`. */
+  readonly branchPattern: string;
+  /**
+   * SNS topic notified when a release waits for approval (only with manualApproval).
+   * @default - no notification; approvers watch the console
+   */
+  readonly approvalTopicArn?: string;
+  /**
+   * Minutes the ECS deploy action waits for the service to reach a steady state.
+   * @default 30
+   */
+  readonly deployTimeoutMinutes?: number;
+  /**
+   * CodeBuild image.
+   * @default "aws/codebuild/standard:7.0"
+   */
+  readonly buildImage?: string;
+  /**
+   * CodeBuild compute type.
+   * @default "BUILD_GENERAL1_SMALL"
+   */
+  readonly buildComputeType?: string;
+  /**
+   * Days pipeline artifacts are kept.
+   * @default 30
+   */
+  readonly artifactRetentionDays?: number;
+  /**
+   * Bucket that receives the artifact buckets' server access logs.
+   * @default - no access logging
+   */
+  readonly accessLogsBucket?: string;
+  /** One pipeline per service. */
+  readonly services: readonly CicdServiceSpec[];
+}
+
+/** What one service's delivery consists of. */
+export interface ServicePipeline {
+  readonly pipeline: Codepipeline;
+  readonly buildProject: CodebuildProject;
+  readonly buildLogGroup: CloudwatchLogGroup;
+  readonly buildRole: IamRole;
+  readonly pipelineRole: IamRole;
+  /** Artifact store of this pipeline only, so one service's build cannot touch another's artifacts. */
+  readonly artifactBucket: SecureBucket;
+}
+
+/** Stage names operators type in CLI commands (approval, rollback). */
+export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy" } as const;
+/** Action names inside those stages. */
+export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy" } as const;
+
+/**
+ * Delivery per service: Bitbucket (CodeConnections) -> CodeBuild (docker build, push to ECR
+ * tagged with the commit SHA) -> [manual approval] -> ECS deploy, in a CodePipeline V2 whose
+ * trigger only accepts pushes to `branchPattern`. The Deploy stage rolls back to the last
+ * successful execution on failure; the ECS deployment circuit breaker covers the service side.
+ */
+export class Cicd extends Construct {
+  /** Connection ARN every pipeline uses (given or created). */
+  public readonly connectionArn: string;
+  /** The connection, when this construct created it (PENDING until the OAuth handshake). */
+  public readonly connection?: CodestarconnectionsConnection;
+  /** Pipelines by service name. */
+  public readonly pipelines: Readonly<Record<string, ServicePipeline>>;
+
+  constructor(scope: Construct, id: string, props: CicdProps) {
+    super(scope, id);
+    validate(this, props);
+    const { naming } = props;
+
+    if (props.connectionArn) {
+      this.connectionArn = props.connectionArn;
+    } else {
+      const connectionName = naming.name("generic", "bitbucket");
+      if (connectionName.length > 32) {
+        throw new ConstructPropsError(this, `connection name "${connectionName}" is ${connectionName.length} characters; CodeConnections allows 32; shorten the project name or pass connectionArn`);
+      }
+      this.connection = new CodestarconnectionsConnection(this, "connection", { name: connectionName, providerType: "Bitbucket" });
+      this.connectionArn = this.connection.arn;
+    }
+
+    const pipelines: Record<string, ServicePipeline> = {};
+    for (const svc of props.services) {
+      pipelines[svc.name] = this.servicePipeline(new Construct(this, svc.name), svc, props);
+    }
+    this.pipelines = pipelines;
+  }
+
+  private servicePipeline(scope: Construct, svc: CicdServiceSpec, props: CicdProps): ServicePipeline {
+    const { naming, accountId, region } = props;
+    const partition = props.partition ?? "aws";
+    const pipelineName = naming.name("generic", svc.name);
+    if (pipelineName.length > 100) {
+      throw new ConstructPropsError(scope, `pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
+    }
+    const projectName = naming.name("generic", `${svc.name}-build`);
+    const family = svc.taskDefinitionFamily ?? svc.serviceName;
+    const ecsArn = (resource: string) => `arn:${partition}:ecs:${region}:${accountId}:${resource}`;
+
+    const artifactBucket = new SecureBucket(scope, "artifacts", {
+      bucketName: naming.name("s3Bucket", `${svc.name}-pipeline-${accountId}`),
+      kmsKeyArn: props.dataKmsKeyArn,
+      expirationDays: props.artifactRetentionDays ?? 30,
+      noncurrentVersionDays: 7,
+      accessLogsBucket: props.accessLogsBucket,
+      // Artifacts are reproducible from the source commit.
+      forceDestroy: true,
+    });
+    const bucketArn = artifactBucket.bucket.arn;
+
+    const buildLogGroup = new CloudwatchLogGroup(scope, "build-log-group", {
+      name: naming.logGroup(`codebuild/${svc.name}`),
+      retentionInDays: svc.logRetentionDays,
+      kmsKeyId: props.logsKmsKeyArn,
+    });
+
+    const kmsStatement: DataAwsIamPolicyDocumentStatement = {
+      sid: "UseDataKey",
+      effect: "Allow",
+      actions: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+      resources: [props.dataKmsKeyArn],
+    };
+
+    // --- CodeBuild: build and push the image, write imagedefinitions.json ---------------
+    const buildRole = new IamRole(scope, "build-role", {
+      name: naming.name("iamRole", `${svc.name}-codebuild`),
+      description: `CodeBuild for ${svc.name}: build and push to its ECR repository`,
+      assumeRolePolicy: serviceTrustPolicy(scope, "build-trust-policy", "codebuild.amazonaws.com", accountId),
+    });
+    new IamRolePolicy(scope, "build-role-policy", {
+      name: "build-and-push",
+      role: buildRole.id,
+      policy: policyDocument(scope, "build-policy-document", [
+        {
+          sid: "WriteBuildLogs",
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [buildLogGroup.arn, `${buildLogGroup.arn}:*`],
+        },
+        {
+          sid: "ReadWriteArtifacts",
+          effect: "Allow",
+          actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+          resources: [bucketArn, `${bucketArn}/*`],
+        },
+        kmsStatement,
+        {
+          sid: "EcrLogin",
+          effect: "Allow",
+          // The registry login token is account-wide: AWS authorizes it only on "*".
+          actions: ["ecr:GetAuthorizationToken"],
+          resources: ["*"],
+        },
+        {
+          sid: "PushToOwnRepository",
+          effect: "Allow",
+          actions: [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+            "ecr:DescribeImages",
+          ],
+          resources: [svc.ecrRepositoryArn],
+        },
+      ]),
+    });
+
+    const buildProject = new CodebuildProject(scope, "build-project", {
+      name: projectName,
+      description: `Builds ${svc.repository} into ${svc.name}'s ECR repository, tagged with the commit SHA`,
+      serviceRole: buildRole.arn,
+      encryptionKey: props.dataKmsKeyArn,
+      buildTimeout: 30,
+      queuedTimeout: 60,
+      source: { type: "CODEPIPELINE", buildspec: buildSpec() },
+      artifacts: { type: "CODEPIPELINE" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        computeType: props.buildComputeType ?? "BUILD_GENERAL1_SMALL",
+        image: props.buildImage ?? "aws/codebuild/standard:7.0",
+        imagePullCredentialsType: "CODEBUILD",
+        // Privileged mode only because `docker build` needs the Docker daemon inside the build
+        // container; the build runs nothing else and its role can only push to one repository.
+        privilegedMode: true,
+        environmentVariable: [
+          { name: "REPOSITORY_URI", value: svc.ecrRepositoryUrl, type: "PLAINTEXT" },
+          { name: "CONTAINER_NAME", value: svc.containerName, type: "PLAINTEXT" },
+          { name: "DOCKERFILE", value: svc.dockerfile ?? "Dockerfile", type: "PLAINTEXT" },
+        ],
+      },
+      logsConfig: {
+        cloudwatchLogs: { status: "ENABLED", groupName: buildLogGroup.name, streamName: "build" },
+        s3Logs: { status: "DISABLED" },
+      },
+      tags: { Service: svc.name },
+    });
+
+    // --- CodePipeline: Source -> Build -> [Approval] -> Deploy ---------------------------
+    const pipelineRole = new IamRole(scope, "pipeline-role", {
+      name: naming.name("iamRole", `${svc.name}-codepipeline`),
+      description: `CodePipeline for ${svc.name}: source, build, approval and ECS deploy`,
+      assumeRolePolicy: serviceTrustPolicy(scope, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
+    });
+    const serviceArn = ecsArn(`service/${svc.clusterName}/${svc.serviceName}`);
+    const pipelineStatements: DataAwsIamPolicyDocumentStatement[] = [
+      {
+        sid: "ReadWriteArtifacts",
+        effect: "Allow",
+        actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning", "s3:GetBucketLocation"],
+        resources: [bucketArn, `${bucketArn}/*`],
+      },
+      kmsStatement,
+      {
+        sid: "UseSourceConnection",
+        effect: "Allow",
+        // Connections created before the CodeConnections rename answer to the old prefix.
+        actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+        resources: [this.connectionArn],
+      },
+      {
+        sid: "RunBuild",
+        effect: "Allow",
+        actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+        resources: [buildProject.arn],
+      },
+      {
+        sid: "UpdateOwnService",
+        effect: "Allow",
+        actions: ["ecs:DescribeServices", "ecs:UpdateService"],
+        resources: [serviceArn],
+      },
+      {
+        sid: "WatchOwnTasks",
+        effect: "Allow",
+        actions: ["ecs:DescribeTasks"],
+        resources: [ecsArn(`task/${svc.clusterName}/*`)],
+      },
+      {
+        sid: "TagNewRevisions",
+        effect: "Allow",
+        // The deploy action copies the tags (default_tags) of the running revision.
+        actions: ["ecs:TagResource"],
+        resources: [ecsArn(`task-definition/${family}:*`)],
+        condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterTaskDefinition"] }],
+      },
+      {
+        sid: "PassOwnTaskRoles",
+        effect: "Allow",
+        actions: ["iam:PassRole"],
+        resources: [...svc.taskRoleArns],
+        condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+      },
+    ];
+    if (props.manualApproval && props.approvalTopicArn) {
+      pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [props.approvalTopicArn] });
+    }
+    new IamRolePolicy(scope, "pipeline-role-policy", {
+      name: "deliver",
+      role: pipelineRole.id,
+      policy: policyDocument(scope, "pipeline-policy-document", pipelineStatements),
+    });
+    // Kept apart so the one unavoidable Resource "*" is visible and suppressed on its own.
+    const taskDefinitionPolicy = new IamRolePolicy(scope, "pipeline-task-definition-policy", {
+      name: "register-task-definition",
+      role: pipelineRole.id,
+      policy: policyDocument(scope, "pipeline-task-definition-document", [
+        {
+          sid: "RegisterTaskDefinitionRevision",
+          effect: "Allow",
+          // RegisterTaskDefinition and DescribeTaskDefinition support no resource-level
+          // permissions (Service Authorization Reference: no resource types), so AWS only
+          // authorizes them on "*". They only create/read revisions; running one needs
+          // UpdateService, which is scoped to this service above.
+          actions: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+          resources: ["*"],
+        },
+      ]),
+    });
+    suppressRule(
+      taskDefinitionPolicy,
+      "IAM-NO-WILDCARD",
+      "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions; AWS authorizes them only on Resource \"*\". UpdateService (what deploys a revision) is scoped to the one service.",
+    );
+
+    const stages: CodepipelineStage[] = [
+      {
+        name: STAGE_NAMES.source,
+        action: [
+          {
+            name: ACTION_NAMES.source,
+            category: "Source",
+            owner: "AWS",
+            provider: "CodeStarSourceConnection",
+            version: "1",
+            namespace: "SourceVariables",
+            outputArtifacts: ["source"],
+            configuration: {
+              ConnectionArn: this.connectionArn,
+              FullRepositoryId: svc.repository,
+              BranchName: svc.defaultBranch ?? "main",
+              OutputArtifactFormat: "CODE_ZIP",
+            },
+          },
+        ],
+      },
+      {
+        name: STAGE_NAMES.build,
+        action: [
+          {
+            name: ACTION_NAMES.build,
+            category: "Build",
+            owner: "AWS",
+            provider: "CodeBuild",
+            version: "1",
+            inputArtifacts: ["source"],
+            outputArtifacts: ["imagedefinitions"],
+            configuration: {
+              ProjectName: buildProject.name,
+              // The commit that triggered this execution becomes the image tag.
+              EnvironmentVariables: JSON.stringify([{ name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]),
+            },
+          },
+        ],
+      },
+    ];
+    if (props.manualApproval) {
+      stages.push({
+        name: STAGE_NAMES.approval,
+        action: [
+          {
+            name: ACTION_NAMES.approval,
+            category: "Approval",
+            owner: "AWS",
+            provider: "Manual",
+            version: "1",
+            configuration: {
+              CustomData: `Release ${svc.name} commit #{SourceVariables.CommitId} (#{SourceVariables.BranchName}) to ${naming.environment}? Check the Build logs and the alarms dashboard first.`,
+              ...(props.approvalTopicArn ? { NotificationArn: props.approvalTopicArn } : {}),
+            },
+          },
+        ],
+      });
+    }
+    stages.push({
+      name: STAGE_NAMES.deploy,
+      // A failed deploy redeploys the artifacts (image) of the last successful execution.
+      onFailure: { result: "ROLLBACK" },
+      action: [
+        {
+          name: ACTION_NAMES.deploy,
+          category: "Deploy",
+          owner: "AWS",
+          provider: "ECS",
+          version: "1",
+          inputArtifacts: ["imagedefinitions"],
+          configuration: {
+            ClusterName: svc.clusterName,
+            ServiceName: svc.serviceName,
+            FileName: "imagedefinitions.json",
+            DeploymentTimeout: String(props.deployTimeoutMinutes ?? 30),
+          },
+        },
+      ],
+    });
+
+    const pipeline = new Codepipeline(scope, "pipeline", {
+      name: pipelineName,
+      pipelineType: "V2",
+      executionMode: "SUPERSEDED",
+      roleArn: pipelineRole.arn,
+      artifactStore: [{ type: "S3", location: artifactBucket.bucket.bucket, encryptionKey: { type: "KMS", id: props.dataKmsKeyArn } }],
+      trigger: [
+        {
+          providerType: "CodeStarSourceConnection",
+          gitConfiguration: {
+            sourceActionName: ACTION_NAMES.source,
+            push: [{ branches: { includes: [props.branchPattern] } }],
+          },
+        },
+      ],
+      stage: stages,
+      tags: { Service: svc.name },
+    });
+
+    return { pipeline, buildProject, buildLogGroup, buildRole, pipelineRole, artifactBucket };
+  }
+}
+
+/**
+ * The inline buildspec. Written without `${` or `%{` (Terraform would read them as template
+ * syntax inside the JSON string); variables come from the project and the pipeline.
+ * A commit whose image is already in ECR is not rebuilt: re-running an old commit (rollback)
+ * redeploys exactly the image that was tested.
+ */
+export function buildSpec(): string {
+  const spec = {
+    version: "0.2",
+    env: { shell: "bash" },
+    phases: {
+      pre_build: {
+        commands: [
+          'IMAGE_TAG="$COMMIT_ID"; if [ -z "$IMAGE_TAG" ]; then IMAGE_TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"; fi',
+          'if [ -z "$IMAGE_TAG" ]; then echo "no commit SHA to tag the image with" >&2; exit 1; fi',
+          'REGISTRY="$(echo "$REPOSITORY_URI" | cut -d/ -f1)"; REPOSITORY_NAME="$(echo "$REPOSITORY_URI" | cut -d/ -f2-)"',
+          'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
+        ],
+      },
+      build: {
+        commands: [
+          'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "image $IMAGE_TAG is already in ECR; deploying it unchanged"; else docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$IMAGE_TAG" . && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
+        ],
+      },
+      post_build: {
+        commands: [
+          'if [ "$CODEBUILD_BUILD_SUCCEEDING" != "1" ]; then echo "build failed; no imagedefinitions.json" >&2; exit 1; fi',
+          `printf '[{"name":"%s","imageUri":"%s"}]' "$CONTAINER_NAME" "$REPOSITORY_URI:$IMAGE_TAG" > imagedefinitions.json`,
+          "cat imagedefinitions.json",
+        ],
+      },
+    },
+    artifacts: { files: ["imagedefinitions.json"] },
+  };
+  // JSON is valid YAML; CodeBuild reads it as a buildspec.
+  return JSON.stringify(spec, undefined, 2);
+}
+
+const KEBAB = /^[a-z][a-z0-9-]*$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const CONNECTION_ARN = /^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/;
+const ECR_URL = /^\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*$/;
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+
+function validate(scope: Construct, props: CicdProps): void {
+  if (!props.branchPattern || !props.branchPattern.trim()) {
+    throw new ConstructPropsError(scope, `branchPattern must name the branches that trigger the pipeline; got ${JSON.stringify(props.branchPattern)}; e.g. "feature/*", "release/*.*.*", "prod/*"`);
+  }
+  if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
+    throw new ConstructPropsError(scope, `connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
+  }
+  if (props.approvalTopicArn !== undefined && !props.manualApproval) {
+    throw new ConstructPropsError(scope, `approvalTopicArn only applies with manualApproval; got a topic with manualApproval false; drop the topic or set manualApproval true`);
+  }
+  if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
+    throw new ConstructPropsError(scope, `deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
+  }
+  const seen = new Set<string>();
+  props.services.forEach((svc, i) => {
+    const at = `services[${i}]`;
+    if (!KEBAB.test(svc.name)) {
+      throw new ConstructPropsError(scope, `${at}.name must be lowercase kebab-case; got ${JSON.stringify(svc.name)}`);
+    }
+    if (seen.has(svc.name)) {
+      throw new ConstructPropsError(scope, `${at}.name duplicates another service; got "${svc.name}"; service names must be unique`);
+    }
+    seen.add(svc.name);
+    if (known(svc.repository) && !REPOSITORY.test(svc.repository)) {
+      throw new ConstructPropsError(scope, `${at}.repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
+    }
+    if (known(svc.ecrRepositoryUrl) && !ECR_URL.test(svc.ecrRepositoryUrl)) {
+      throw new ConstructPropsError(scope, `${at}.ecrRepositoryUrl must be an ECR repository URL without tag; got "${svc.ecrRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/${svc.name}`);
+    }
+    if (!svc.containerName) {
+      throw new ConstructPropsError(scope, `${at}.containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
+    }
+    if (svc.taskRoleArns.length === 0) {
+      throw new ConstructPropsError(scope, `${at}.taskRoleArns must list the task's execution and task roles (the only roles the pipeline may pass); got none`);
+    }
+    for (const arn of svc.taskRoleArns) {
+      if (known(arn) && !ROLE_ARN.test(arn)) {
+        throw new ConstructPropsError(scope, `${at}.taskRoleArns must be IAM role ARNs; got "${arn}"`);
+      }
+    }
+    if (!Number.isInteger(svc.logRetentionDays) || svc.logRetentionDays < 1) {
+      throw new ConstructPropsError(scope, `${at}.logRetentionDays must be a positive number of days; got ${svc.logRetentionDays}`);
+    }
+  });
+}
