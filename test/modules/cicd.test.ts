@@ -1,3 +1,5 @@
+// Brings cdktf's jest matcher types (toHaveResourceWithProperties, ...) into the type check.
+import type {} from "cdktf/lib/testing/adapters/jest";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { buildSpec, Cicd, CicdProps, CicdServiceSpec } from "../../modules/cicd";
