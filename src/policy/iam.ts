@@ -5,6 +5,8 @@ import { blocks, strings } from "./values";
 /** One IAM policy statement, whichever way it was written (typed data source or JSON). */
 export interface Statement {
   readonly sid?: string;
+  /** The document the statement was written in (`data.aws_iam_policy_document.x`, `inline JSON`). */
+  readonly source?: string;
   readonly effect: "Allow" | "Deny";
   readonly actions: readonly string[];
   readonly notActions: readonly string[];
@@ -52,12 +54,12 @@ function documentStatements(doc: SynthesizedResource, ctx: PolicyContext, seen: 
         statements.push(...nested.statements);
       } else {
         const parsed = parseJsonAttribute(other) as any;
-        if (parsed && typeof parsed === "object") statements.push(...blocks(parsed.Statement).map(fromJson));
+        if (parsed && typeof parsed === "object") statements.push(...blocks(parsed.Statement).map((st) => ({ ...fromJson(st), source: "inline JSON" })));
         else inspectable = false;
       }
     }
   }
-  statements.push(...blocks(doc.config.statement).map(fromDataSource));
+  statements.push(...blocks(doc.config.statement).map((st) => ({ ...fromDataSource(st), source: doc.address })));
   return { inspectable, statements, source: doc.address };
 }
 

@@ -31,3 +31,10 @@ export function resource(type: string, name: string, config: Record<string, any>
   const address = mode === "managed" ? `${type}.${name}` : `data.${type}.${name}`;
   return { mode, type, name, address, config, path: `test/${name}` };
 }
+
+/** The finding of a rule on one address (fails the test when there is none). */
+export function findingAt(rule: PolicyRule, build: (stack: TerraformStack) => void, address: string): Finding {
+  const found = findingsOf(rule, build).find((f) => f.address === address);
+  if (!found) throw new Error(`no ${rule.id} finding on ${address}`);
+  return found;
+}

@@ -53,7 +53,7 @@ export const iamNoWildcard: PolicyRule = {
         found.push(`${policy.label} is an expression the policy pack cannot read (${source}); build it with data.aws_iam_policy_document`);
         continue;
       }
-      statements.forEach((s, i) => problems(s, resourceIsSelf).forEach((p) => found.push(`${statementLabel(s, i)} of ${source} ${p}`)));
+      statements.forEach((s, i) => problems(s, resourceIsSelf).forEach((p) => found.push(`${statementLabel(s, i)} of ${s.source ?? source} ${p}`)));
     }
     return found.length ? nonCompliant(found.join("; ")) : compliant();
   },
