@@ -451,10 +451,13 @@ function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
   if (env.name === "prod" && env.alb.allowHttpOnly) {
     issue(ctx, ["alb", "allowHttpOnly"], `prod may not serve plain HTTP; got true; set false and give a certificate`);
   }
-  if (hasPublic && !env.alb.certificate && !env.alb.allowHttpOnly) {
+  if (hasPublic && !env.alb.certificate && !env.alb.allowHttpOnly && env.name !== "prod") {
     issue(ctx, ["alb", "certificate"], `public services need HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }, or say allowHttpOnly: true (not in prod)`);
   }
 }
+
+/** Variables the platform injects into database clients (address and managed master secret). */
+export const DATABASE_CLIENT_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
 
 function checkServices(env: BaseEnvironment, ctx: Ctx): void {
   const names = new Map<string, number>();
@@ -506,7 +509,7 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
         for (const p of paths) {
           const key = `${h} ${p}`;
           const owner = routes.get(key);
-          if (owner) issue(ctx, at("exposure"), `routes host ${show(h)} path ${show(p)}, which service ${show(owner)} already routes; give each public service its own path or host`);
+          if (owner) issue(ctx, at("exposure"), `duplicates a route of service ${show(owner)}; got host ${show(h)} path ${show(p)}; give each public service its own path or host`);
           routes.set(key, svc.name);
         }
       }
@@ -547,9 +550,31 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       secretNames.add(secret.name);
     });
 
+    if (exp.type === "public" && exp.paths.length + exp.hosts.length > 5) {
+      issue(ctx, at("exposure"), `a listener rule matches at most 5 paths and hosts together; got ${exp.paths.length + exp.hosts.length}; split the service's routes or use wildcards`);
+    }
+    if (svc.deployment.strategy === "blue-green" && svc.deployment.standbyDesiredCount > env.scaling.maxCapacity) {
+      issue(ctx, at("deployment", "standbyDesiredCount"), `must not exceed autoscaling max (${env.scaling.maxCapacity}); got ${svc.deployment.standbyDesiredCount}`);
+    }
+    if (svc.enableExecuteCommand && svc.readonlyRootFilesystem) {
+      issue(ctx, at("enableExecuteCommand"), `ECS Exec needs a writable root filesystem (the SSM agent writes into it); got true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off`);
+    }
+    if (env.database?.clientServices.includes(svc.name)) {
+      for (const name of DATABASE_CLIENT_VARIABLES) {
+        if (svc.environment[name] !== undefined || svc.secrets.some((s) => s.name === name)) {
+          issue(ctx, at("environment", name), `is set by the platform for database clients; got ${show(name)} defined by the service; remove it (the platform injects ${DATABASE_CLIENT_VARIABLES.join(", ")})`);
+        }
+      }
+    }
+
+    // The longest physical names the service path builds for this service.
+    const stem = `${env.project}-${env.name}`;
+    const colours = svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""];
     checkNames(ctx, [
-      [at("name"), "targetGroup", `${env.project}-${env.name}-${svc.name}-blue`],
-      [at("name"), "iamRole", `${env.project}-${env.name}-${svc.name}-execution`],
+      ...colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "targetGroup", `${stem}-${svc.name}${c}`]),
+      ...colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "ecsService", `${stem}-${svc.name}${c}`]),
+      [at("name"), "iamRole", `${stem}-${svc.name}-execution`],
+      ...(svc.image.ecrRepository !== undefined ? [[at("image", "ecrRepository"), "generic", `${stem}/${svc.image.ecrRepository}`] as [(string | number)[], NameKind, string]] : []),
     ]);
   });
 

@@ -1,0 +1,204 @@
+import { ConfigError, ENVIRONMENT_INPUTS, loadConfig } from "../../environments";
+import { EnvironmentInput, environmentSchema } from "../../environments/schema";
+import { baseInput } from "../helpers";
+
+/** Every problem loadConfig reports for the given environments (empty when valid). */
+function problemsOf(...inputs: unknown[]): string[] {
+  try {
+    loadConfig(inputs);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+}
+
+type Mutable = any; // inputs are edited freely to build bad configs
+const developWith = (change: (env: Mutable) => void): EnvironmentInput => {
+  const env = baseInput();
+  change(env);
+  return env;
+};
+const prodWith = (change: (env: Mutable) => void): EnvironmentInput => {
+  const env = structuredClone(ENVIRONMENT_INPUTS.find((e) => e.name === "prod")!);
+  change(env);
+  return env;
+};
+
+describe("service and database config", () => {
+  test("the shipped environments declare services and a database", () => {
+    for (const env of loadConfig().environments) {
+      expect(env.services.map((s) => s.name)).toEqual(["api", "worker"]);
+      expect(env.database?.engineVersion).toBe("15");
+    }
+  });
+
+  test("applies service defaults", () => {
+    const env = environmentSchema.parse(baseInput());
+    const worker = env.services[1];
+    expect(worker.deployment).toEqual({ strategy: "rolling" });
+    expect([worker.readonlyRootFilesystem, worker.enableExecuteCommand, worker.xraySidecar, worker.healthCheckGracePeriodSec]).toEqual([true, false, false, 60]);
+    const api = env.services[0];
+    expect(api.exposure).toEqual(expect.objectContaining({ deregistrationDelaySec: 30, healthCheck: expect.objectContaining({ path: "/health", matcher: "200" }) }));
+  });
+
+  test("rejects an invalid Fargate cpu/memory pair", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].memoryMiB = 4096)))).toEqual([
+      "develop.services[0].memoryMiB: 256 CPU units need 512 or 1024-2048 MiB in steps of 1024 of memory on Fargate; got 4096",
+    ]);
+  });
+
+  test("rejects duplicate service names", () => {
+    expect(problemsOf(developWith((e) => (e.services[1].name = "api")))).toContain(
+      'develop.services[1].name: duplicates the name of services[0]; got "api"; service names must be unique',
+    );
+  });
+
+  test("rejects two public services with the same path and host", () => {
+    const problems = problemsOf(
+      developWith((e) => e.services.push({ ...structuredClone(e.services[1]), name: "web", exposure: { type: "public", paths: ["/*"], priority: 200 } })),
+    );
+    expect(problems).toEqual(['develop.services[2].exposure: duplicates a route of service "api"; got host "*" path "/*"; give each public service its own path or host']);
+  });
+
+  test("rejects a duplicate listener rule priority", () => {
+    const problems = problemsOf(developWith((e) => e.services.push({ ...structuredClone(e.services[1]), name: "web", exposure: { type: "public", paths: ["/web/*"], priority: 100 } })));
+    expect(problems).toEqual(['develop.services[2].exposure.priority: listener rule priority 100 is already used by service "api"; got 100; priorities must be unique']);
+  });
+
+  test("rejects a health check path without a leading /", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].exposure.healthCheck.path = "health")))).toEqual([
+      'develop.services[0].exposure.healthCheck.path: must start with "/"; got "health"; e.g. "/health"',
+    ]);
+  });
+
+  test("rejects a port out of range", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 70000)))).toEqual(["develop.services[0].containerPort: is too big; got 70000; maximum 65535"]);
+    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 0)))).toEqual(["develop.services[0].containerPort: is too small; got 0; minimum 1"]);
+  });
+
+  test("rejects blue/green weights that do not sum to 100", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].deployment = { strategy: "blue-green", blueWeight: 90, greenWeight: 20 })))).toEqual([
+      "develop.services[0].deployment: blueWeight + greenWeight must be 100; got 90 + 20 = 110",
+    ]);
+  });
+
+  test("rejects prod without HTTPS", () => {
+    expect(problemsOf(prodWith((e) => delete e.alb.certificate))).toEqual([
+      "prod.alb.certificate: prod must serve HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }",
+    ]);
+    expect(problemsOf(prodWith((e) => (e.alb.allowHttpOnly = true)))).toEqual([
+      "prod.alb.allowHttpOnly: prod may not serve plain HTTP; got true; set false and give a certificate",
+    ]);
+  });
+
+  test("rejects a non-prod public service without HTTPS unless HTTP-only is said explicitly", () => {
+    expect(problemsOf(developWith((e) => delete e.alb.certificate))).toEqual([
+      "develop.alb.certificate: public services need HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }, or say allowHttpOnly: true (not in prod)",
+    ]);
+    expect(problemsOf(developWith((e) => ((e.alb = { allowHttpOnly: true }))))).toEqual([]);
+  });
+
+  test("rejects a prod database without Multi-AZ or deletion protection", () => {
+    expect(
+      problemsOf(
+        prodWith((e) => {
+          e.database.multiAz = false;
+          e.database.deletionProtection = false;
+        }),
+      ),
+    ).toEqual([
+      "prod.database.multiAz: the prod database must be Multi-AZ; got false; set true",
+      "prod.database.deletionProtection: the prod database must have deletion protection; got false; set true",
+    ]);
+  });
+
+  test("rejects secret names outside the environment's parameter or secret path", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].secrets[0].path = "/fargate/prod/api/signing-key")))).toEqual([
+      'develop.services[0].secrets[0].path: is outside this environment\'s parameter path; got "/fargate/prod/api/signing-key"; use a name under "/fargate/develop/"',
+    ]);
+    expect(problemsOf(developWith((e) => (e.services[0].secrets = [{ name: "X", source: "secretsmanager", path: "other/develop/x" }])))).toEqual([
+      'develop.services[0].secrets[0].path: is outside this environment\'s secret path; got "other/develop/x"; use a name under "fargate/develop/"',
+    ]);
+  });
+
+  test("rejects a name over an AWS limit", () => {
+    const problems = problemsOf(
+      developWith((e) => {
+        e.services[0].name = "payments-gateway-v2";
+        e.database.clientServices = ["worker"];
+      }),
+    );
+    expect(problems).toEqual([
+      'develop.services[0].name: targetGroup name "fargate-develop-payments-gateway-v2-blue" is 40 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-blue"; shorten it',
+      'develop.services[0].name: targetGroup name "fargate-develop-payments-gateway-v2-green" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-green"; shorten it',
+    ]);
+  });
+
+  test("rejects a desired count outside the autoscaling range and a standby count over the max", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].desiredCount = 9)))).toEqual(["develop.services[0].desiredCount: must be between autoscaling min (1) and max (5); got 9"]);
+    expect(problemsOf(developWith((e) => (e.services[0].deployment.standbyDesiredCount = 9)))).toEqual([
+      "develop.services[0].deployment.standbyDesiredCount: must not exceed autoscaling max (5); got 9",
+    ]);
+  });
+
+  test("rejects blue/green on an internal service and request scaling without an ALB", () => {
+    expect(problemsOf(developWith((e) => (e.services[1].deployment = { strategy: "blue-green" })))).toEqual([
+      'develop.services[1].deployment.strategy: blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"',
+    ]);
+    expect(problemsOf(developWith((e) => (e.services[1].autoscaling = { requestsPerTarget: 100 })))).toEqual([
+      "develop.services[1].autoscaling.requestsPerTarget: internal services have no ALB to count requests; got 100; remove it",
+    ]);
+  });
+
+  test("rejects a listener rule with more than 5 conditions", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].exposure.paths = ["/a", "/b", "/c", "/d", "/e", "/f"])))).toEqual([
+      "develop.services[0].exposure: a listener rule matches at most 5 paths and hosts together; got 6; split the service's routes or use wildcards",
+    ]);
+  });
+
+  test("rejects ECS Exec on a read-only root filesystem", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].enableExecuteCommand = true)))).toEqual([
+      "develop.services[0].enableExecuteCommand: ECS Exec needs a writable root filesystem (the SSM agent writes into it); got true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off",
+    ]);
+    expect(problemsOf(developWith((e) => Object.assign(e.services[0], { enableExecuteCommand: true, readonlyRootFilesystem: false })))).toEqual([]);
+  });
+
+  test("rejects secrets in plaintext environment variables and variables the platform injects", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].environment.STRIPE_API_KEY = "sk_live")))).toEqual([
+      'develop.services[0].environment.STRIPE_API_KEY: looks like a secret in a plaintext environment variable; got "STRIPE_API_KEY"="<redacted>"; move it to secrets (SSM or Secrets Manager)',
+    ]);
+    expect(problemsOf(developWith((e) => (e.services[0].environment.DB_HOST = "db.internal")))).toEqual([
+      'develop.services[0].environment.DB_HOST: is set by the platform for database clients; got "DB_HOST" defined by the service; remove it (the platform injects DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD)',
+    ]);
+  });
+
+  test("rejects a database client that is not a service, and a pinned minor version", () => {
+    expect(problemsOf(developWith((e) => (e.database.clientServices = ["api", "billing"])))).toEqual([
+      'develop.database.clientServices[1]: names no service of this environment; got "billing"; valid: "api", "worker"',
+    ]);
+    expect(problemsOf(developWith((e) => (e.database.engineVersion = "15.4")))).toEqual([
+      'develop.database.engineVersion: must be a PostgreSQL major version such as "15" (minors are retired by AWS); got "15.4"',
+    ]);
+  });
+
+  test("rejects an image with both or neither of ecrRepository and uri, and a tagged uri", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].image = { ecrRepository: "fargate/api", uri: "public.ecr.aws/x/api", tag: "1" })))).toEqual([
+      'develop.services[0].image: give either ecrRepository or uri, not both or neither; got {"ecrRepository":"fargate/api","uri":"public.ecr.aws/x/api"}',
+    ]);
+    expect(problemsOf(developWith((e) => (e.services[0].image = { uri: "public.ecr.aws/x/api:1.0", tag: "1" })))).toEqual([
+      'develop.services[0].image.uri: must not carry a tag (use image.tag); got "public.ecr.aws/x/api:1.0"',
+    ]);
+  });
+
+  test("reports every service problem at once", () => {
+    const problems = problemsOf(
+      developWith((e) => {
+        e.services[0].memoryMiB = 4096;
+        e.services[0].containerPort = 70000;
+        e.services[1].name = "api";
+      }),
+    );
+    expect(problems).toHaveLength(4); // cpu/memory, port, duplicate name, unknown DB client "worker"
+  });
+});
