@@ -2,7 +2,7 @@
 import type {} from "cdktf/lib/testing/adapters/jest";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
+import { cloudWatchAlarmsKeyStatement, Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
 import { Naming } from "../../src/naming";
 import { resourcesOf } from "../helpers";
 
@@ -61,6 +61,14 @@ describe("Observability", () => {
       }),
     ]);
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_sns_topic_policy" }, { arn: expect.stringContaining("aws_sns_topic.") });
+  });
+
+  test("offers the key-policy statement CloudWatch needs to publish to the encrypted topic", () => {
+    expect(cloudWatchAlarmsKeyStatement()).toMatchObject({
+      effect: "Allow",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+    });
   });
 
   test("subscribes the alarm emails, and none by default", () => {
