@@ -1,7 +1,8 @@
 /**
  * `npm run policy:report`: builds every stack (no synth, nothing written) and prints, per
  * stack, each rule's outcome on each resource, with suppression reasons. Exits 1 when any
- * stack has an error finding, like synth would.
+ * stack has an error finding, like synth would. `--all` also lists not-applicable rows without
+ * a reason; `--rules` prints the rule catalogue instead.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -11,7 +12,8 @@ import { loadConfig } from "../../environments";
 import { buildStacks } from "../app";
 import { evaluateStack } from "./aspect";
 import { errorsOf, warningsOf } from "./engine";
-import { Finding } from "./types";
+import { ALL_RULES } from "./rules";
+import { Finding, PolicyRule } from "./types";
 
 const STATUS_ORDER: Record<Finding["status"], number> = {
   "non-compliant": 0,
@@ -60,7 +62,19 @@ export function policyReport(stacks: readonly TerraformStack[], options: ReportO
   return { text: parts.join("\n\n"), errors };
 }
 
+/** The rule catalogue: ID, severity, public controls and the one-line reason of each rule. */
+export function formatRules(rules: readonly PolicyRule[] = ALL_RULES): string {
+  const width = Math.max(...rules.map((r) => r.id.length));
+  return rules
+    .map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${(r.controls.join(", ") || "no public control").padEnd(48)}  ${r.description}`)
+    .join("\n");
+}
+
 function main(): void {
+  if (process.argv.includes("--rules")) {
+    process.stdout.write(`${formatRules()}\n`);
+    return;
+  }
   // App creates its outdir; nothing is synthesized into it.
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-report-"));
   try {

@@ -6,6 +6,7 @@ import { ALL_RULES } from "../../src/policy/rules";
 import { PolicyRule } from "../../src/policy/types";
 import { parseJsonAttribute } from "../../src/policy/parse";
 import { resource } from "./fixtures";
+import { ResourceIndex } from "../../src/policy/context";
 
 /** A toy rule: buckets must be named "ok". */
 const named: PolicyRule = {
@@ -88,5 +89,22 @@ describe("parseJsonAttribute", () => {
   test("gives undefined for other expressions", () => {
     expect(parseJsonAttribute('${file("x.json")}')).toBeUndefined();
     expect(parseJsonAttribute(42)).toBeUndefined();
+  });
+});
+
+describe("ResourceIndex", () => {
+  const vpc = resource("aws_vpc", "main", {});
+  const index = new ResourceIndex([vpc, resource("aws_vpc", "main", {}, "data")]);
+  test("mentions: a reference to the address, not to a data source or a longer name of the same type", () => {
+    expect(index.mentions("${aws_vpc.main.id}", vpc)).toBe(true);
+    expect(index.mentions(["x", { nested: "${concat([aws_vpc.main.id], var.x)}" }], vpc)).toBe(true);
+    expect(index.mentions("${data.aws_vpc.main.id}", vpc)).toBe(false);
+    expect(index.mentions("${aws_vpc.main2.id}", vpc)).toBe(false);
+    expect(index.mentions("aws_vpc.main.id", vpc)).toBe(false);
+  });
+  test("resolveReference: the resource or data source a single reference points at", () => {
+    expect(index.resolveReference("${aws_vpc.main.id}")).toBe(vpc);
+    expect(index.resolveReference("${data.aws_vpc.main.id}")?.mode).toBe("data");
+    expect(index.resolveReference("vpc-123")).toBeUndefined();
   });
 });

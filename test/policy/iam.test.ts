@@ -5,7 +5,8 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
-import { iamNoWildcard, iamTrustSourceAccount } from "../../src/policy/rules";
+import { iamNoAdminPolicy, iamNoWildcard, iamTrustSourceAccount } from "../../src/policy/rules";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { RESOURCE_WILDCARD_ACTIONS } from "../../src/policy/rules/iam-wildcard-allowlist";
 import { findingAt, onlyFinding } from "./fixtures";
 
@@ -134,5 +135,17 @@ describe("IAM-NO-WILDCARD", () => {
   test("fails a policy it cannot read", () => {
     const f = findingAt(iamNoWildcard, (s) => new IamRolePolicy(s, "policy", { role: "role", policy: Fn.file("policy.json") }), POLICY);
     expect(f).toMatchObject({ status: "non-compliant", reason: expect.stringMatching(/cannot read/) });
+  });
+});
+
+describe("IAM-NO-ADMIN-POLICY", () => {
+  const attach = (policyArn: string) => (s: TerraformStack) => new IamRolePolicyAttachment(s, "attachment", { role: "role", policyArn });
+  test("passes a narrow AWS-managed policy", () => {
+    expect(onlyFinding(iamNoAdminPolicy, attach("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")).status).toBe("compliant");
+  });
+  test("fails AdministratorAccess", () => {
+    expect(onlyFinding(iamNoAdminPolicy, attach("arn:aws:iam::aws:policy/AdministratorAccess")).message).toBe(
+      "[IAM-NO-ADMIN-POLICY] aws_iam_role_policy_attachment.attachment: attaches arn:aws:iam::aws:policy/AdministratorAccess (CKV_AWS_274, IAM.1)",
+    );
   });
 });

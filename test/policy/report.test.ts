@@ -1,4 +1,5 @@
-import { formatStackReport } from "../../src/policy/report";
+import { formatRules, formatStackReport } from "../../src/policy/report";
+import { ALL_RULES } from "../../src/policy/rules";
 import { Finding } from "../../src/policy/types";
 
 const finding = (f: Partial<Finding>): Finding => ({ ruleId: "X-Y", severity: "error", controls: [], address: "aws_x.a", path: "s/a", status: "compliant", ...f });
@@ -21,5 +22,14 @@ describe("formatStackReport", () => {
       ["S3-VERSIONING", "aws_s3_bucket.b", "suppressed", "scratch bucket, rebuilt nightly"],
       ["KMS-ROTATION", "aws_kms_key.k"],
     ].map((row) => (row.length === 2 ? [...row, "compliant"] : row)));
+  });
+});
+
+describe("formatRules", () => {
+  test("lists every rule with its severity and controls", () => {
+    const text = formatRules();
+    expect(text.split("\n")).toHaveLength(ALL_RULES.length);
+    expect(text).toMatch(/^S3-ENCRYPTION\s+error\s+CKV_AWS_145, S3\.17\s+S3 buckets encrypt/m);
+    expect(text).toMatch(/^ECS-READONLY-ROOT\s+warning\s+CKV_AWS_336, ECS\.5/m);
   });
 });

@@ -13,6 +13,7 @@ import { logsKms } from "./logs-kms";
 import { logsRetention } from "./logs-retention";
 import { iamTrustSourceAccount } from "./iam-trust-source-account";
 import { iamNoWildcard } from "./iam-no-wildcard";
+import { iamNoAdminPolicy } from "./iam-no-admin-policy";
 import { albTlsPolicy } from "./alb-tls-policy";
 import { albHttpRedirect } from "./alb-http-redirect";
 import { albDropInvalidHeaders } from "./alb-drop-invalid-headers";
@@ -30,7 +31,7 @@ import { rdsDeletionProtection } from "./rds-deletion-protection";
 
 export {
   s3Encryption, s3Versioning, s3PublicAccessBlock, s3TlsOnly, dynamodbPitr, dynamodbCmk, kmsRotation, vpcFlowLogs,
-  vpcDefaultSgClosed, sgOpenIngress, logsKms, logsRetention, iamTrustSourceAccount, iamNoWildcard, albTlsPolicy,
+  vpcDefaultSgClosed, sgOpenIngress, logsKms, logsRetention, iamTrustSourceAccount, iamNoWildcard, iamNoAdminPolicy, albTlsPolicy,
   albHttpRedirect, albDropInvalidHeaders, albDesyncMitigation, ecsContainerInsights, ecsNoPublicIp, ecsNoPrivileged,
   ecsNoEnvSecrets, ecsReadonlyRoot, rdsEncryption, rdsNotPublic, rdsManagedPassword, rdsMultiAz, rdsDeletionProtection,
 };
@@ -44,7 +45,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   // logs
   logsKms, logsRetention,
   // iam
-  iamTrustSourceAccount, iamNoWildcard,
+  iamTrustSourceAccount, iamNoWildcard, iamNoAdminPolicy,
   // alb
   albTlsPolicy, albHttpRedirect, albDropInvalidHeaders, albDesyncMitigation,
   // ecs
