@@ -1,5 +1,7 @@
 // Brings cdktf's jest matcher types (toHaveResourceWithProperties, ...) into the type check.
 import type {} from "cdktf/lib/testing/adapters/jest";
+import * as fs from "fs";
+import * as path from "path";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { cloudWatchAlarmsKeyStatement, Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
@@ -95,6 +97,15 @@ describe("Observability", () => {
       expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
       expect(["breaching", "notBreaching", "missing"]).toContain(alarm.treat_missing_data);
       expect(alarm.alarm_description).toMatch(/^\[prod\] .*Runbook: docs\/cicd-observability\.md#/);
+    }
+  });
+
+  test("every alarm's runbook link points at a section of docs/cicd-observability.md", () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, "../../docs/cicd-observability.md"), "utf8");
+    const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    for (const alarm of Object.values(alarms(synth()))) {
+      const anchor = alarm.alarm_description.match(/#([\w-]+)$/)[1];
+      expect([alarm.alarm_name, headings.has(anchor)]).toEqual([alarm.alarm_name, true]);
     }
   });
 
