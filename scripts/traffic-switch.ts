@@ -242,7 +242,18 @@ export function regionOf(arn: string): string | undefined {
   return arn.split(":")[3] || undefined;
 }
 
-export async function main(argv: readonly string[], io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) }): Promise<number> {
+/** Where main writes its lines. */
+export interface SwitchIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const STDIO: SwitchIo = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+export async function main(argv: readonly string[], io: SwitchIo = STDIO): Promise<number> {
   let args: SwitchArgs;
   let plan: SwitchPlan;
   try {

@@ -1,0 +1,256 @@
+/**
+ * Whole-stack invariants of the service path (internet -> ALB -> ECS -> RDS), per shipped
+ * environment, read from the synthesized Terraform JSON.
+ */
+import { Testing } from "cdktf";
+import { loadConfig } from "../../environments";
+import { EnvironmentConfig } from "../../environments/schema";
+import { PlatformStack, platformStackName } from "../../src/stacks/platform-stack";
+import { NameKind, nameProblem } from "../../src/naming";
+import { RESOURCE_WILDCARD_ACTIONS } from "../../src/policy/rules/iam-wildcard-allowlist";
+import { resourcesOf } from "../helpers";
+
+const { environments } = loadConfig();
+type Json = { resource: Record<string, Record<string, any>>; data: Record<string, Record<string, any>>; output: Record<string, any> };
+
+function synthEnv(config: EnvironmentConfig): Json {
+  const stack = new PlatformStack(Testing.app(), platformStackName(config), { config });
+  return JSON.parse(Testing.synth(stack));
+}
+const synthesized: Record<string, Json> = Object.fromEntries(environments.map((env) => [env.name, synthEnv(env)]));
+const cases = environments.map((e) => [e.name, e] as const);
+
+/** `${aws_x.name.attr}` -> name */
+const refName = (value: string, type: string): string | undefined => new RegExp(`^\\$\\{${type}\\.([^.]+)\\.`).exec(value)?.[1];
+const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+
+/** Every statement of the policy documents attached to IAM identities (roles, policies). */
+function identityStatements(json: Json): { owner: string; statement: any }[] {
+  const docs = json.data.aws_iam_policy_document ?? {};
+  const out: { owner: string; statement: any }[] = [];
+  for (const type of ["aws_iam_role_policy", "aws_iam_policy"]) {
+    for (const [name, policy] of resourcesOf(json, type)) {
+      const doc = refName(policy.policy, "data.aws_iam_policy_document");
+      if (!doc) throw new Error(`${type}.${name} has a policy not built with aws_iam_policy_document: ${policy.policy}`);
+      for (const statement of docs[doc].statement) out.push({ owner: `${type}.${name}`, statement });
+    }
+  }
+  return out;
+}
+
+/** Who each SG rule connects: "alb <- 0.0.0.0/0 tcp/443". */
+function sgRules(json: Json): string[] {
+  const groups = Object.fromEntries(resourcesOf(json, "aws_security_group").map(([name, sg]) => [name, String(sg.name).replace(/^fargate-\w+-/, "")]));
+  const who = (rule: any) => (rule.referenced_security_group_id ? groups[refName(rule.referenced_security_group_id, "aws_security_group")!] : rule.cidr_ipv4);
+  const port = (rule: any) => `tcp/${rule.from_port}${rule.to_port !== rule.from_port ? `-${rule.to_port}` : ""}`;
+  return [
+    ...resourcesOf(json, "aws_vpc_security_group_ingress_rule").map(([, r]) => `${groups[refName(r.security_group_id, "aws_security_group")!]} <- ${who(r)} ${port(r)}`),
+    ...resourcesOf(json, "aws_vpc_security_group_egress_rule").map(([, r]) => `${groups[refName(r.security_group_id, "aws_security_group")!]} -> ${who(r)} ${port(r)}`),
+  ].sort();
+}
+
+/** Statements of the inline policies of one role. */
+function statementsOfRole(json: Json, role: string): any[] {
+  return identityStatements(json)
+    .filter(({ owner }) => {
+      const [type, policyName] = owner.split(/\.(.*)/);
+      return type === "aws_iam_role_policy" && refName(json.resource.aws_iam_role_policy[policyName].role, "aws_iam_role") === role;
+    })
+    .map(({ statement }) => statement);
+}
+
+/** Secrets of every task definition that its execution role may not read. */
+function secretCoverage(json: Json): { uncovered: string[]; checked: number } {
+  const uncovered: string[] = [];
+  let checked = 0;
+  for (const [tdName, td] of resourcesOf(json, "aws_ecs_task_definition")) {
+    const role = refName(td.execution_role_arn, "aws_iam_role")!;
+    const statements = statementsOfRole(json, role);
+    const allows = (action: string, arn: string) =>
+      statements.some((s) => s.effect === "Allow" && s.actions.includes(action) && s.resources.some((r: string) => r === arn || (!r.includes("${") && glob(r).test(arn))));
+    for (const container of JSON.parse(td.container_definitions)) {
+      for (const secret of container.secrets ?? []) {
+        const from: string = secret.valueFrom;
+        let ok: boolean;
+        if (from.startsWith("arn:aws:ssm:")) ok = allows("ssm:GetParameters", from);
+        else if (from.startsWith("${")) ok = allows("secretsmanager:GetSecretValue", from.slice(0, from.indexOf("}") + 1));
+        else ok = allows("secretsmanager:GetSecretValue", `${from.split(":").slice(0, 7).join(":")}-AbCdEf`); // AWS appends a 6-character suffix
+        if (!ok) uncovered.push(`${tdName}: ${secret.name} (${from}) not readable by ${role}`);
+        checked++;
+      }
+    }
+  }
+  return { uncovered, checked };
+}
+
+describe("service path, whole stack", () => {
+  test.each(cases)("%s: the security-group chain is exactly internet -> ALB -> ECS -> RDS", (name, env) => {
+    const json = synthesized[name];
+    const expected = [
+      "alb <- 0.0.0.0/0 tcp/443",
+      "alb <- 0.0.0.0/0 tcp/80",
+      "alb -> ecs-tasks tcp/8000",
+      "ecs-tasks <- alb tcp/8000",
+      "ecs-tasks -> rds tcp/5432",
+      "ecs-tasks -> 0.0.0.0/0 tcp/443",
+      "rds <- ecs-tasks tcp/5432",
+      ...(env.network.vpcEndpoints ? ["endpoints <- ecs-tasks tcp/443"] : []),
+    ].sort();
+    expect(sgRules(json)).toEqual(expected);
+    // No inline rules that would bypass the chain.
+    for (const [, sg] of resourcesOf(json, "aws_security_group")) {
+      expect([sg.ingress, sg.egress]).toEqual([undefined, undefined]);
+    }
+    expect(resourcesOf(json, "aws_db_instance").map(([, db]) => db.vpc_security_group_ids)).toEqual([[expect.stringMatching(/aws_security_group\.networking_rds-security-group/)]]);
+    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) {
+      expect(svc.network_configuration.security_groups).toEqual([expect.stringMatching(/aws_security_group\.networking_ecs-security-group/)]);
+    }
+    expect(resourcesOf(json, "aws_lb")[0][1].security_groups).toEqual([expect.stringMatching(/aws_security_group\.networking_alb-security-group/)]);
+  });
+
+  test.each(cases)("%s: no IAM identity statement allows Resource \"*\" except for actions AWS requires it for", (name) => {
+    const allowed = RESOURCE_WILDCARD_ACTIONS.map((a) => glob(a.action));
+    const offenders = identityStatements(synthesized[name])
+      .filter(({ statement }) => statement.effect !== "Deny" && (statement.resources ?? []).includes("*"))
+      .flatMap(({ owner, statement }) => (statement.actions as string[]).filter((a) => !allowed.some((re) => re.test(a))).map((a) => `${owner}: ${a}`));
+    expect(offenders).toEqual([]);
+    for (const { statement } of identityStatements(synthesized[name])) expect(statement.actions).not.toContain("*");
+  });
+
+  test.each(cases)("%s: every task definition's secrets are covered by its own execution role", (name) => {
+    const json = synthesized[name];
+    const { uncovered, checked } = secretCoverage(json);
+    expect(uncovered).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(5); // API_SIGNING_KEY + DB_USERNAME/DB_PASSWORD on api (both colours) and worker
+    for (const [, td] of resourcesOf(json, "aws_ecs_task_definition")) {
+      const role = refName(td.execution_role_arn, "aws_iam_role")!;
+      expect(statementsOfRole(json, role)).toEqual(expect.arrayContaining([expect.objectContaining({ actions: ["kms:Decrypt"] })]));
+      // The managed policy covers ECR pulls and awslogs.
+      expect(resourcesOf(json, "aws_iam_role_policy_attachment").some(([, a]) => refName(a.role, "aws_iam_role") === role && a.policy_arn.endsWith("/AmazonECSTaskExecutionRolePolicy"))).toBe(true);
+    }
+  });
+
+  test("a Secrets Manager secret by name is covered through the -?????? suffix", () => {
+    const env = environments.find((e) => e.name === "develop")!;
+    const api = { ...env.services[0], secrets: [...env.services[0].secrets, { name: "STRIPE_KEY", source: "secretsmanager" as const, path: "fargate/develop/api/stripe", jsonKey: "key" }] };
+    const json = synthEnv({ ...env, services: [api, env.services[1]] });
+    const { uncovered, checked } = secretCoverage(json);
+    expect([uncovered, checked]).toEqual([[], 10]); // api 4 x 2 colours + worker 2
+  });
+
+  test("the secret-coverage check notices a secret its execution role cannot read", () => {
+    const json: Json = structuredClone(synthesized.develop);
+    for (const doc of Object.values<any>(json.data.aws_iam_policy_document)) {
+      doc.statement = doc.statement.filter((st: any) => st.sid !== "ReadTaskParameters");
+    }
+    expect(secretCoverage(json).uncovered).toEqual([
+      expect.stringMatching(/blue_task-definition.*API_SIGNING_KEY/),
+      expect.stringMatching(/green_task-definition.*API_SIGNING_KEY/),
+    ]);
+  });
+
+  test.each(cases)("%s: database clients get the address as variables and the managed secret through secrets", (name) => {
+    const json = synthesized[name];
+    for (const [, td] of resourcesOf(json, "aws_ecs_task_definition")) {
+      const [app] = JSON.parse(td.container_definitions);
+      const env = Object.fromEntries(app.environment.map((e: any) => [e.name, e.value]));
+      expect(env).toEqual(expect.objectContaining({ DB_HOST: expect.stringMatching(/aws_db_instance\..*\.address/), DB_PORT: "5432", DB_NAME: "app" }));
+      expect(app.secrets).toEqual(
+        expect.arrayContaining([
+          { name: "DB_USERNAME", valueFrom: expect.stringMatching(/^\$\{aws_db_instance\.[^.]+\.master_user_secret\[0\]\.secret_arn\}:username::$/) },
+          { name: "DB_PASSWORD", valueFrom: expect.stringMatching(/^\$\{aws_db_instance\.[^.]+\.master_user_secret\[0\]\.secret_arn\}:password::$/) },
+        ]),
+      );
+      expect(JSON.stringify(app.environment)).not.toMatch(/PASSWORD|SECRET/);
+    }
+  });
+
+  test.each(cases)("%s: every physical name is within its AWS limit", (name) => {
+    const kinds: [string, string, NameKind][] = [
+      ["aws_lb", "name", "alb"],
+      ["aws_lb_target_group", "name", "targetGroup"],
+      ["aws_iam_role", "name", "iamRole"],
+      ["aws_s3_bucket", "bucket", "s3Bucket"],
+      ["aws_db_instance", "identifier", "dbInstance"],
+      ["aws_ecs_cluster", "name", "ecsCluster"],
+      ["aws_ecs_service", "name", "ecsService"],
+      ["aws_ecs_task_definition", "family", "ecsService"],
+      ["aws_cloudwatch_log_group", "name", "logGroup"],
+      ["aws_ecr_repository", "name", "generic"],
+      ["aws_security_group", "name", "securityGroup"],
+    ];
+    const problems: string[] = [];
+    let count = 0;
+    for (const [type, attr, kind] of kinds) {
+      for (const [, r] of resourcesOf(synthesized[name], type)) {
+        const value = r[attr];
+        if (typeof value !== "string" || value.includes("${")) continue;
+        count++;
+        const problem = nameProblem(kind, value);
+        if (problem) problems.push(problem);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(count).toBeGreaterThan(20);
+  });
+
+  test.each(cases)("%s: blue/green weights belong to the operator tool and counts to autoscaling", (name) => {
+    const json = synthesized[name];
+    const rules = resourcesOf(json, "aws_lb_listener_rule").map(([, r]) => r);
+    expect(rules).toHaveLength(1);
+    expect(rules[0].lifecycle).toEqual({ ignore_changes: ["action"] });
+    expect(rules[0].action[0].forward.target_group.map((t: any) => t.weight)).toEqual([100, 0]);
+    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count"]);
+    expect(resourcesOf(json, "aws_appautoscaling_target")).toHaveLength(3);
+  });
+
+  test.each(cases)("%s: the HTTPS listener uses the TLS 1.3 policy and HTTP redirects", (name) => {
+    const listeners = resourcesOf(synthesized[name], "aws_lb_listener").map(([, l]) => l);
+    expect(listeners.map((l) => [l.port, l.protocol, l.ssl_policy ?? null, l.default_action[0].type])).toEqual(
+      expect.arrayContaining([
+        [80, "HTTP", null, "redirect"],
+        [443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06", "fixed-response"],
+      ]),
+    );
+  });
+
+  test.each(cases)("%s: outputs carry the names the runbooks use", (name) => {
+    const output = synthesized[name].output;
+    for (const key of ["alb_dns_name", "alb_listener_arn", "blue_target_group_arn", "green_target_group_arn", "blue_target_group_arns", "green_target_group_arns", "listener_rule_arns", "ecs_cluster_name", "service_names", "db_address", "db_master_secret_arn"]) {
+      expect(output).toHaveProperty(key);
+    }
+    expect(output.alb_listener_arn.value).toMatch(/aws_lb_listener\.alb_https-listener/);
+    expect(output.db_master_secret_arn.value).toMatch(/master_user_secret\[0\]\.secret_arn/);
+    expect(Object.keys(output.service_names.value)).toEqual(["api", "worker"]);
+    expect(Object.keys(output.service_names.value.api)).toEqual(["blue", "green"]);
+  });
+
+  test("prod has deletion protection and Multi-AZ on the database and the ALB", () => {
+    const json = synthesized.prod;
+    const [[, db]] = resourcesOf(json, "aws_db_instance");
+    expect([db.multi_az, db.deletion_protection, db.skip_final_snapshot]).toEqual([true, true, false]);
+    expect(resourcesOf(json, "aws_lb")[0][1].enable_deletion_protection).toBe(true);
+    expect(resourcesOf(json, "aws_ecr_repository").every(([, r]) => r.force_delete === false)).toBe(true);
+  });
+
+  test("develop tasks get public IPs in public subnets (NAT none); prod tasks do not", () => {
+    const ips = (env: string) => resourcesOf(synthesized[env], "aws_ecs_service").map(([, s]) => [s.network_configuration.assign_public_ip, s.network_configuration.subnets.every((id: string) => id.includes(env === "develop" ? "public-subnets" : "private-subnets"))]);
+    expect(ips("develop").every(([ip, tier]) => ip === true && tier === true)).toBe(true);
+    expect(ips("prod").every(([ip, tier]) => ip === false && tier === true)).toBe(true);
+    expect(ips("develop")).toHaveLength(3);
+  });
+
+  test("every environment pins PostgreSQL to its major version with an RDS-managed password", () => {
+    for (const env of environments) {
+      const [[, db]] = resourcesOf(synthesized[env.name], "aws_db_instance");
+      expect([db.engine_version, db.manage_master_user_password, db.storage_encrypted, db.publicly_accessible, db.password]).toEqual(["15", true, true, false, undefined]);
+    }
+  });
+
+  test("autoscaling off (the emulator's switch) removes every scaling resource", () => {
+    const env = environments.find((e) => e.name === "develop")!;
+    const json = synthEnv({ ...env, features: { ...env.features, autoscaling: false } });
+    expect(resourcesOf(json, "aws_appautoscaling_target")).toEqual([]);
+    expect(resourcesOf(json, "aws_appautoscaling_policy")).toEqual([]);
+  });
+});
