@@ -20,7 +20,8 @@ export interface CollectedStack {
 
 /**
  * Every resource and data source of `stack`, resolved exactly as it will land in
- * cdk.tf.json, with the suppressions recorded on their constructs.
+ * cdk.tf.json, with the suppressions recorded on their constructs. (Stack-level
+ * `stack.addOverride("resource....")` overrides are not merged in; element overrides are.)
  */
 export function collectStack(stack: TerraformStack): CollectedStack {
   const resources: SynthesizedResource[] = [];

@@ -15,10 +15,6 @@ export function isTrue(value: unknown): boolean {
   return value === true || value === "true";
 }
 
-export function isFalse(value: unknown): boolean {
-  return value === false || value === "false";
-}
-
 /** A non-empty string (tokens resolve to `${...}` strings, which count as set). */
 export function isSet(value: unknown): boolean {
   return typeof value === "string" ? value.trim().length > 0 : value !== undefined && value !== null;
