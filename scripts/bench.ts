@@ -1,0 +1,287 @@
+/**
+ * Measures the budgets of DESIGN.md ("Budgets") on this machine and prints medians next to
+ * the targets:
+ *
+ *   synth of the whole app (`node dist/main.js`, child process): wall < 1.5 s, peak RSS < 200 MB
+ *   unit tests (jest without test/terraform):                  wall < 15 s
+ *   rung 4 (jest test/terraform, REQUIRE_TERRAFORM=1):         one run
+ *   npm test:                                                    < 90 s (estimated from typecheck +
+ *                                                                unit + rung 4, or measured with --npm-test)
+ *
+ *   npm run bench [-- --runs 5] [--skip-terraform] [--skip-unit] [--npm-test] [--strict]
+ *
+ * Needs `npm run build` first (the npm script does it). Exit 1 when a measured command fails,
+ * or with --strict when a figure is over its budget. The machine is shared: the load average
+ * at start is printed with the figures.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const JEST = path.join(ROOT, "node_modules", "jest", "bin", "jest.js");
+const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+interface Args {
+  runs: number;
+  terraform: boolean;
+  unit: boolean;
+  npmTest: boolean;
+  strict: boolean;
+}
+
+const USAGE = "usage: bench [--runs N] [--skip-terraform] [--skip-unit] [--npm-test] [--strict]";
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { runs: 5, terraform: true, unit: true, npmTest: false, strict: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--runs" || a === "-n") {
+      args.runs = Number(argv[++i]);
+      if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs needs a positive integer\n${USAGE}`);
+    } else if (a.startsWith("--runs=")) {
+      args.runs = Number(a.slice("--runs=".length));
+      if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs needs a positive integer\n${USAGE}`);
+    } else if (a === "--skip-terraform") args.terraform = false;
+    else if (a === "--skip-unit") args.unit = false;
+    else if (a === "--npm-test") args.npmTest = true;
+    else if (a === "--strict") args.strict = true;
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return args;
+}
+
+interface Measurement {
+  wallMs: number;
+  /** Peak resident set size in KiB, when measured. */
+  peakRssKb?: number;
+  exitCode: number;
+  output: string;
+}
+
+/** GNU time's `-f %M` (peak RSS in KiB) if it works here; else undefined. */
+function gnuTime(): string | undefined {
+  for (const candidate of ["/usr/bin/time"]) {
+    if (!fs.existsSync(candidate)) continue;
+    const r = spawnSync(candidate, ["-f", "%M", process.execPath, "-e", "0"], { encoding: "utf8" });
+    if (r.status === 0 && /^\d+\s*$/.test(r.stderr.trim().split("\n").pop() ?? "")) return candidate;
+  }
+  return undefined;
+}
+
+/** VmHWM (peak RSS, KiB) of a live process, from /proc. */
+function vmHwm(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a command; measures wall time and, with `rss`, peak RSS (GNU time if present, else by
+ * polling /proc/<pid>/status VmHWM every 5 ms).
+ */
+function measure(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; rss?: boolean; time?: string } = {}): Promise<Measurement> {
+  const useTime = options.rss && options.time;
+  const [file, argv] = useTime ? [options.time!, ["-f", "%M", cmd, ...args]] : [cmd, [...args]];
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(file, argv, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    const errChunks: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.stderr.on("data", (d: Buffer) => errChunks.push(d));
+    let polled: number | undefined;
+    const poller =
+      options.rss && !useTime && child.pid
+        ? setInterval(() => {
+            const v = vmHwm(child.pid!);
+            if (v !== undefined) polled = Math.max(polled ?? 0, v);
+          }, 5)
+        : undefined;
+    child.on("error", (e) => errChunks.push(Buffer.from(`\n${e.message}`)));
+    child.on("close", (code) => {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (poller) clearInterval(poller);
+      let stderr = Buffer.concat(errChunks).toString("utf8");
+      let peakRssKb = polled;
+      if (useTime) {
+        const lines = stderr.trimEnd().split("\n");
+        const last = lines.pop() ?? "";
+        if (/^\d+$/.test(last.trim())) {
+          peakRssKb = Number(last.trim());
+          stderr = lines.join("\n");
+        }
+      }
+      resolve({ wallMs, peakRssKb, exitCode: code ?? -1, output: `${Buffer.concat(chunks).toString("utf8")}${stderr}` });
+    });
+  });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+
+interface Row {
+  label: string;
+  figure: string;
+  spread: string;
+  target: string;
+  over?: boolean;
+}
+
+function printRows(rows: readonly Row[]): void {
+  const w = (k: keyof Row) => Math.max(...rows.map((r) => String(r[k] ?? "").length));
+  for (const r of rows) {
+    const verdict = r.over === undefined ? "" : r.over ? "OVER BUDGET" : "ok";
+    process.stdout.write(`  ${r.label.padEnd(w("label"))}  ${r.figure.padStart(w("figure"))}  ${r.spread.padEnd(w("spread"))}  ${r.target.padEnd(w("target"))}  ${verdict}\n`);
+  }
+}
+
+function failureText(what: string, m: Measurement): string {
+  const lines = m.output.trim().split("\n");
+  return `${what} exited ${m.exitCode}; last output:\n    ${lines.slice(-25).join("\n    ")}\n`;
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 2;
+  }
+  if (!fs.existsSync(path.join(ROOT, "dist", "main.js"))) {
+    process.stderr.write(`bench: ${path.join(ROOT, "dist", "main.js")} is missing; run \`npm run build\` (or \`npm run bench\`)\n`);
+    return 2;
+  }
+
+  const time = gnuTime();
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  process.stdout.write(
+    `bench: ${args.runs} run(s) per figure; node ${process.version}; ${os.cpus().length} CPU(s); load average at start ${load}; ` +
+      `peak RSS via ${time ? `${time} -f %M` : "polling /proc/<pid>/status VmHWM"}\n`,
+  );
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  try {
+    // --- synth ------------------------------------------------------------------------------
+    const synth: Measurement[] = [];
+    let stacks: number | undefined;
+    // One unmeasured warm-up run: the first read of node_modules from disk is not what a developer sees.
+    for (let i = 0; i <= args.runs; i++) {
+      const outdir = path.join(tmp, `cdktf.out-${i}`);
+      const m = await measure(process.execPath, [path.join(ROOT, "dist", "main.js")], { env: { CDKTF_OUTDIR: outdir }, rss: true, time });
+      if (m.exitCode === 0) stacks = fs.readdirSync(path.join(outdir, "stacks")).length;
+      fs.rmSync(outdir, { recursive: true, force: true });
+      if (m.exitCode !== 0) {
+        failures.push(failureText("synth (node dist/main.js)", m));
+        break;
+      }
+      if (i > 0) synth.push(m);
+    }
+    if (synth.length) {
+      const walls = synth.map((m) => m.wallMs);
+      const rss = synth.map((m) => m.peakRssKb).filter((x): x is number => x !== undefined);
+      rows.push({
+        label: `synth, whole app (node dist/main.js${stacks ? `, ${stacks} stacks` : ""})`,
+        figure: sec(median(walls)),
+        spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}`,
+        target: "target < 1.5 s",
+        over: median(walls) >= 1500,
+      });
+      if (rss.length) {
+        rows.push({
+          label: "synth peak RSS",
+          figure: mb(median(rss)),
+          spread: `min ${mb(Math.min(...rss))}, max ${mb(Math.max(...rss))}`,
+          target: "target < 200 MB",
+          over: median(rss) / 1024 >= 200,
+        });
+      }
+    }
+
+    // --- unit tests ---------------------------------------------------------------------------
+    let unitMedian: number | undefined;
+    if (args.unit) {
+      const walls: number[] = [];
+      let failed = 0;
+      for (let i = 0; i < args.runs; i++) {
+        const m = await measure(process.execPath, [JEST, "--silent", "--testPathIgnorePatterns", "test/terraform"]);
+        // A failing test still costs the time it took: keep the figure, report the failure once.
+        if (m.exitCode !== 0 && failed++ === 0) failures.push(failureText("unit tests (jest --testPathIgnorePatterns test/terraform)", m));
+        walls.push(m.wallMs);
+      }
+      if (walls.length) {
+        unitMedian = median(walls);
+        rows.push({
+          label: `unit tests (jest, without test/terraform)${failed ? ` [${failed}/${walls.length} runs FAILED]` : ""}`,
+          figure: sec(unitMedian),
+          spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}`,
+          target: "target < 15 s",
+          over: unitMedian >= 15_000,
+        });
+      }
+    }
+
+    // --- rung 4 -------------------------------------------------------------------------------
+    let terraformMs: number | undefined;
+    if (args.terraform) {
+      const m = await measure(process.execPath, [JEST, "--silent", "test/terraform"], { env: { REQUIRE_TERRAFORM: "1" } });
+      if (m.exitCode !== 0) failures.push(failureText("rung 4 (REQUIRE_TERRAFORM=1 jest test/terraform)", m));
+      terraformMs = m.wallMs;
+      rows.push({
+        label: `rung 4: offline terraform (jest test/terraform)${m.exitCode ? " [FAILED]" : ""}`,
+        figure: sec(m.wallMs),
+        spread: "1 run",
+        target: "(part of npm test)",
+      });
+    }
+
+    // --- npm test -----------------------------------------------------------------------------
+    if (args.npmTest) {
+      const m = await measure("npm", ["test", "--silent"], { env: { REQUIRE_TERRAFORM: "1" } });
+      if (m.exitCode !== 0) failures.push(failureText("npm test", m));
+      rows.push({ label: `npm test (REQUIRE_TERRAFORM=1)${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: "1 run", target: "target < 90 s", over: m.wallMs >= 90_000 });
+    } else if (unitMedian !== undefined && terraformMs !== undefined) {
+      const tc = await measure(process.execPath, [TSC, "-p", "tsconfig.test.json"]);
+      if (tc.exitCode !== 0) failures.push(failureText("typecheck (tsc -p tsconfig.test.json)", tc));
+      const estimate = tc.wallMs + unitMedian + terraformMs;
+      rows.push({
+        label: `npm test, estimated (typecheck + unit + rung 4)${tc.exitCode ? " [typecheck FAILED]" : ""}`,
+        figure: sec(estimate),
+        spread: `typecheck ${sec(tc.wallMs)}; --npm-test measures it`,
+        target: "target < 90 s",
+        over: estimate >= 90_000,
+      });
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  printRows(rows);
+  for (const f of failures) process.stderr.write(`\nFAILED: ${f}`);
+  const over = rows.filter((r) => r.over);
+  if (over.length) process.stdout.write(`\n${over.length} figure(s) over budget: ${over.map((r) => r.label).join("; ")}\n`);
+  return failures.length ? 1 : args.strict && over.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
