@@ -93,7 +93,9 @@ async function main(): Promise<number> {
       }
       stackDirs = stackDirs.filter((d) => args.stacks.includes(path.basename(d)));
     }
-    process.stdout.write(`synthesized ${stackDirs.length} stack(s) in ${(synthMs / 1000).toFixed(1)}s; checking ${args.concurrency} at a time\n`);
+    process.stdout.write(
+      `synthesized ${listStacks(outdir).length} stack(s) in ${(synthMs / 1000).toFixed(1)}s; checking ${stackDirs.length}, ${args.concurrency} at a time\n`,
+    );
 
     const results = await checkStacks(ws, stackDirs, {
       concurrency: args.concurrency,
