@@ -145,6 +145,13 @@ export interface EcsServiceSpec {
   /** Target tracking values (used when autoscaling is enabled). */
   readonly autoscaling: EcsServiceAutoscaling;
   /**
+   * A delivery pipeline deploys this service's images (it registers task-definition
+   * revisions and updates the service): the service then also ignores `task_definition`,
+   * or the next apply would roll back what the pipeline deployed.
+   * @default false - Terraform owns the task definition the service runs
+   */
+  readonly deployedByPipeline?: boolean;
+  /**
    * External Kafka: ECS SG egress to its security group and an ingress rule on that group.
    * @default - none
    */
@@ -364,8 +371,9 @@ export class Ecs extends Construct {
           propagateTags: "SERVICE",
           waitForSteadyState: false,
           dependsOn: [this.capacityProviders, ...(props.serviceDependencies ?? [])],
-          // Autoscaling and operators (scale-up of a colour before a switch) own the count.
-          lifecycle: { ignoreChanges: ["desired_count"] },
+          // Autoscaling and operators (scale-up of a colour before a switch) own the count;
+          // a delivery pipeline, where there is one, owns the running revision.
+          lifecycle: { ignoreChanges: svc.deployedByPipeline ? ["desired_count", "task_definition"] : ["desired_count"] },
         });
 
         let scalableTarget: AppautoscalingTarget | undefined;

@@ -112,6 +112,13 @@ describe("Ecs", () => {
     for (const s of services(synth())) expect(s.lifecycle).toEqual({ ignore_changes: ["desired_count"] });
   });
 
+  test("also ignores task_definition when a delivery pipeline deploys the service", () => {
+    const json = synth({ services: [{ ...api, deployedByPipeline: true }, worker] });
+    const byName = Object.fromEntries(services(json).map((s) => [s.name, s]));
+    expect(byName["fargate-test-api-green"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
+    expect(byName["fargate-test-worker"].lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+  });
+
   test("attaches the green service to the green target group; an internal service has no load balancer or grace period", () => {
     const byName = Object.fromEntries(services(synth()).map((s) => [s.name, s]));
     expect(byName["fargate-test-api-green"].load_balancer).toEqual([{ target_group_arn: "arn:tg/green", container_name: "api", container_port: 8000 }]);

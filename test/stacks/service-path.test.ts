@@ -200,7 +200,8 @@ describe("service path, whole stack", () => {
     expect(rules).toHaveLength(1);
     expect(rules[0].lifecycle).toEqual({ ignore_changes: ["action"] });
     expect(rules[0].action[0].forward.target_group.map((t: any) => t.weight)).toEqual([100, 0]);
-    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count"]);
+    // desired_count: autoscaling; task_definition: the service's delivery pipeline (features.cicd).
+    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count", "task_definition"]);
     expect(resourcesOf(json, "aws_appautoscaling_target")).toHaveLength(3);
   });
 
@@ -245,6 +246,12 @@ describe("service path, whole stack", () => {
       const [[, db]] = resourcesOf(synthesized[env.name], "aws_db_instance");
       expect([db.engine_version, db.manage_master_user_password, db.storage_encrypted, db.publicly_accessible, db.password]).toEqual(["15", true, true, false, undefined]);
     }
+  });
+
+  test("without pipelines Terraform keeps owning the running task definition", () => {
+    const env = environments.find((e) => e.name === "develop")!;
+    const json = synthEnv({ ...env, features: { ...env.features, cicd: false } });
+    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count"]);
   });
 
   test("autoscaling off (the emulator's switch) removes every scaling resource", () => {
