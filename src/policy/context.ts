@@ -3,7 +3,16 @@ import { stringLeaves } from "./values";
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** The index rules read the rest of the stack through. */
+/** True for a resource Terraform will not create: a literal `count = 0`. */
+export function isDisabled(resource: SynthesizedResource): boolean {
+  const count = resource.config.count;
+  return count === 0 || count === "0";
+}
+
+/**
+ * The index rules read the rest of the stack through. Resources with a literal `count = 0`
+ * are left out: Terraform does not create them, so they protect nothing.
+ */
 export class ResourceIndex implements PolicyContext {
   private readonly byAddress = new Map<string, SynthesizedResource>();
   private readonly managedByType = new Map<string, SynthesizedResource[]>();
@@ -12,6 +21,7 @@ export class ResourceIndex implements PolicyContext {
 
   constructor(public readonly all: readonly SynthesizedResource[]) {
     for (const r of all) {
+      if (isDisabled(r)) continue;
       this.byAddress.set(r.address, r);
       const map = r.mode === "data" ? this.dataByType : this.managedByType;
       map.set(r.type, [...(map.get(r.type) ?? []), r]);

@@ -1,4 +1,4 @@
-import { ResourceIndex } from "./context";
+import { isDisabled, ResourceIndex } from "./context";
 import { Finding, PolicyRule, RuleResult, Suppression, SynthesizedResource } from "./types";
 
 /** The line reported at synth: `[RULE-ID] <address>: <what is wrong> (<controls>)`. */
@@ -34,21 +34,22 @@ export function evaluate(
   suppressions.forEach((s) => assertSuppressionReason(s.ruleId, s.address, s.reason));
 
   for (const resource of resources) {
-    if (resource.mode !== "managed") continue;
+    if (resource.mode !== "managed" || isDisabled(resource)) continue;
     for (const rule of rules) {
       if (!rule.resourceTypes.includes(resource.type)) continue;
       const result = runRule(rule, resource, ctx);
-      const base = { ruleId: rule.id, severity: rule.severity, controls: rule.controls, address: resource.address, path: resource.path, reason: result.reason };
+      const base = { ruleId: rule.id, severity: rule.severity, controls: rule.controls, address: resource.address, path: resource.path };
       if (result.status !== "non-compliant") {
-        findings.push({ ...base, status: result.status });
+        findings.push({ ...base, status: result.status, reason: result.reason });
         continue;
       }
+      const reason = withDisabledHint(result.reason ?? "non-compliant", disabledReferences(resources, resource, ctx));
       const suppression = suppressionFor(resource.address, rule.id);
       if (suppression) {
         used.add(suppression);
-        findings.push({ ...base, status: "suppressed", suppressionReason: suppression.reason });
+        findings.push({ ...base, status: "suppressed", reason, suppressionReason: suppression.reason });
       } else {
-        findings.push({ ...base, status: "non-compliant", message: findingMessage(rule, resource.address, result.reason ?? "non-compliant") });
+        findings.push({ ...base, status: "non-compliant", reason, message: findingMessage(rule, resource.address, reason) });
       }
     }
   }
@@ -71,6 +72,17 @@ export function evaluate(
     });
   }
   return findings;
+}
+
+/** Addresses of `count = 0` resources that reference `resource`: a likely cause of a failure. */
+function disabledReferences(resources: readonly SynthesizedResource[], resource: SynthesizedResource, ctx: ResourceIndex): string[] {
+  return resources.filter((r) => r !== resource && isDisabled(r) && ctx.mentions(r.config, resource)).map((r) => r.address);
+}
+
+function withDisabledHint(reason: string, disabled: readonly string[]): string {
+  if (!disabled.length) return reason;
+  const one = disabled.length === 1;
+  return `${reason} (${disabled.join(", ")} ${one ? "references it but has" : "reference it but have"} count = 0: not created; if that is intended, suppress the rule on this resource with the reason)`;
 }
 
 function runRule(rule: PolicyRule, resource: SynthesizedResource, ctx: ResourceIndex): RuleResult {

@@ -108,3 +108,19 @@ describe("ResourceIndex", () => {
     expect(index.resolveReference("vpc-123")).toBeUndefined();
   });
 });
+
+describe("resources with count = 0", () => {
+  test("are neither checked nor seen by other rules (Terraform does not create them)", () => {
+    const bucket = resource("aws_s3_bucket", "b", { bucket: "b" });
+    const policy = resource("aws_s3_bucket_policy", "p", {
+      count: 0,
+      bucket: "${aws_s3_bucket.b.id}",
+      policy: JSON.stringify({ Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }),
+    });
+    const tls = ALL_RULES.find((r) => r.id === "S3-TLS-ONLY")!;
+    const [finding] = evaluate([bucket, policy], [tls]);
+    expect(finding.status).toBe("non-compliant");
+    expect(finding.reason).toMatch(/\(aws_s3_bucket_policy\.p references it but has count = 0: not created\)$/);
+    expect(evaluate([{ ...bucket, config: { ...bucket.config, count: 0 } }], [tls])).toEqual([]);
+  });
+});
