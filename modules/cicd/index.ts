@@ -542,6 +542,11 @@ function validate(scope: Construct, props: CicdProps): void {
     if (known(svc.ecrRepositoryUrl) && !ECR_URL.test(svc.ecrRepositoryUrl)) {
       throw new ConstructPropsError(scope, `${at}.ecrRepositoryUrl must be an ECR repository URL without tag; got "${svc.ecrRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/${svc.name}`);
     }
+    for (const field of ["clusterName", "serviceName", "ecrRepositoryArn"] as const) {
+      if (!svc[field]) {
+        throw new ConstructPropsError(scope, `${at}.${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
+      }
+    }
     if (!svc.containerName) {
       throw new ConstructPropsError(scope, `${at}.containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
     }

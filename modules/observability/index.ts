@@ -220,6 +220,13 @@ export class Observability extends Construct {
     );
 
     const specs = alarmSpecs(props);
+    const keys = new Set<string>();
+    for (const spec of specs) {
+      if (keys.has(spec.key)) {
+        throw new ConstructPropsError(this, `two alarms would both be named "${spec.key}"; a service name collides with a platform alarm (e.g. a service called "db"); rename the service`);
+      }
+      keys.add(spec.key);
+    }
     const alarms: Record<string, CloudwatchMetricAlarm> = {};
     const alarmScope = new Construct(this, "alarms");
     for (const spec of specs) {

@@ -217,6 +217,7 @@ describe("Cicd", () => {
     ["taskRoleArns is empty", { services: [{ ...api, taskRoleArns: [] }] }, /taskRoleArns must list/],
     ["a task role is not a role ARN", { services: [{ ...api, taskRoleArns: ["*"] }] }, /taskRoleArns must be IAM role ARNs; got "\*"/],
     ["the ECR URL carries a tag", { services: [{ ...api, ecrRepositoryUrl: `${api.ecrRepositoryUrl}:latest` }] }, /ecrRepositoryUrl must be an ECR repository URL without tag/],
+    ["serviceName is empty", { services: [{ ...api, serviceName: "" }] }, /services\[0\]\.serviceName is required/],
     ["containerName is empty", { services: [{ ...api, containerName: "" }] }, /containerName must name the container/],
     ["logRetentionDays is not positive", { services: [{ ...api, logRetentionDays: 0 }] }, /logRetentionDays must be a positive number of days; got 0/],
     ["deployTimeoutMinutes is out of range", { deployTimeoutMinutes: 0 }, /deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got 0/],

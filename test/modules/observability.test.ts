@@ -257,6 +257,7 @@ describe("Observability", () => {
     ["a percentage threshold exceeds 100", { thresholds: { cpuPercent: 120 } }, /thresholds\.cpuPercent must be a percentage above 0 and at most 100; got 120/],
     ["a rate threshold is not positive", { thresholds: { latencyP95Sec: 0 } }, /thresholds\.latencyP95Sec must be above 0; got 0/],
     ["environment is empty", { environment: "" }, /environment must name the environment/],
+    ["a service name collides with a platform alarm", { services: [{ ...worker, name: "db" }] }, /two alarms would both be named "db-cpu-high"/],
   ])("throws when %s", (_what, overrides, message) => {
     expect(() => synth(overrides)).toThrow(message);
     expect(() => synth(overrides)).toThrow(/observability: /);
