@@ -61,7 +61,8 @@ if (!toolchain.ok) {
       // The broken stack joins the pool: it fills the slot the odd stack count leaves free.
       const all = await checkStacks(ws, [...stackDirs, brokenDir], { concurrency: 2 });
       for (const r of all) results.set(r.stack, r);
-      console.log(`rung 4 (offline terraform):\n${all.map(formatCheckLine).join("\n")}`);
+      const lines = all.map((r) => `${formatCheckLine(r)}${r.stack === BROKEN ? "   <- deliberately broken, must fail" : ""}`);
+      console.log(`rung 4 (offline terraform), ${stackDirs.length} stack(s), 2 at a time:\n${lines.join("\n")}`);
     }, SUITE_TIMEOUT_MS);
 
     afterAll(() => {
