@@ -19,6 +19,13 @@
  * papered over), else a depth-limited search of a few conventional roots for a directory
  * that contains `registry.terraform.io`. No machine path is hard-coded in the repository.
  *
+ * Terraform itself: `TERRAFORM_BINARY` if set, else `terraform` on PATH.
+ *
+ * Main entry points: `detectToolchain`, `createWorkspace` (+ `ws.run`), `prepareStack` /
+ * `offlineOverride`, `checkStack` / `checkStacks`. The rest are the building blocks they use,
+ * exported for callers that need a different sequence (e.g. apply/destroy against an emulator:
+ * `prepareStack(ws, dir, { backend: false, awsProvider: { endpoints: [...] } })`).
+ *
  * The environment of every terraform process is built from scratch (see `lockedDownEnv`):
  * its own CLI config, no checkpoint calls, fake AWS credentials, an isolated HOME and
  * HTTP(S)_PROXY pointing at a dead loopback port (NO_PROXY=127.0.0.1,localhost so a local
