@@ -34,6 +34,7 @@ export const develop: EnvironmentInput = {
       cpu: 256,
       memoryMiB: 512,
       exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
+      autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 1000 },
       environment: { LOG_LEVEL: "debug" },
       secrets: [{ name: "API_SIGNING_KEY", source: "ssm", path: "/fargate/develop/api/signing-key" }],
       healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=2)"] },

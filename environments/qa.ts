@@ -32,6 +32,7 @@ export const qa: EnvironmentInput = {
       cpu: 256,
       memoryMiB: 512,
       exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
+      autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 1000 },
       environment: { LOG_LEVEL: "info" },
       secrets: [{ name: "API_SIGNING_KEY", source: "ssm", path: "/fargate/qa/api/signing-key" }],
       healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=2)"] },

@@ -205,6 +205,20 @@ describe("service path, whole stack", () => {
     expect(resourcesOf(json, "aws_appautoscaling_target")).toHaveLength(3);
   });
 
+  test.each(cases)("%s: services scale on CPU, memory and ALB requests between the environment's min and max", (name, env) => {
+    const json = synthesized[name];
+    const targets = resourcesOf(json, "aws_appautoscaling_target").map(([, t]) => t);
+    const active = targets.filter((t) => !t.resource_id.includes("api_green"));
+    expect(active.map((t) => [t.min_capacity, t.max_capacity])).toEqual(active.map(() => [env.scaling.minCapacity, env.scaling.maxCapacity]));
+    const metrics = resourcesOf(json, "aws_appautoscaling_policy").map(([, p]) => p.target_tracking_scaling_policy_configuration.predefined_metric_specification);
+    expect(metrics.filter((m) => m.predefined_metric_type === "ALBRequestCountPerTarget").map((m) => m.resource_label)).toEqual([
+      expect.stringMatching(/^\$\{aws_lb\.[^.]+\.arn_suffix\}\/\$\{aws_lb_target_group\.alb_api_blue-target-group_[^.]+\.arn_suffix\}$/),
+      expect.stringMatching(/alb_api_green-target-group_[^.]+\.arn_suffix\}$/),
+    ]);
+    expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageCPUUtilization")).toHaveLength(3);
+    expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageMemoryUtilization")).toHaveLength(3);
+  });
+
   test.each(cases)("%s: the HTTPS listener uses the TLS 1.3 policy and HTTP redirects", (name) => {
     const listeners = resourcesOf(synthesized[name], "aws_lb_listener").map(([, l]) => l);
     expect(listeners.map((l) => [l.port, l.protocol, l.ssl_policy ?? null, l.default_action[0].type])).toEqual(
