@@ -5,7 +5,6 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
 import { policyDocument } from "../../src/iam-policy";
@@ -152,21 +151,6 @@ interface TextWidget {
   readonly properties: { readonly markdown: string };
 }
 export type DashboardWidget = MetricWidget | TextWidget;
-
-/**
- * The key-policy statement the KMS key of the alarm topic needs: CloudWatch publishes to an
- * encrypted topic only if it may use the key (otherwise alarm notifications fail silently).
- * Add it to the policy of the key passed as `dataKmsKeyArn`.
- */
-export function cloudWatchAlarmsKeyStatement(): DataAwsIamPolicyDocumentStatement {
-  return {
-    sid: "CloudWatchAlarmsPublishToEncryptedTopics",
-    effect: "Allow",
-    actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-    resources: ["*"], // in a key policy "*" means this key
-    principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-  };
-}
 
 const ALB = "AWS/ApplicationELB";
 const ECS = "AWS/ECS";

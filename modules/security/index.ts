@@ -96,7 +96,17 @@ export class Security extends Construct {
       },
     ]);
 
-    this.dataKey = createKey("data-key", "data", `${naming.stem} data encryption (RDS, secrets, ECR, SNS, S3)`, []);
+    this.dataKey = createKey("data-key", "data", `${naming.stem} data encryption (RDS, secrets, ECR, SNS, S3)`, [
+      {
+        // Alarms publish to the encrypted SNS topic as the CloudWatch service, not as a role.
+        sid: "CloudWatchAlarmsPublishToEncryptedTopics",
+        effect: "Allow",
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+      },
+    ]);
 
     if (props.accessLogs) {
       this.accessLogsBucket = new SecureBucket(this, "access-logs", {

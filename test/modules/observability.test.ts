@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { cloudWatchAlarmsKeyStatement, Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
+import { Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
 import { Naming } from "../../src/naming";
 import { resourcesOf } from "../helpers";
 
@@ -63,14 +63,6 @@ describe("Observability", () => {
       }),
     ]);
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_sns_topic_policy" }, { arn: expect.stringContaining("aws_sns_topic.") });
-  });
-
-  test("offers the key-policy statement CloudWatch needs to publish to the encrypted topic", () => {
-    expect(cloudWatchAlarmsKeyStatement()).toMatchObject({
-      effect: "Allow",
-      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-    });
   });
 
   test("subscribes the alarm emails, and none by default", () => {

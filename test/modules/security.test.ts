@@ -33,6 +33,15 @@ describe("Security", () => {
     expect(grant.condition).toEqual([{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: ["arn:aws:logs:us-east-1:123456789012:log-group:*"] }]);
   });
 
+  test("lets CloudWatch alarms of this account use the data key (encrypted alarm topic)", () => {
+    const grant = statements(synth().json).find((s) => s.sid === "CloudWatchAlarmsPublishToEncryptedTopics");
+    expect(grant).toMatchObject({
+      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["123456789012"] }],
+    });
+  });
+
   const baseline = { cloudTrail: true, awsConfig: true, logRetentionDays: 90 };
 
   test("account baseline: a multi-region trail with log validation, KMS and CloudWatch Logs", () => {
