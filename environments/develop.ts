@@ -30,6 +30,7 @@ export const develop: EnvironmentInput = {
     {
       name: "api",
       image: { ecrRepository: "fargate/api", tag: "develop" },
+      source: { repository: "platform-team/api" },
       containerPort: 8000,
       cpu: 256,
       memoryMiB: 512,
@@ -44,6 +45,7 @@ export const develop: EnvironmentInput = {
     {
       name: "worker",
       image: { ecrRepository: "fargate/worker", tag: "develop" },
+      source: { repository: "platform-team/worker" },
       containerPort: 9000,
       cpu: 256,
       memoryMiB: 512,

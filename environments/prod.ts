@@ -28,6 +28,7 @@ export const prod: EnvironmentInput = {
     {
       name: "api",
       image: { ecrRepository: "fargate/api", tag: "prod" },
+      source: { repository: "platform-team/api" },
       containerPort: 8000,
       cpu: 512,
       memoryMiB: 1024,
@@ -42,6 +43,7 @@ export const prod: EnvironmentInput = {
     {
       name: "worker",
       image: { ecrRepository: "fargate/worker", tag: "prod" },
+      source: { repository: "platform-team/worker" },
       containerPort: 9000,
       cpu: 256,
       memoryMiB: 512,

@@ -28,6 +28,7 @@ export const qa: EnvironmentInput = {
     {
       name: "api",
       image: { ecrRepository: "fargate/api", tag: "qa" },
+      source: { repository: "platform-team/api" },
       containerPort: 8000,
       cpu: 256,
       memoryMiB: 512,
@@ -42,6 +43,7 @@ export const qa: EnvironmentInput = {
     {
       name: "worker",
       image: { ecrRepository: "fargate/worker", tag: "qa" },
+      source: { repository: "platform-team/worker" },
       containerPort: 9000,
       cpu: 256,
       memoryMiB: 512,

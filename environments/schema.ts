@@ -215,6 +215,18 @@ export const serviceSchema = z
     /** Whether the task role may read parameters under the service's own path. */
     readOwnParameters: z.boolean().default(false),
     healthCheckGracePeriodSec: int(0, 2147483647).default(60),
+    /**
+     * Where the pipeline builds the service from (`workspace/repo` on Bitbucket). Services with
+     * a source and an ECR repository get a CodePipeline; others are deployed by apply only.
+     */
+    source: z
+      .object({
+        repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "workspace/repo"'),
+        /** Branch the pipeline reads when none is pushed yet. @default "main" */
+        defaultBranch: z.string().min(1).default("main"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -297,8 +309,23 @@ const baseEnvironmentSchema = z
         manualApproval: z.boolean(),
         /** Branch pattern that triggers the pipeline (e.g. feature/*, release/*.*.*). */
         branchPattern: z.string().min(1),
+        /**
+         * An existing CodeConnections (CodeStar) connection to the source host. Without it the
+         * stack creates one, which stays PENDING until an operator completes the handshake.
+         */
+        connectionArn: z
+          .string()
+          .regex(/^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/, "must be a CodeConnections connection ARN")
+          .optional(),
       })
       .strict(),
+    observability: z
+      .object({
+        /** Addresses subscribed to the alarm topic (each confirms by email once). */
+        alarmEmails: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an email address")).default([]),
+      })
+      .strict()
+      .default({}),
     /** Where this environment's state lives (created by the state-backend stack). */
     stateBackend: z
       .object({
@@ -482,6 +509,10 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
     }
     if (img.uri !== undefined && img.uri.includes(":") && !img.uri.includes("@") && /:[^/]+$/.test(img.uri)) {
       issue(ctx, at("image", "uri"), `must not carry a tag (use image.tag); got ${show(img.uri)}`);
+    }
+
+    if (svc.source && img.ecrRepository === undefined) {
+      issue(ctx, at("source"), `a pipeline pushes to the platform's ECR, so a service with a source needs image.ecrRepository; got image.uri ${show(img.uri)}; set image.ecrRepository or remove source`);
     }
 
     const desired = svc.desiredCount ?? env.scaling.desiredCount;

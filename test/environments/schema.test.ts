@@ -134,6 +134,30 @@ describe("environment configs", () => {
     expect(problemsOf(env)).toContain("environments[0].name: is required; got nothing; expected 'develop' | 'test' | 'qa' | 'prod' | 'local'");
   });
 
+  test("a service built by the pipeline must push to the platform's ECR", () => {
+    const env = developWith((e) => {
+      e.services![0].image = { uri: "public.ecr.aws/acme/api", tag: "1.0.0" };
+    });
+    expect(problemsOf(env)).toContain(
+      'develop.services[0].source: a pipeline pushes to the platform\'s ECR, so a service with a source needs image.ecrRepository; got image.uri "public.ecr.aws/acme/api"; set image.ecrRepository or remove source',
+    );
+  });
+
+  test("rejects a malformed source repository, connection ARN and alarm email", () => {
+    const env = developWith((e) => {
+      e.services![0].source = { repository: "just-a-name" };
+      e.cicd.connectionArn = "arn:aws:s3:::bucket";
+      e.observability = { alarmEmails: ["oncall"] };
+    });
+    expect(problemsOf(env)).toEqual(
+      expect.arrayContaining([
+        'develop.services[0].source.repository: must be "workspace/repo"; got "just-a-name"',
+        'develop.cicd.connectionArn: must be a CodeConnections connection ARN; got "arn:aws:s3:::bucket"',
+        'develop.observability.alarmEmails[0]: must be an email address; got "oncall"',
+      ]),
+    );
+  });
+
   test("exactly one environment per account owns the audit baseline", () => {
     const all = ENVIRONMENT_INPUTS.map((e) => structuredClone(e));
     all.find((e) => e.name === "develop")!.accountBaseline = true;
