@@ -379,6 +379,8 @@ export class Alb extends Construct {
 }
 
 function validate(scope: Construct, props: AlbProps): void {
+  props.naming.name("alb", "alb");
+  if (props.accessLogs ?? true) props.naming.name("s3Bucket", `alb-logs-${props.accountId}`);
   if (!props.certificate && !props.allowHttpOnly) {
     throw new ConstructPropsError(scope, `an HTTPS certificate is required; got none; give certificate { arn } or { domain, hostedZoneId }, or set allowHttpOnly (not in prod)`);
   }
@@ -394,6 +396,8 @@ function validate(scope: Construct, props: AlbProps): void {
     const at = `service "${svc.serviceName}"`;
     if (names.has(svc.serviceName)) throw new ConstructPropsError(scope, `${at} is listed twice; give each service once`);
     names.add(svc.serviceName);
+    // Names first: a NameError before anything is created.
+    for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("targetGroup", `${svc.serviceName}${suffix}`);
     if (svc.paths.length + svc.hosts.length === 0) {
       throw new ConstructPropsError(scope, `${at}: a listener rule needs at least one path or host; got none`);
     }

@@ -528,6 +528,7 @@ function validate(scope: Construct, props: EcsProps): void {
   const fail = (message: string): never => {
     throw new ConstructPropsError(scope, message);
   };
+  props.naming.name("ecsCluster", "cluster");
   if (props.fargateSpotPercent < 0 || props.fargateSpotPercent > 100 || !Number.isInteger(props.fargateSpotPercent)) {
     fail(`fargateSpotPercent must be an integer 0-100; got ${props.fargateSpotPercent}`);
   }
@@ -542,6 +543,9 @@ function validate(scope: Construct, props: EcsProps): void {
     if (!/^[a-z][a-z0-9-]*$/.test(svc.serviceName)) fail(`serviceName must be lowercase kebab-case; got "${svc.serviceName}"`);
     if (names.has(svc.serviceName)) fail(`${at} is listed twice; give each service once`);
     names.add(svc.serviceName);
+    // Names first: a NameError before anything is created.
+    for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("ecsService", `${svc.serviceName}${suffix}`);
+    props.naming.logGroup(`ecs/${svc.serviceName}`);
     const size = FARGATE_SIZES[svc.cpu];
     const memoryOk = size && (size.extra?.includes(svc.memoryMiB) || (svc.memoryMiB >= size.min && svc.memoryMiB <= size.max && (svc.memoryMiB - size.min) % size.step === 0));
     if (!memoryOk) {
@@ -553,6 +557,7 @@ function validate(scope: Construct, props: EcsProps): void {
     if (svc.image.ecrRepository !== undefined && !ECR_NAME.test(`${props.naming.stem}/${svc.image.ecrRepository}`)) {
       fail(`${at}: image.ecrRepository is not a valid ECR repository name; got "${svc.image.ecrRepository}"`);
     }
+    if (svc.image.ecrRepository !== undefined) checkedName("generic", `${props.naming.stem}/${svc.image.ecrRepository}`, `${scope.node.path}/${svc.serviceName}`);
     if (!Number.isInteger(svc.containerPort) || svc.containerPort < 1 || svc.containerPort > 65535) {
       fail(`${at}: containerPort must be 1-65535; got ${svc.containerPort}`);
     }

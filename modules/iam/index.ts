@@ -224,6 +224,9 @@ function validate(scope: Construct, props: IamProps): void {
     if (!/^[a-z][a-z0-9-]*$/.test(svc.serviceName)) {
       throw new ConstructPropsError(scope, `serviceName must be lowercase kebab-case; got "${svc.serviceName}"`);
     }
+    // Names first: a NameError before anything is created.
+    props.naming.name("iamRole", `${svc.serviceName}-execution`);
+    props.naming.name("iamRole", `${svc.serviceName}-task`);
     if (seen.has(svc.serviceName)) {
       throw new ConstructPropsError(scope, `service "${svc.serviceName}" is listed twice; give each service once`);
     }

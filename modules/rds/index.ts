@@ -159,6 +159,7 @@ function validate(scope: Construct, props: RdsProps): void {
   const fail = (message: string): never => {
     throw new ConstructPropsError(scope, message);
   };
+  props.naming.name("dbInstance", "postgres");
   if (!/^\d{2}$/.test(props.engineVersion)) {
     fail(`engineVersion must be a PostgreSQL major version such as "15" (AWS retires minors, which breaks apply); got "${props.engineVersion}"`);
   }
