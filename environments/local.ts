@@ -1,0 +1,88 @@
+import { EnvironmentInput } from "./schema";
+import { sharedStateBackend } from "./state-backend";
+
+/**
+ * local: the platform on the AWS emulator (moto_server on 127.0.0.1), for `npm run local:up`
+ * and `npm run test:e2e`. Same schema, same modules, same code paths as the real
+ * environments; only what the emulator cannot serve is switched off below, each switch with
+ * the reason (checked against the pinned moto in requirements-tools.txt and provider 5.100.0).
+ *
+ * Not part of ENVIRONMENT_INPUTS: `npm run synth` never writes it. src/app.ts adds the
+ * `fargate-local` stack (and its emulator bootstrap `fargate-local-state`) only when
+ * PLATFORM_EMULATOR_ENDPOINT=http://127.0.0.1:<port> is set at synth time; then every
+ * provider and backend endpoint points at that address.
+ *
+ * The account is moto's fixed account 123456789012, so `allowed_account_ids` is checked
+ * against the emulator's STS answer exactly as in AWS.
+ */
+export const local: EnvironmentInput = {
+  name: "local",
+  project: "fargate",
+  accountId: "123456789012",
+  region: "us-east-1",
+  availabilityZones: ["us-east-1a", "us-east-1b"],
+  network: {
+    vpcCidr: "10.50.0.0/16",
+    // The emulator charges nothing: take the richer layout (NAT, private task subnets,
+    // VPC endpoints) so those code paths are applied too.
+    natStrategy: "single",
+    vpcEndpoints: true,
+  },
+  tags: { Environment: "local", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
+  logRetentionDays: 7,
+  deletionProtection: false,
+  // The emulated account has only this environment, so it owns the account baseline
+  // (CloudTrail trail, AWS Config recorder) and those code paths are applied too.
+  accountBaseline: true,
+  scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
+  cicd: { manualApproval: true, branchPattern: "feature/*" },
+  stateBackend: { ...sharedStateBackend, useLockfile: false },
+  alb: {
+    certificate: { arn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000099" },
+  },
+  services: [
+    {
+      name: "api",
+      image: { ecrRepository: "fargate/api", tag: "local" },
+      containerPort: 8000,
+      cpu: 256,
+      memoryMiB: 512,
+      exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
+      environment: { LOG_LEVEL: "debug" },
+      secrets: [{ name: "API_SIGNING_KEY", source: "ssm", path: "/fargate/local/api/signing-key" }],
+      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=2)"] },
+      deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
+      user: "1000",
+    },
+    {
+      name: "worker",
+      image: { ecrRepository: "fargate/worker", tag: "local" },
+      containerPort: 9000,
+      cpu: 256,
+      memoryMiB: 512,
+      desiredCount: 2,
+      exposure: { type: "internal" },
+      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:9000/health', timeout=2)"] },
+      user: "1000",
+    },
+  ],
+  database: {
+    engineVersion: "15",
+    instanceClass: "db.t4g.micro",
+    multiAz: false,
+    backupRetentionDays: 1,
+    clientServices: ["api", "worker"],
+  },
+  features: {
+    // moto has no Application Auto Scaling ListTagsForResource, which the provider calls
+    // after creating aws_appautoscaling_target/policy, so the apply fails on read-back.
+    autoscaling: false,
+    // moto has no CodeStar Connections service at all (aws_codestarconnections_connection
+    // fails on create), and its CodePipeline/CodeDeploy answers carry timestamps in a type
+    // the provider cannot read back (aws_codepipeline, aws_codedeploy_app).
+    cicd: false,
+    // moto answers PutBucketLogging but the provider's read of aws_s3_bucket_logging finds
+    // no target grants/format it wrote, so it diffs or fails on refresh.
+    s3AccessLogging: false,
+  },
+};

@@ -1,0 +1,50 @@
+/**
+ * AWS SDK v3 clients pointed at the emulator (never at AWS): loopback endpoint, fake
+ * credentials, the emulator's self-signed certificate accepted for this address only, and
+ * few retries so a missing API fails at once.
+ */
+import * as https from "https";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { S3Client } from "@aws-sdk/client-s3";
+import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../../src/emulator";
+
+export interface EmulatorClients {
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly ec2: EC2Client;
+  readonly ecs: ECSClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly rds: RDSClient;
+  destroy(): void;
+}
+
+export function emulatorClients(endpoint: string, region: string): EmulatorClients {
+  const url = parseEmulatorEndpoint(endpoint);
+  const agent = new https.Agent({ rejectUnauthorized: false, keepAlive: true });
+  const common = {
+    endpoint: url,
+    region,
+    credentials: { accessKeyId: EMULATOR_CREDENTIALS.accessKey, secretAccessKey: EMULATOR_CREDENTIALS.secretKey },
+    maxAttempts: 2,
+    requestHandler: { httpsAgent: agent },
+  };
+  const clients = {
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    dynamodb: new DynamoDBClient(common),
+    ec2: new EC2Client(common),
+    ecs: new ECSClient(common),
+    elbv2: new ElasticLoadBalancingV2Client(common),
+    rds: new RDSClient(common),
+  };
+  return {
+    ...clients,
+    destroy: () => {
+      for (const c of Object.values(clients)) c.destroy();
+      agent.destroy();
+    },
+  };
+}
