@@ -59,16 +59,21 @@ interface Measurement {
   wallMs: number;
   /** Peak resident set size in KiB, when measured. */
   peakRssKb?: number;
+  /** User + system CPU of the command and its (waited-for) descendants, when GNU time is present. */
+  cpuMs?: number;
   exitCode: number;
   output: string;
 }
 
-/** GNU time's `-f %M` (peak RSS in KiB) if it works here; else undefined. */
+const TIME_FORMAT = "BENCH-TIME %M %U %S";
+const TIME_LINE = /^BENCH-TIME (\d+) ([\d.]+) ([\d.]+)$/m;
+
+/** GNU time (`-f` with %M = peak RSS in KiB, %U/%S = CPU seconds) if it works here; else undefined. */
 function gnuTime(): string | undefined {
   for (const candidate of ["/usr/bin/time"]) {
     if (!fs.existsSync(candidate)) continue;
-    const r = spawnSync(candidate, ["-f", "%M", process.execPath, "-e", "0"], { encoding: "utf8" });
-    if (r.status === 0 && /^\d+\s*$/.test(r.stderr.trim().split("\n").pop() ?? "")) return candidate;
+    const r = spawnSync(candidate, ["-f", TIME_FORMAT, process.execPath, "-e", "0"], { encoding: "utf8" });
+    if (r.status === 0 && TIME_LINE.test(r.stderr)) return candidate;
   }
   return undefined;
 }
@@ -84,12 +89,12 @@ function vmHwm(pid: number): number | undefined {
 }
 
 /**
- * Runs a command; measures wall time and, with `rss`, peak RSS (GNU time if present, else by
- * polling /proc/<pid>/status VmHWM every 5 ms).
+ * Runs a command; measures wall time, CPU time (GNU time) and, with `rss`, peak RSS (GNU
+ * time if present, else by polling /proc/<pid>/status VmHWM every 5 ms).
  */
 function measure(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; rss?: boolean; time?: string } = {}): Promise<Measurement> {
-  const useTime = options.rss && options.time;
-  const [file, argv] = useTime ? [options.time!, ["-f", "%M", cmd, ...args]] : [cmd, [...args]];
+  const time = options.time;
+  const [file, argv] = time ? [time, ["-f", TIME_FORMAT, cmd, ...args]] : [cmd, [...args]];
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(file, argv, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -99,7 +104,7 @@ function measure(cmd: string, args: readonly string[], options: { env?: NodeJS.P
     child.stderr.on("data", (d: Buffer) => errChunks.push(d));
     let polled: number | undefined;
     const poller =
-      options.rss && !useTime && child.pid
+      options.rss && !time && child.pid
         ? setInterval(() => {
             const v = vmHwm(child.pid!);
             if (v !== undefined) polled = Math.max(polled ?? 0, v);
@@ -110,18 +115,23 @@ function measure(cmd: string, args: readonly string[], options: { env?: NodeJS.P
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       if (poller) clearInterval(poller);
       let stderr = Buffer.concat(errChunks).toString("utf8");
-      let peakRssKb = polled;
-      if (useTime) {
-        const lines = stderr.trimEnd().split("\n");
-        const last = lines.pop() ?? "";
-        if (/^\d+$/.test(last.trim())) {
-          peakRssKb = Number(last.trim());
-          stderr = lines.join("\n");
-        }
+      let peakRssKb = options.rss ? polled : undefined;
+      let cpuMs: number | undefined;
+      const m = time ? TIME_LINE.exec(stderr) : null;
+      if (m) {
+        if (options.rss) peakRssKb = Number(m[1]);
+        cpuMs = (Number(m[2]) + Number(m[3])) * 1000;
+        stderr = stderr.replace(TIME_LINE, "");
       }
-      resolve({ wallMs, peakRssKb, exitCode: code ?? -1, output: `${Buffer.concat(chunks).toString("utf8")}${stderr}` });
+      resolve({ wallMs, peakRssKb, cpuMs, exitCode: code ?? -1, output: `${Buffer.concat(chunks).toString("utf8")}${stderr}` });
     });
   });
+}
+
+/** `; cpu 3.10 s` (median CPU of the runs), or "" without GNU time. */
+function cpuNote(ms: readonly Measurement[]): string {
+  const cpu = ms.map((m) => m.cpuMs).filter((x): x is number => x !== undefined);
+  return cpu.length ? `; cpu ${sec(median(cpu))}` : "";
 }
 
 function median(xs: readonly number[]): number {
@@ -171,7 +181,8 @@ async function main(): Promise<number> {
   const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
   process.stdout.write(
     `bench: ${args.runs} run(s) per figure; node ${process.version}; ${os.cpus().length} CPU(s); load average at start ${load}; ` +
-      `peak RSS via ${time ? `${time} -f %M` : "polling /proc/<pid>/status VmHWM"}\n`,
+      `peak RSS via ${time ? `${time} -f %M` : "polling /proc/<pid>/status VmHWM"}; ` +
+      `wall figures are contended when the load average exceeds the CPU count (cpu = user+sys of the command tree${time ? "" : ", needs GNU time"})\n`,
   );
   const rows: Row[] = [];
   const failures: string[] = [];
@@ -198,7 +209,7 @@ async function main(): Promise<number> {
       rows.push({
         label: `synth, whole app (node dist/main.js${stacks ? `, ${stacks} stacks` : ""})`,
         figure: sec(median(walls)),
-        spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}`,
+        spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}${cpuNote(synth)}`,
         target: "target < 1.5 s",
         over: median(walls) >= 1500,
       });
@@ -217,9 +228,11 @@ async function main(): Promise<number> {
     let unitMedian: number | undefined;
     if (args.unit) {
       const walls: number[] = [];
+      const unitRuns: Measurement[] = [];
       let failed = 0;
       for (let i = 0; i < args.runs; i++) {
-        const m = await measure(process.execPath, [JEST, "--silent", "--testPathIgnorePatterns", "test/terraform"]);
+        const m = await measure(process.execPath, [JEST, "--silent", "--testPathIgnorePatterns", "test/terraform"], { time });
+        unitRuns.push(m);
         // A failing test still costs the time it took: keep the figure, report the failure once.
         if (m.exitCode !== 0 && failed++ === 0) failures.push(failureText("unit tests (jest --testPathIgnorePatterns test/terraform)", m));
         walls.push(m.wallMs);
@@ -229,7 +242,7 @@ async function main(): Promise<number> {
         rows.push({
           label: `unit tests (jest, without test/terraform)${failed ? ` [${failed}/${walls.length} runs FAILED]` : ""}`,
           figure: sec(unitMedian),
-          spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}`,
+          spread: `min ${sec(Math.min(...walls))}, max ${sec(Math.max(...walls))}${cpuNote(unitRuns)}`,
           target: "target < 15 s",
           over: unitMedian >= 15_000,
         });
@@ -239,24 +252,24 @@ async function main(): Promise<number> {
     // --- rung 4 -------------------------------------------------------------------------------
     let terraformMs: number | undefined;
     if (args.terraform) {
-      const m = await measure(process.execPath, [JEST, "--silent", "test/terraform"], { env: { REQUIRE_TERRAFORM: "1" } });
+      const m = await measure(process.execPath, [JEST, "--silent", "test/terraform"], { env: { REQUIRE_TERRAFORM: "1" }, time });
       if (m.exitCode !== 0) failures.push(failureText("rung 4 (REQUIRE_TERRAFORM=1 jest test/terraform)", m));
       terraformMs = m.wallMs;
       rows.push({
         label: `rung 4: offline terraform (jest test/terraform)${m.exitCode ? " [FAILED]" : ""}`,
         figure: sec(m.wallMs),
-        spread: "1 run",
+        spread: `1 run${cpuNote([m])}`,
         target: "(part of npm test)",
       });
     }
 
     // --- npm test -----------------------------------------------------------------------------
     if (args.npmTest) {
-      const m = await measure("npm", ["test", "--silent"], { env: { REQUIRE_TERRAFORM: "1" } });
+      const m = await measure("npm", ["test", "--silent"], { env: { REQUIRE_TERRAFORM: "1" }, time });
       if (m.exitCode !== 0) failures.push(failureText("npm test", m));
-      rows.push({ label: `npm test (REQUIRE_TERRAFORM=1)${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: "1 run", target: "target < 90 s", over: m.wallMs >= 90_000 });
+      rows.push({ label: `npm test (REQUIRE_TERRAFORM=1)${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: `1 run${cpuNote([m])}`, target: "target < 90 s", over: m.wallMs >= 90_000 });
     } else if (unitMedian !== undefined && terraformMs !== undefined) {
-      const tc = await measure(process.execPath, [TSC, "-p", "tsconfig.test.json"]);
+      const tc = await measure(process.execPath, [TSC, "-p", "tsconfig.test.json"], { time });
       if (tc.exitCode !== 0) failures.push(failureText("typecheck (tsc -p tsconfig.test.json)", tc));
       const estimate = tc.wallMs + unitMedian + terraformMs;
       rows.push({
