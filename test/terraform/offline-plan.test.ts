@@ -38,7 +38,12 @@ if (!toolchain.ok) {
     // Synthesize now (not in beforeAll) so that there is one test per stack the app really has.
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "tf-rung4-"));
     const outdir = path.join(root, "cdktf.out");
-    synthesizeAtomically(outdir, (app) => buildStacks(app, loadConfig()));
+    try {
+      synthesizeAtomically(outdir, (app) => buildStacks(app, loadConfig()));
+    } catch (e) {
+      fs.rmSync(root, { recursive: true, force: true });
+      throw e;
+    }
     const stackDirs = listStacks(outdir);
     const stackNames = stackDirs.map((d) => path.basename(d));
 
