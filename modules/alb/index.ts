@@ -13,6 +13,7 @@ import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-
 import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
+import { skipCheckov } from "../../src/checkov";
 
 /** Key prefix of the access logs inside their bucket. */
 export const ACCESS_LOG_PREFIX = "alb";
@@ -204,6 +205,11 @@ export class Alb extends Construct {
       dependsOn: logsDependency ? [logsDependency] : undefined,
     });
 
+    skipCheckov(this.loadBalancer, "CKV2_AWS_28", "WAF is outside the platform scope; the ALB serves only TLS 1.3/1.2 HTTPS with invalid headers dropped and desync mitigation");
+    if (!props.deletionProtection) {
+      skipCheckov(this.loadBalancer, "CKV_AWS_150", "deletion protection is off by environment config (non-prod, torn down at will); prod keeps it on");
+    }
+
     if (props.certificate && "arn" in props.certificate) {
       this.certificateArn = props.certificate.arn;
     } else if (props.certificate) {
@@ -257,8 +263,8 @@ export class Alb extends Construct {
     const rules: Record<string, LbListenerRule> = {};
     for (const svc of props.services) {
       const svcScope = new Construct(this, svc.serviceName);
-      const targetGroup = (tgId: string, purpose: string) =>
-        new LbTargetGroup(svcScope, tgId, {
+      const targetGroup = (tgId: string, purpose: string) => {
+        const tg = new LbTargetGroup(svcScope, tgId, {
           name: naming.name("targetGroup", purpose),
           port: svc.containerPort,
           protocol: "HTTP",
@@ -278,6 +284,9 @@ export class Alb extends Construct {
             unhealthyThreshold: svc.healthCheck.unhealthyThreshold,
           },
         });
+        skipCheckov(tg, "CKV_AWS_378", "TLS ends at the ALB; targets get HTTP inside the VPC, admitted only from the ALB security group");
+        return tg;
+      };
 
       const condition: LbListenerRuleCondition[] = [];
       if (svc.paths.length) condition.push({ pathPattern: { values: [...svc.paths] } });
@@ -364,7 +373,7 @@ export class Alb extends Construct {
         ? [{ type: "AWS", identifiers: [`arn:aws:iam::${elbAccount}:root`] }]
         : [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }],
     };
-    return new SecureBucket(this, "access-logs", {
+    const logs = new SecureBucket(this, "access-logs", {
       bucketName,
       // ALB access-log delivery supports SSE-S3 only (SSE-KMS is rejected), so this bucket
       // uses AES256 rather than the platform's data key.
@@ -375,6 +384,10 @@ export class Alb extends Construct {
       policyStatements: [delivery],
       forceDestroy: !props.deletionProtection,
     });
+    skipCheckov(logs.bucket, "CKV_AWS_145", "ALB access-log delivery supports SSE-S3 only, so this bucket cannot use SSE-KMS");
+    skipCheckov(logs.bucket, "CKV_AWS_144", "access logs are disposable operational data kept for a retention window; no cross-region copy");
+    skipCheckov(logs.bucket, "CKV2_AWS_62", "nothing consumes object events of access logs; they are read on demand");
+    return logs;
   }
 }
 

@@ -13,6 +13,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { checkedName, Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
+import { skipCheckov } from "../../src/checkov";
 
 /** Fargate memory (MiB) allowed for each CPU value (units). */
 const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; step: number; extra?: number[] }>> = {
@@ -286,6 +287,7 @@ export class Ecs extends Construct {
         kmsKeyId: props.logsKmsKeyArn,
       });
       logGroups[svc.serviceName] = logGroup;
+      skipCheckov(logGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
 
       if (svc.kafka) {
         const key = `${svc.kafka.securityGroupId}:${svc.kafka.port}`;
@@ -375,6 +377,10 @@ export class Ecs extends Construct {
           // a delivery pipeline, where there is one, owns the running revision.
           lifecycle: { ignoreChanges: svc.deployedByPipeline ? ["desired_count", "task_definition"] : ["desired_count"] },
         });
+
+        if (props.assignPublicIp) {
+          skipCheckov(service, "CKV_AWS_333", "NAT strategy none by environment config (cost lever): tasks in public subnets need public IPs; the ECS SG admits only the ALB");
+        }
 
         let scalableTarget: AppautoscalingTarget | undefined;
         if (props.autoscaling.enabled) {

@@ -5,6 +5,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
+import { skipCheckov } from "../../src/checkov";
 import { serviceTrustPolicy } from "../../src/iam-policy";
 
 /** Enhanced Monitoring intervals RDS accepts (0 = off). */
@@ -149,6 +150,13 @@ export class Rds extends Construct {
       caCertIdentifier: "rds-ca-rsa2048-g1",
       applyImmediately: false,
     });
+
+    if (!props.deletionProtection) {
+      skipCheckov(this.instance, "CKV_AWS_293", "deletion protection is off by environment config (non-prod, torn down at will); prod must keep it (schema rule)");
+    }
+    if (!props.multiAz) {
+      skipCheckov(this.instance, "CKV_AWS_157", "single-AZ by environment config (cost lever); the prod database must be Multi-AZ (schema rule)");
+    }
 
     this.address = this.instance.address;
     this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { Alb, AlbProps, AlbServiceSpec, TLS_POLICY } from "../../modules/alb";
 import { Naming } from "../../src/naming";
 import { resourcesOf } from "../helpers";
+import { checkovSkips } from "../../src/checkov";
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001";
 
@@ -139,6 +140,23 @@ describe("Alb", () => {
     expect(statements).toEqual(
       expect.arrayContaining([expect.objectContaining({ sid: "ElbLogDelivery", principals: [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }] })]),
     );
+  });
+
+  test("declares each checkov skip on its resource with a reason", () => {
+    const build = (overrides: Partial<AlbProps>) => {
+      let alb: Alb | undefined;
+      Testing.synthScope((scope: Construct) => {
+        alb = new Alb(scope, "alb", { ...baseProps, ...overrides });
+      });
+      return alb!;
+    };
+    const alb = build({});
+    expect([...checkovSkips(alb.loadBalancer).keys()]).toEqual(["CKV2_AWS_28"]);
+    expect([...checkovSkips(build({ deletionProtection: false }).loadBalancer).keys()]).toEqual(["CKV2_AWS_28", "CKV_AWS_150"]);
+    for (const tgs of Object.values(alb.targetGroups)) {
+      for (const tg of [tgs.blue, tgs.green].filter((t) => t !== undefined)) expect(checkovSkips(tg).get("CKV_AWS_378")).toMatch(/TLS ends at the ALB/);
+    }
+    expect([...checkovSkips(alb.accessLogsBucket!).keys()]).toEqual(["CKV_AWS_145", "CKV_AWS_144", "CKV2_AWS_62"]);
   });
 
   test("creates no log bucket when access logs are off", () => {

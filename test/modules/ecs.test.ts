@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, EcsServiceSpec } from "../../modules/ecs";
 import { Naming } from "../../src/naming";
 import { resourcesOf } from "../helpers";
+import { checkovSkips } from "../../src/checkov";
 
 const api: EcsServiceSpec = {
   serviceName: "api",
@@ -126,8 +127,17 @@ describe("Ecs", () => {
     expect(byName["fargate-test-worker"].health_check_grace_period_seconds).toBeUndefined();
   });
 
-  test("assigns public IPs only when asked (tasks in public subnets)", () => {
+  test("assigns public IPs only when asked (tasks in public subnets), declaring the checkov skip there only", () => {
     for (const s of services(synth({ assignPublicIp: true }))) expect(s.network_configuration.assign_public_ip).toBe(true);
+    const units = (assignPublicIp: boolean) => {
+      let ecs: Ecs | undefined;
+      Testing.synthScope((scope: Construct) => {
+        ecs = new Ecs(scope, "ecs", { ...baseProps, assignPublicIp });
+      });
+      return Object.values(ecs!.serviceUnits).flat();
+    };
+    for (const unit of units(true)) expect(checkovSkips(unit.service).get("CKV_AWS_333")).toMatch(/NAT strategy none/);
+    for (const unit of units(false)) expect(checkovSkips(unit.service).size).toBe(0);
   });
 
   test("defines Fargate tasks with awslogs to the KMS log group, secrets by valueFrom and a curl-free health check", () => {

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { Rds, RdsProps } from "../../modules/rds";
 import { Naming } from "../../src/naming";
 import { resourcesOf } from "../helpers";
+import { checkovSkips } from "../../src/checkov";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:123456789012:key/data";
 const baseProps: RdsProps = {
@@ -119,6 +120,18 @@ describe("Rds", () => {
       expect(scope.node.tryFindChild("rds")).toBe(rds);
       expect(rds.masterSecretArn).toMatch(/TfToken/);
     });
+  });
+
+  test("declares checkov skips only for what the environment config turned off", () => {
+    const skips = (overrides: Partial<RdsProps>) => {
+      let rds: Rds | undefined;
+      Testing.synthScope((scope: Construct) => {
+        rds = new Rds(scope, "rds", { ...baseProps, ...overrides });
+      });
+      return [...checkovSkips(rds!.instance).keys()];
+    };
+    expect(skips({})).toEqual([]);
+    expect(skips({ deletionProtection: false, multiAz: false })).toEqual(["CKV_AWS_293", "CKV_AWS_157"]);
   });
 
   test("throws for a pinned minor version", () => {
