@@ -205,6 +205,7 @@ export class Alb extends Construct {
       dependsOn: logsDependency ? [logsDependency] : undefined,
     });
 
+    if (!accessLogs) skipCheckov(this.loadBalancer, "CKV_AWS_91", "access logs are off by environment config (alb.accessLogs false)");
     skipCheckov(this.loadBalancer, "CKV2_AWS_28", "WAF is outside the platform scope; the ALB serves only TLS 1.3/1.2 HTTPS with invalid headers dropped and desync mitigation");
     if (!props.deletionProtection) {
       skipCheckov(this.loadBalancer, "CKV_AWS_150", "deletion protection is off by environment config (non-prod, torn down at will); prod keeps it on");
@@ -248,6 +249,10 @@ export class Alb extends Construct {
         defaultAction: [notFound],
       });
       this.serviceListener = this.httpListener;
+      const why = "plain HTTP by explicit environment config (allowHttpOnly, no certificate); never allowed in prod";
+      skipCheckov(this.httpListener, "CKV_AWS_2", why);
+      skipCheckov(this.httpListener, "CKV_AWS_103", why);
+      skipCheckov(this.loadBalancer, "CKV2_AWS_20", why);
     }
 
     if (props.certificate && "domain" in props.certificate) {

@@ -248,6 +248,9 @@ export class Ecs extends Construct {
       setting: [{ name: "containerInsights", value: "enabled" }],
       configuration: execEnabled ? { executeCommandConfiguration: { logging: "DEFAULT" } } : undefined,
     });
+    if (execEnabled) {
+      skipCheckov(this.cluster, "CKV_AWS_224", "ECS Exec sessions log through each task awslogs config (KMS log group); no separate session key or log group");
+    }
 
     const spot = props.fargateSpotPercent;
     const strategy: EcsServiceCapacityProviderStrategy[] = [];

@@ -157,6 +157,9 @@ describe("Alb", () => {
       for (const tg of [tgs.blue, tgs.green].filter((t) => t !== undefined)) expect(checkovSkips(tg).get("CKV_AWS_378")).toMatch(/TLS ends at the ALB/);
     }
     expect([...checkovSkips(alb.accessLogsBucket!).keys()]).toEqual(["CKV_AWS_145", "CKV_AWS_144", "CKV2_AWS_62"]);
+    const httpOnly = build({ certificate: undefined, allowHttpOnly: true, accessLogs: false });
+    expect([...checkovSkips(httpOnly.loadBalancer).keys()]).toEqual(["CKV_AWS_91", "CKV2_AWS_28", "CKV2_AWS_20"]);
+    expect([...checkovSkips(httpOnly.httpListener).keys()]).toEqual(["CKV_AWS_2", "CKV_AWS_103"]);
   });
 
   test("creates no log bucket when access logs are off", () => {
