@@ -109,7 +109,6 @@ export class PlatformStack extends TerraformStack {
     this.iam = path.iam;
     this.alb = path.alb;
     this.ecs = path.ecs;
-
   }
 
   /**
@@ -217,7 +216,8 @@ export class PlatformStack extends TerraformStack {
         cpu: svc.cpu,
         memoryMiB: svc.memoryMiB,
         desiredCount: serviceDesiredCount(c, svc),
-        environment: { ...svc.environment, ...dbEnvironment },
+        // Kafka brokers from the exposure config, unless the service names them itself.
+        environment: { ...(svc.exposure.type === "internal" && svc.exposure.kafka ? { KAFKA_BROKERS: svc.exposure.kafka.brokers.join(",") } : {}), ...svc.environment, ...dbEnvironment },
         secrets: secrets.get(svc.name)!,
         healthCheck: svc.healthCheck,
         xraySidecar: svc.xraySidecar,

@@ -41,11 +41,12 @@ function identityStatements(json: Json): { owner: string; statement: any }[] {
 /** Who each SG rule connects: "alb <- 0.0.0.0/0 tcp/443". */
 function sgRules(json: Json): string[] {
   const groups = Object.fromEntries(resourcesOf(json, "aws_security_group").map(([name, sg]) => [name, String(sg.name).replace(/^fargate-\w+-/, "")]));
-  const who = (rule: any) => (rule.referenced_security_group_id ? groups[refName(rule.referenced_security_group_id, "aws_security_group")!] : rule.cidr_ipv4);
+  const group = (id: string) => groups[refName(id, "aws_security_group") ?? ""] ?? id; // an external SG by its ID
+  const who = (rule: any) => (rule.referenced_security_group_id ? group(rule.referenced_security_group_id) : rule.cidr_ipv4);
   const port = (rule: any) => `tcp/${rule.from_port}${rule.to_port !== rule.from_port ? `-${rule.to_port}` : ""}`;
   return [
-    ...resourcesOf(json, "aws_vpc_security_group_ingress_rule").map(([, r]) => `${groups[refName(r.security_group_id, "aws_security_group")!]} <- ${who(r)} ${port(r)}`),
-    ...resourcesOf(json, "aws_vpc_security_group_egress_rule").map(([, r]) => `${groups[refName(r.security_group_id, "aws_security_group")!]} -> ${who(r)} ${port(r)}`),
+    ...resourcesOf(json, "aws_vpc_security_group_ingress_rule").map(([, r]) => `${group(r.security_group_id)} <- ${who(r)} ${port(r)}`),
+    ...resourcesOf(json, "aws_vpc_security_group_egress_rule").map(([, r]) => `${group(r.security_group_id)} -> ${who(r)} ${port(r)}`),
   ].sort();
 }
 
@@ -260,6 +261,16 @@ describe("service path, whole stack", () => {
       const [[, db]] = resourcesOf(synthesized[env.name], "aws_db_instance");
       expect([db.engine_version, db.manage_master_user_password, db.storage_encrypted, db.publicly_accessible, db.password]).toEqual(["15", true, true, false, undefined]);
     }
+  });
+
+  test("an internal Kafka client gets the brokers and the SG rules to reach them", () => {
+    const env = environments.find((e) => e.name === "test")!;
+    const kafka = { brokers: ["b-1.kafka.internal:9094", "b-2.kafka.internal:9094"], securityGroupId: "sg-0123456789abcdef0", port: 9094 };
+    const worker = { ...env.services[1], exposure: { type: "internal" as const, kafka } };
+    const json = synthEnv({ ...env, services: [env.services[0], worker] });
+    const [, td] = resourcesOf(json, "aws_ecs_task_definition").find(([, t]) => t.family === "fargate-test-worker")!;
+    expect(JSON.parse(td.container_definitions)[0].environment).toEqual(expect.arrayContaining([{ name: "KAFKA_BROKERS", value: "b-1.kafka.internal:9094,b-2.kafka.internal:9094" }]));
+    expect(sgRules(json)).toEqual(expect.arrayContaining(["ecs-tasks -> sg-0123456789abcdef0 tcp/9094", "sg-0123456789abcdef0 <- ecs-tasks tcp/9094"]));
   });
 
   test("without pipelines Terraform keeps owning the running task definition", () => {
