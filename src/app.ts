@@ -68,6 +68,10 @@ export function buildLocalStacks(app: App, endpoint: string): { stateBackend: St
   stateBackend.stateBucket.policy.addOverride("count", 0);
   suppressRule(stateBackend.bucket, "S3-TLS-ONLY", "emulator bootstrap only: moto denies every object request under a conditional Deny statement, so the TLS-only policy is not created on the emulator (the real bootstrap keeps it)");
   const environment = new PlatformStack(app, platformStackName(env), { config: env, providerOverrides });
+  if (environment.alb && !environment.alb.httpsListener) {
+    // environments/local.ts says why the emulator ALB has no certificate (moto: CertificateNotFound).
+    suppressRule(environment.alb.httpListener, "ALB-HTTP-REDIRECT", "emulator only: moto holds no ACM certificate the config could name, so the local ALB serves plain HTTP on loopback");
+  }
   for (const [key, value] of Object.entries(emulatorBackendSettings(endpoint))) {
     environment.addOverride(`terraform.backend.s3.${key}`, value);
   }

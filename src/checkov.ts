@@ -14,14 +14,17 @@
  * check ID across the board, and only with a reason a reviewer would accept; a real
  * finding is fixed in the module instead.
  */
-import { TerraformResource } from "cdktf";
+import { TerraformDataSource, TerraformResource } from "cdktf";
+
+/** A resource or a data source (checkov also checks aws_iam_policy_document data sources). */
+export type CheckovTarget = TerraformResource | TerraformDataSource;
 
 const CHECK_ID = /^CKV2?_[A-Z0-9]+_\d+$/;
-const skips = new WeakMap<TerraformResource, Map<string, string>>();
+const skips = new WeakMap<CheckovTarget, Map<string, string>>();
 
 export class CheckovSkipError extends Error {}
 
-export function skipCheckov(resource: TerraformResource, checkId: string, reason: string): void {
+export function skipCheckov(resource: CheckovTarget, checkId: string, reason: string): void {
   if (!CHECK_ID.test(checkId)) throw new CheckovSkipError(`checkov skip on ${resource.node.path}: "${checkId}" is not a check ID like CKV_AWS_18 or CKV2_AWS_62`);
   const why = reason.trim();
   if (why.length < 15 || /["\n\\]/.test(why)) {
@@ -35,7 +38,7 @@ export function skipCheckov(resource: TerraformResource, checkId: string, reason
 }
 
 /** The skips declared on a resource (check ID -> reason). */
-export function checkovSkips(resource: TerraformResource): ReadonlyMap<string, string> {
+export function checkovSkips(resource: CheckovTarget): ReadonlyMap<string, string> {
   return skips.get(resource) ?? new Map();
 }
 

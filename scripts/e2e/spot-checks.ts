@@ -18,14 +18,20 @@ export interface StateResource {
   readonly values: Record<string, any>;
 }
 
-/** Every managed resource of a `terraform show -json` state document, modules included. */
-export function stateResources(show: any): StateResource[] {
+/**
+ * Every managed resource instance of a raw state document (`terraform state pull`, which
+ * needs no provider start, unlike `show -json`).
+ */
+export function stateResources(state: any): StateResource[] {
   const out: StateResource[] = [];
-  const walk = (module: any) => {
-    for (const r of module?.resources ?? []) if (r.mode === "managed") out.push({ address: r.address, type: r.type, values: r.values ?? {} });
-    for (const child of module?.child_modules ?? []) walk(child);
-  };
-  walk(show?.values?.root_module);
+  for (const r of state?.resources ?? []) {
+    if (r.mode !== "managed") continue;
+    const base = `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`;
+    for (const i of r.instances ?? []) {
+      const index = i.index_key === undefined ? "" : typeof i.index_key === "number" ? `[${i.index_key}]` : `["${i.index_key}"]`;
+      out.push({ address: `${base}${index}`, type: r.type, values: i.attributes ?? {} });
+    }
+  }
   return out;
 }
 
