@@ -234,9 +234,9 @@ export class PlatformStack extends TerraformStack {
           ? { blueTargetGroupArn: tgs.blue.arn, greenTargetGroupArn: tgs.green?.arn, blueResourceLabel: label(tgs.blue), greenResourceLabel: label(tgs.green) }
           : undefined,
         healthCheckGracePeriodSec: svc.healthCheckGracePeriodSec,
-        // Images built from the platform's ECR repositories are delivered by the per-service
-        // pipeline (features.cicd): it owns the revision a service runs after creation.
-        deployedByPipeline: c.features.cicd && svc.image.ecrRepository !== undefined,
+        // A service with a source and an ECR repository gets a pipeline (features.cicd): the
+        // pipeline owns the revision the service runs after creation.
+        deployedByPipeline: c.features.cicd && svc.source !== undefined && svc.image.ecrRepository !== undefined,
         autoscaling: svc.autoscaling,
         kafka: svc.exposure.type === "internal" && svc.exposure.kafka ? { securityGroupId: svc.exposure.kafka.securityGroupId, port: svc.exposure.kafka.port } : undefined,
       };

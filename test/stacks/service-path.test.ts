@@ -201,7 +201,7 @@ describe("service path, whole stack", () => {
     expect(rules).toHaveLength(1);
     expect(rules[0].lifecycle).toEqual({ ignore_changes: ["action"] });
     expect(rules[0].action[0].forward.target_group.map((t: any) => t.weight)).toEqual([100, 0]);
-    // desired_count: autoscaling; task_definition: the service's delivery pipeline (features.cicd).
+    // desired_count: autoscaling; task_definition: the service's delivery pipeline (features.cicd + source).
     for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count", "task_definition"]);
     expect(resourcesOf(json, "aws_appautoscaling_target")).toHaveLength(3);
   });
@@ -277,6 +277,14 @@ describe("service path, whole stack", () => {
     const env = environments.find((e) => e.name === "develop")!;
     const json = synthEnv({ ...env, features: { ...env.features, cicd: false } });
     for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count"]);
+    // A service without a source has no pipeline either.
+    const noSource = synthEnv({ ...env, services: [env.services[0], { ...env.services[1], source: undefined }] });
+    const lifecycles = Object.fromEntries(resourcesOf(noSource, "aws_ecs_service").map(([, s]) => [s.name, s.lifecycle.ignore_changes]));
+    expect(lifecycles).toEqual({
+      "fargate-develop-api-blue": ["desired_count", "task_definition"],
+      "fargate-develop-api-green": ["desired_count", "task_definition"],
+      "fargate-develop-worker": ["desired_count"],
+    });
   });
 
   test("autoscaling off (the emulator's switch) removes every scaling resource", () => {
