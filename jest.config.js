@@ -8,4 +8,7 @@ module.exports = {
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   testTimeout: 30000,
+  // Jest defaults to cores - 1 workers: one on these 2-core machines. Test files are
+  // independent (each synthesizes in memory), so use both cores.
+  maxWorkers: 2,
 };
