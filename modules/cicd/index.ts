@@ -11,7 +11,6 @@ import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
-import { suppressRule } from "../../src/policy/suppressions";
 
 /** One service the platform delivers: its source repository and the ECS service it lands in. */
 export interface CicdServiceSpec {
@@ -49,6 +48,13 @@ export interface CicdServiceSpec {
    * @default "Dockerfile"
    */
   readonly dockerfile?: string;
+  /**
+   * Blue/green services: the live service the same image is promoted to after a manual
+   * "Promote" approval. `serviceName` is then the candidate slot (green, no traffic until an
+   * operator shifts it with the traffic-switch tool); this is the slot serving traffic (blue).
+   * @default - none: the pipeline deploys to `serviceName` only
+   */
+  readonly promoteTo?: { readonly serviceName: string; readonly taskDefinitionFamily?: string };
 }
 
 export interface CicdProps {
@@ -122,9 +128,9 @@ export interface ServicePipeline {
 }
 
 /** Stage names operators type in CLI commands (approval, rollback). */
-export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy" } as const;
+export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy", promote: "Promote", deployLive: "DeployLive" } as const;
 /** Action names inside those stages. */
-export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy" } as const;
+export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy", promote: "PromoteToLive", deployLive: "DeployLive" } as const;
 
 /**
  * Delivery per service: Bitbucket (CodeConnections) -> CodeBuild (docker build, push to ECR
@@ -282,7 +288,8 @@ export class Cicd extends Construct {
       description: `CodePipeline for ${svc.name}: source, build, approval and ECS deploy`,
       assumeRolePolicy: serviceTrustPolicy(scope, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
     });
-    const serviceArn = ecsArn(`service/${svc.clusterName}/${svc.serviceName}`);
+    const serviceArns = [svc.serviceName, ...(svc.promoteTo ? [svc.promoteTo.serviceName] : [])].map((name) => ecsArn(`service/${svc.clusterName}/${name}`));
+    const families = [family, ...(svc.promoteTo ? [svc.promoteTo.taskDefinitionFamily ?? svc.promoteTo.serviceName] : [])];
     const pipelineStatements: DataAwsIamPolicyDocumentStatement[] = [
       {
         sid: "ReadWriteArtifacts",
@@ -308,7 +315,7 @@ export class Cicd extends Construct {
         sid: "UpdateOwnService",
         effect: "Allow",
         actions: ["ecs:DescribeServices", "ecs:UpdateService"],
-        resources: [serviceArn],
+        resources: serviceArns,
       },
       {
         sid: "WatchOwnTasks",
@@ -321,7 +328,7 @@ export class Cicd extends Construct {
         effect: "Allow",
         // The deploy action copies the tags (default_tags) of the running revision.
         actions: ["ecs:TagResource"],
-        resources: [ecsArn(`task-definition/${family}:*`)],
+        resources: families.map((f) => ecsArn(`task-definition/${f}:*`)),
         condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterTaskDefinition"] }],
       },
       {
@@ -332,7 +339,7 @@ export class Cicd extends Construct {
         condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
       },
     ];
-    if (props.manualApproval && props.approvalTopicArn) {
+    if (props.approvalTopicArn && (props.manualApproval || svc.promoteTo)) {
       pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [props.approvalTopicArn] });
     }
     new IamRolePolicy(scope, "pipeline-role-policy", {
@@ -340,28 +347,22 @@ export class Cicd extends Construct {
       role: pipelineRole.id,
       policy: policyDocument(scope, "pipeline-policy-document", pipelineStatements),
     });
-    // Kept apart so the one unavoidable Resource "*" is visible and suppressed on its own.
-    const taskDefinitionPolicy = new IamRolePolicy(scope, "pipeline-task-definition-policy", {
+    // Kept apart so the one unavoidable Resource "*" is visible on its own; the action is in
+    // the policy pack's allowlist (src/policy/rules/iam-wildcard-allowlist.ts).
+    new IamRolePolicy(scope, "pipeline-task-definition-policy", {
       name: "register-task-definition",
       role: pipelineRole.id,
       policy: policyDocument(scope, "pipeline-task-definition-document", [
         {
           sid: "RegisterTaskDefinitionRevision",
           effect: "Allow",
-          // RegisterTaskDefinition and DescribeTaskDefinition support no resource-level
-          // permissions (Service Authorization Reference: no resource types), so AWS only
-          // authorizes them on "*". They only create/read revisions; running one needs
-          // UpdateService, which is scoped to this service above.
+          // They only create/read revisions; running one needs UpdateService, which is scoped
+          // to this service above.
           actions: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
           resources: ["*"],
         },
       ]),
     });
-    suppressRule(
-      taskDefinitionPolicy,
-      "IAM-NO-WILDCARD",
-      "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions; AWS authorizes them only on Resource \"*\". UpdateService (what deploys a revision) is scoped to the one service.",
-    );
 
     const stages: CodepipelineStage[] = [
       {
@@ -422,13 +423,13 @@ export class Cicd extends Construct {
         ],
       });
     }
-    stages.push({
-      name: STAGE_NAMES.deploy,
+    const deployStage = (stageName: string, actionName: string, serviceName: string): CodepipelineStage => ({
+      name: stageName,
       // A failed deploy redeploys the artifacts (image) of the last successful execution.
       onFailure: { result: "ROLLBACK" },
       action: [
         {
-          name: ACTION_NAMES.deploy,
+          name: actionName,
           category: "Deploy",
           owner: "AWS",
           provider: "ECS",
@@ -436,13 +437,36 @@ export class Cicd extends Construct {
           inputArtifacts: ["imagedefinitions"],
           configuration: {
             ClusterName: svc.clusterName,
-            ServiceName: svc.serviceName,
+            ServiceName: serviceName,
             FileName: "imagedefinitions.json",
             DeploymentTimeout: String(props.deployTimeoutMinutes ?? 30),
           },
         },
       ],
     });
+    stages.push(deployStage(STAGE_NAMES.deploy, ACTION_NAMES.deploy, svc.serviceName));
+    if (svc.promoteTo) {
+      // Blue/green: the candidate slot now runs the new image with no traffic. The operator
+      // validates it (and may shift traffic with the traffic-switch tool); approving promotes
+      // the same image to the live slot, rejecting leaves live untouched.
+      stages.push({
+        name: STAGE_NAMES.promote,
+        action: [
+          {
+            name: ACTION_NAMES.promote,
+            category: "Approval",
+            owner: "AWS",
+            provider: "Manual",
+            version: "1",
+            configuration: {
+              CustomData: `${svc.name} commit #{SourceVariables.CommitId} runs on ${svc.serviceName} (candidate). Validate it, then approve to deploy it to ${svc.promoteTo.serviceName} (live). Switch traffic back to the live slot afterwards.`,
+              ...(props.approvalTopicArn ? { NotificationArn: props.approvalTopicArn } : {}),
+            },
+          },
+        ],
+      });
+      stages.push(deployStage(STAGE_NAMES.deployLive, ACTION_NAMES.deployLive, svc.promoteTo.serviceName));
+    }
 
     const pipeline = new Codepipeline(scope, "pipeline", {
       name: pipelineName,
@@ -520,8 +544,8 @@ function validate(scope: Construct, props: CicdProps): void {
   if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
     throw new ConstructPropsError(scope, `connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
   }
-  if (props.approvalTopicArn !== undefined && !props.manualApproval) {
-    throw new ConstructPropsError(scope, `approvalTopicArn only applies with manualApproval; got a topic with manualApproval false; drop the topic or set manualApproval true`);
+  if (props.approvalTopicArn !== undefined && !props.manualApproval && !props.services.some((svc) => svc.promoteTo)) {
+    throw new ConstructPropsError(scope, `approvalTopicArn only applies to approval stages (manualApproval or a blue/green promote); got a topic with neither; drop the topic or set manualApproval true`);
   }
   if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
     throw new ConstructPropsError(scope, `deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
@@ -546,6 +570,9 @@ function validate(scope: Construct, props: CicdProps): void {
       if (!svc[field]) {
         throw new ConstructPropsError(scope, `${at}.${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
       }
+    }
+    if (svc.promoteTo && svc.promoteTo.serviceName === svc.serviceName) {
+      throw new ConstructPropsError(scope, `${at}.promoteTo.serviceName must differ from serviceName (candidate and live are two ECS services); got "${svc.serviceName}" for both`);
     }
     if (!svc.containerName) {
       throw new ConstructPropsError(scope, `${at}.containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);

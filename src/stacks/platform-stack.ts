@@ -9,6 +9,8 @@ import { ContainerSecret, Iam, managedSecretKey, secretsManagerSecret, ssmParame
 import { Alb, AlbServiceSpec } from "../../modules/alb";
 import { Ecs, EcsServiceSpec } from "../../modules/ecs";
 import { Rds } from "../../modules/rds";
+import { Observability } from "../../modules/observability";
+import { Cicd, CicdServiceSpec } from "../../modules/cicd";
 
 export interface PlatformStackProps {
   /** The validated environment (environments/index.ts). */
@@ -43,6 +45,9 @@ export class PlatformStack extends TerraformStack {
   /** Absent when the environment has no public service. */
   public readonly alb?: Alb;
   public readonly ecs: Ecs;
+  public readonly observability: Observability;
+  /** Absent when `features.cicd` is off or no service has a source. */
+  public readonly cicd?: Cicd;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -109,6 +114,86 @@ export class PlatformStack extends TerraformStack {
     this.iam = path.iam;
     this.alb = path.alb;
     this.ecs = path.ecs;
+
+    this.observability = this.composeObservability(c);
+    this.cicd = this.composeDelivery(c);
+    new TerraformOutput(this, "alarm_topic_arn", { value: this.observability.alarmTopic.arn, description: "SNS topic of every alarm (and of pipeline approvals)" });
+    if (this.cicd) {
+      new TerraformOutput(this, "pipeline_names", {
+        value: Object.fromEntries(Object.entries(this.cicd.pipelines).map(([name, p]) => [name, p.pipeline.name])),
+        description: "CodePipeline per delivered service",
+      });
+      new TerraformOutput(this, "source_connection_arn", { value: this.cicd.connectionArn, description: "Complete the Bitbucket handshake once if it is PENDING" });
+    }
+  }
+
+  /** Alarms and a dashboard over what the service path created. */
+  private composeObservability(c: EnvironmentConfig): Observability {
+    return new Observability(this, "observability", {
+      naming: this.naming,
+      accountId: c.accountId,
+      region: c.region,
+      environment: c.name,
+      dataKmsKeyArn: this.security.dataKey.key.arn,
+      alarmEmails: c.observability.alarmEmails,
+      albArnSuffix: this.alb?.loadBalancer.arnSuffix,
+      services: c.services.map((svc) => {
+        const tgs = this.alb?.targetGroups[svc.name];
+        return {
+          name: svc.name,
+          clusterName: this.ecs.cluster.name,
+          serviceNames: this.ecs.serviceUnits[svc.name].map((unit) => unit.service.name),
+          targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
+        };
+      }),
+      database: this.rds && c.database ? { instanceId: this.rds.instance.identifier, allocatedStorageGiB: c.database.allocatedStorageGiB } : undefined,
+    });
+  }
+
+  /**
+   * One pipeline per service that has a source. Rolling services deploy in place; blue/green
+   * services deploy to green (the candidate slot, no traffic) and promote to blue (live)
+   * after a manual approval, so a release never lands on the colour serving traffic.
+   */
+  private composeDelivery(c: EnvironmentConfig): Cicd | undefined {
+    const delivered = c.services.filter((svc) => svc.source && svc.image.ecrRepository);
+    if (!c.features.cicd || delivered.length === 0) return undefined;
+    const hasPromote = delivered.some((svc) => svc.deployment.strategy === "blue-green");
+    const services: CicdServiceSpec[] = delivered.map((svc) => {
+      const units = this.ecs.serviceUnits[svc.name];
+      const unit = (variant: string) => units.find((u) => u.variant === variant);
+      const candidate = unit("green") ?? units[0];
+      const live = unit("green") ? unit("blue") : undefined;
+      const roles = this.iam.serviceRoles[svc.name];
+      const repository = this.ecs.repositories[svc.image.ecrRepository!];
+      return {
+        name: svc.name,
+        repository: svc.source!.repository,
+        defaultBranch: svc.source!.defaultBranch,
+        ecrRepositoryArn: repository.arn,
+        ecrRepositoryUrl: repository.repositoryUrl,
+        clusterName: this.ecs.cluster.name,
+        serviceName: candidate.service.name,
+        taskDefinitionFamily: candidate.taskDefinition.family,
+        promoteTo: live ? { serviceName: live.service.name, taskDefinitionFamily: live.taskDefinition.family } : undefined,
+        containerName: svc.name,
+        taskRoleArns: [roles.executionRole.arn, roles.taskRole.arn],
+        logRetentionDays: c.logRetentionDays,
+      };
+    });
+    return new Cicd(this, "cicd", {
+      naming: this.naming,
+      accountId: c.accountId,
+      region: c.region,
+      dataKmsKeyArn: this.security.dataKey.key.arn,
+      logsKmsKeyArn: this.security.logsKey.key.arn,
+      connectionArn: c.cicd.connectionArn,
+      manualApproval: c.cicd.manualApproval,
+      branchPattern: c.cicd.branchPattern,
+      approvalTopicArn: c.cicd.manualApproval || hasPromote ? this.observability.alarmTopic.arn : undefined,
+      accessLogsBucket: this.security.accessLogsBucket?.bucket.bucket,
+      services,
+    });
   }
 
   /**

@@ -98,4 +98,45 @@ describe("PlatformStack per environment", () => {
     expect(keys.every((k) => k.enable_key_rotation === true)).toBe(true);
     expect(resourcesOf(out, "aws_kms_alias").map(([, a]) => a.name)).toEqual(expect.arrayContaining(["alias/fargate-prod-logs", "alias/fargate-prod-data"]));
   });
+
+  test("prod releases wait for a manual approval; other environments deploy straight after the build", () => {
+    const stages = (env: string) =>
+      Object.fromEntries(resourcesOf(synthesized[env], "aws_codepipeline").map(([, p]) => [p.tags.Service, p.stage.map((st: any) => st.name)]));
+    expect(stages("develop")).toEqual({ api: ["Source", "Build", "Deploy", "Promote", "DeployLive"], worker: ["Source", "Build", "Deploy"] });
+    expect(stages("prod")).toEqual({ api: ["Source", "Build", "Approval", "Deploy", "Promote", "DeployLive"], worker: ["Source", "Build", "Approval", "Deploy"] });
+  });
+
+  test("pipelines trigger on the environment's branch pattern", () => {
+    for (const env of environments) {
+      for (const [, p] of resourcesOf(synthesized[env.name], "aws_codepipeline")) {
+        expect(p.trigger[0].git_configuration.push[0].branches.includes).toEqual([env.cicd.branchPattern]);
+      }
+    }
+  });
+
+  test("blue/green releases land on green (no traffic) and are promoted to blue", () => {
+    const [, api] = resourcesOf(synthesized.prod, "aws_codepipeline").find(([, p]) => p.tags.Service === "api")!;
+    const serviceOf = (stage: string) => api.stage.find((st: any) => st.name === stage).action[0].configuration.ServiceName;
+    expect(serviceOf("Deploy")).toContain("aws_ecs_service.ecs_api_green");
+    expect(serviceOf("DeployLive")).toContain("aws_ecs_service.ecs_api_blue");
+  });
+
+  test("every environment has an alarm topic, alarms on it and a dashboard", () => {
+    for (const env of environments) {
+      const out = synthesized[env.name];
+      expect(resourcesOf(out, "aws_sns_topic")).toHaveLength(1);
+      expect(resourcesOf(out, "aws_cloudwatch_dashboard")).toHaveLength(1);
+      const alarms = resourcesOf(out, "aws_cloudwatch_metric_alarm").map(([, a]) => a);
+      expect(alarms.length).toBeGreaterThan(10);
+      expect(alarms.every((a) => a.alarm_actions.length === 1 && a.alarm_actions[0].includes("aws_sns_topic"))).toBe(true);
+      expect(Object.keys(out.output)).toEqual(expect.arrayContaining(["alarm_topic_arn", "pipeline_names", "source_connection_arn"]));
+    }
+  });
+
+  test("only the environment that owns the account baseline has CloudTrail and AWS Config", () => {
+    const owners = environments.filter((e) => resourcesOf(synthesized[e.name], "aws_cloudtrail").length > 0).map((e) => e.name);
+    expect(owners).toEqual(["prod"]);
+    expect(resourcesOf(synthesized.prod, "aws_config_configuration_recorder")).toHaveLength(1);
+    expect(resourcesOf(synthesized.develop, "aws_config_configuration_recorder")).toHaveLength(0);
+  });
 });

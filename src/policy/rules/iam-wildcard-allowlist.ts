@@ -16,6 +16,8 @@ export const RESOURCE_WILDCARD_ACTIONS: readonly { readonly action: string; read
   { action: "xray:PutTelemetryRecords", reason: "X-Ray trace ingestion supports no resource-level permissions" },
   { action: "xray:GetSampling*", reason: "X-Ray sampling rules/targets are read account-wide by the daemon/ADOT sidecar" },
   { action: "ssmmessages:*", reason: "ECS Exec's SSM session channels (Create/OpenControlChannel, Create/OpenDataChannel) support no resource ARN" },
+  { action: "ecs:RegisterTaskDefinition", reason: "task definitions are registered by family name; the action supports no resource-level permissions" },
+  { action: "ecs:DescribeTaskDefinition", reason: "the action supports no resource-level permissions" },
   { action: "cloudwatch:PutMetricData", reason: "custom metrics support no resource-level permissions (restrict with the cloudwatch:namespace condition)" },
 ];
 
