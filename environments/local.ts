@@ -76,6 +76,9 @@ export const local: EnvironmentInput = {
     multiAz: false,
     backupRetentionDays: 1,
     clientServices: ["api", "worker"],
+    // moto does not model Performance Insights: DescribeDBInstances never returns it, so
+    // every plan after apply would want to turn it on again.
+    performanceInsights: false,
   },
   features: {
     // moto has no Application Auto Scaling ListTagsForResource, which the provider calls

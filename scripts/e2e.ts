@@ -7,7 +7,9 @@
  *      lock table keyed `LockID` (S);
  *   2. the `local` stack initialises its REAL S3 backend (the synthesized backend block;
  *      the emulator endpoints are part of the local stack's synthesized backend, nothing is
- *      swapped for a local backend) against that bucket and table, and applies;
+ *      swapped for a local backend) against that bucket and table, and applies. It starts
+ *      as soon as the bucket and table exist, while the bootstrap apply still sits in the
+ *      provider's ~55 s S3 lifecycle-consistency wait;
  *   3. a second plan reports no changes (emulator-caused diffs: scripts/e2e/emulator-diffs.ts);
  *   4. while one apply holds the lock (waiting for approval), concurrent plan and apply
  *      fail with Terraform's lock error; the lock is released and the state is unchanged.
@@ -74,8 +76,23 @@ function stackDir(ctx: Context, stack: string): string {
   return path.join(ctx.outdir, "stacks", stack);
 }
 
+let logCount = 0;
+
+/** Runs terraform in a stack directory; its full output goes to .tmp/e2e/logs/. */
 async function tf(ctx: Context, stack: string, args: string[], env: Record<string, string | undefined> = {}): Promise<TerraformResult> {
-  return ctx.ws!.run(args, { cwd: stackDir(ctx, stack), timeoutMs: TF_TIMEOUT, env });
+  const r = await ctx.ws!.run(args, { cwd: stackDir(ctx, stack), timeoutMs: TF_TIMEOUT, env });
+  const logs = path.join(ctx.work, "logs");
+  fs.mkdirSync(logs, { recursive: true });
+  const name = `${String(++logCount).padStart(2, "0")}-${stack}-${args[0]}${args[1] && !args[1].startsWith("-") ? `-${args[1]}` : ""}.log`;
+  fs.writeFileSync(path.join(logs, name), `$ ${r.command}  (exit ${r.exitCode}, ${seconds(r.durationMs)})\n\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** The slowest resources of an apply/destroy (`... complete after 1m0s`), for the timing report. */
+function slowest(stdout: string, n = 3): string {
+  const toSec = (t: string) => [...t.matchAll(/(\d+)([hms])/g)].reduce((s, [, v, u]) => s + Number(v) * (u === "h" ? 3600 : u === "m" ? 60 : 1), 0);
+  const rows = [...stdout.matchAll(/^(\S+): (?:Creation|Destruction|Modifications) complete after (\S+)/gm)].map((m) => ({ address: m[1], t: m[2], s: toSec(m[2]) }));
+  return rows.sort((a, b) => b.s - a.s).slice(0, n).map((r) => `${r.address.replace(/_[0-9A-F]{8}$/, "")} ${r.t}`).join(", ");
 }
 
 async function tfOk(ctx: Context, stack: string, args: string[]): Promise<TerraformResult> {
@@ -89,7 +106,7 @@ async function outputs(ctx: Context, stack: string): Promise<Record<string, { va
 /** Holds the state lock: `apply -replace=<address>` that waits at its approval prompt. */
 async function holdLock(ctx: Context, stack: string, address: string): Promise<{ child: ChildProcess; output: () => string; release: () => Promise<number | null> }> {
   let output = "";
-  const child = spawn(ctx.ws!.toolchain.terraform, ["apply", "-input=true", "-no-color", "-lock-timeout=0s", `-replace=${address}`], {
+  const child = spawn(ctx.ws!.toolchain.terraform, ["apply", "-input=true", "-no-color", "-lock-timeout=0s", "-refresh=false", `-replace=${address}`], {
     cwd: stackDir(ctx, stack),
     env: { ...ctx.ws!.env, TF_INPUT: "1" },
     stdio: ["pipe", "pipe", "pipe"],
@@ -176,9 +193,44 @@ async function main(): Promise<number> {
 
     const baseline = JSON.parse((await emulatorGet(ctx.emulator!.endpoint, "/moto-api/data.json", 10_000)).body);
 
-    await timings.phase("1. bootstrap apply + checks", async () => {
+    // Steps 1 and 2 overlap: the local stack's S3 backend needs only the bucket (with its
+    // encryption) and the LockID table, which exist a few seconds into the bootstrap apply;
+    // the bootstrap's slowest resource is the provider's ~55 s lifecycle-consistency wait,
+    // which gates nothing. Each step is still checked on its own.
+    await timings.phase("1+2. bootstrap apply; local stack on its real S3 backend", async () => {
+      const started = Date.now();
       await tfOk(ctx, bootstrap, ["init", "-input=false", "-no-color"]);
-      await tfOk(ctx, bootstrap, ["apply", "-auto-approve", "-input=false", "-no-color"]);
+      const bootstrapApply = tf(ctx, bootstrap, ["apply", "-auto-approve", "-input=false", "-no-color"]);
+      let bootstrapDone = false;
+      void bootstrapApply.finally(() => (bootstrapDone = true));
+      const backendReady = async (): Promise<boolean> => {
+        try {
+          await ctx.aws!.s3.send(new GetBucketEncryptionCommand({ Bucket: env.stateBackend.bucket }));
+          await assertLockTable(ctx.aws!.dynamodb, env.stateBackend.lockTable);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      while (!(await backendReady())) {
+        if (bootstrapDone) {
+          assertOk(await bootstrapApply);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      say(`bucket and LockID table exist after ${seconds(Date.now() - started)}: starting the local stack`);
+
+      // 2. The local stack: preflight, real S3 backend init, apply (runs while 1 finishes).
+      await assertLockTable(ctx.aws!.dynamodb, env.stateBackend.lockTable);
+      await tfOk(ctx, stack, ["init", "-input=false", "-no-color"]);
+      const backendState = JSON.parse(fs.readFileSync(path.join(stackDir(ctx, stack), ".terraform", "terraform.tfstate"), "utf8"));
+      expect(backendState.backend?.type === "s3", `terraform init configured a ${backendState.backend?.type} backend, not s3`);
+      const localApply = tf(ctx, stack, ["apply", "-auto-approve", "-input=false", "-no-color"]);
+
+      // 1. The bootstrap, checked through the SDK once its apply is complete.
+      const applied = assertOk(await bootstrapApply);
+      say(`1. bootstrap applied in ${seconds(applied.durationMs)}; slowest: ${slowest(applied.stdout)}`);
       const o = await outputs(ctx, bootstrap);
       const bucket = o.state_bucket_name.value as string;
       const versioning = await ctx.aws!.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
@@ -187,10 +239,9 @@ async function main(): Promise<number> {
       const rule = enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
       expect(rule?.SSEAlgorithm === "aws:kms" && rule.KMSMasterKeyID === o.state_kms_key_arn.value, `state bucket encryption is ${JSON.stringify(rule)}`);
       await assertLockTable(ctx.aws!.dynamodb, o.lock_table_name.value);
-      say(`bucket ${bucket}: versioning Enabled, SSE aws:kms with the state key; table ${o.lock_table_name.value}: hash key LockID (S)`);
-    });
+      say(`   bucket ${bucket}: versioning Enabled, SSE aws:kms with the state key; table ${o.lock_table_name.value}: hash key LockID (S)`);
 
-    await timings.phase("4a. lock-table preflight catches a table keyed `id`", async () => {
+      // 4 (preflight part): a table keyed `id` is caught at once, never by a lock hang.
       const wrong = `${stateConfig.lockTableName}-wrong-key`;
       await ctx.aws!.dynamodb.send(
         new CreateTableCommand({ TableName: wrong, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }),
@@ -199,22 +250,17 @@ async function main(): Promise<number> {
         let caught: unknown;
         await assertLockTable(ctx.aws!.dynamodb, wrong).catch((e) => (caught = e));
         expect(caught instanceof LockTableError && /hash key "id"/.test((caught as Error).message), `the preflight did not catch the id-keyed table: ${String(caught)}`);
-        say(`caught at once: ${(caught as Error).message.split("\n")[1].trim()}`);
+        say(`4. lock-table preflight on a table keyed \`id\`, caught at once: ${(caught as Error).message.split("\n")[1].trim()}`);
       } finally {
         await ctx.aws!.dynamodb.send(new DeleteTableCommand({ TableName: wrong }));
       }
-    });
 
-    await timings.phase("2. local stack: real S3 backend init + apply", async () => {
-      await assertLockTable(ctx.aws!.dynamodb, env.stateBackend.lockTable);
-      await tfOk(ctx, stack, ["init", "-input=false", "-no-color"]);
-      const backendState = JSON.parse(fs.readFileSync(path.join(stackDir(ctx, stack), ".terraform", "terraform.tfstate"), "utf8"));
-      expect(backendState.backend?.type === "s3", `terraform init configured a ${backendState.backend?.type} backend, not s3`);
-      const apply = await tf(ctx, stack, ["apply", "-auto-approve", "-input=false", "-no-color"]);
+      const apply = await localApply;
       if (apply.exitCode !== 0) throw new E2eFailure(`apply of ${stack} failed:\n${apply.stderr.slice(-6000)}`);
       const created = /Apply complete! Resources: (\d+) added/.exec(apply.stdout)?.[1];
+      say(`2. ${stack} applied in ${seconds(apply.durationMs)}; slowest: ${slowest(apply.stdout)}`);
       const head = await ctx.aws!.s3.send(new HeadObjectCommand({ Bucket: env.stateBackend.bucket, Key: stateKey(env) }));
-      say(`backend s3 (bucket ${env.stateBackend.bucket}, key ${stateKey(env)}, table ${env.stateBackend.lockTable}); ${created} resources created; state object ${head.ContentLength} bytes, SSE ${head.ServerSideEncryption}`);
+      say(`   backend s3 (bucket ${env.stateBackend.bucket}, key ${stateKey(env)}, table ${env.stateBackend.lockTable}); ${created} resources created; state object ${head.ContentLength} bytes, SSE ${head.ServerSideEncryption}`);
     });
 
     await timings.phase("3. second plan: no changes", async () => {
@@ -226,7 +272,11 @@ async function main(): Promise<number> {
       expect(plan.exitCode === 2, `second plan failed:\n${plan.stderr.slice(-4000)}`);
       const json = JSON.parse((await tfOk(ctx, stack, ["show", "-json", "-no-color", "second.tfplan"])).stdout);
       const verdict = classifyDiffs((json.resource_changes ?? []) as PlannedChange[]);
-      for (const e of verdict.explained) say(`emulator diff (listed): ${e.address}: ${e.entry.cause}`);
+      for (const entry of new Set(verdict.explained.map((x) => x.entry))) {
+        const n = verdict.explained.filter((x) => x.entry === entry).length;
+        say(`listed emulator diff: ${n} x ${entry.type} (${entry.attributes.slice(0, 3).join(", ")}${entry.attributes.length > 3 ? ", ..." : ""}): ${entry.cause.split(/[;,] /)[0]}`);
+      }
+      say(`no other changes: the code causes no diff (scripts/e2e/emulator-diffs.ts has the causes and the real-AWS proof)`);
       expect(
         verdict.unexplained.length === 0,
         `the plan after apply is not empty:\n${verdict.unexplained.map((u) => `  ${u.address}: ${u.actions.join("+")} (${u.attributes.join(", ")})`).join("\n")}\n` +
@@ -282,7 +332,8 @@ async function main(): Promise<number> {
     });
 
     await timings.phase("6. destroy; nothing left behind", async () => {
-      await tfOk(ctx, stack, ["destroy", "-auto-approve", "-input=false", "-no-color"]);
+      const destroyed = await tfOk(ctx, stack, ["destroy", "-auto-approve", "-input=false", "-no-color"]);
+      say(`destroyed in ${seconds(destroyed.durationMs)}; slowest: ${slowest(destroyed.stdout)}`);
       const remaining = (await tfOk(ctx, stack, ["state", "list"])).stdout.trim();
       expect(remaining === "", `state still lists:\n${remaining}`);
       await teardownBootstrap(ctx, bootstrap);

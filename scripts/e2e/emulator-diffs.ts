@@ -1,5 +1,5 @@
 /**
- * THE list of plan diffs the emulator causes (not the code), in one place.
+ * THE list of plan diffs the emulator causes (not the code), in one place (it started empty).
  *
  * After `apply`, a second `terraform plan` must report no changes. A change the plan still
  * shows is allowed only if an entry below matches it, and every entry must say why the
@@ -21,7 +21,52 @@ export interface EmulatorDiff {
   readonly realAwsProof: string;
 }
 
-export const EMULATOR_DIFFS: readonly EmulatorDiff[] = [];
+export const EMULATOR_DIFFS: readonly EmulatorDiff[] = [
+  {
+    type: "aws_ecs_service",
+    // capacity_provider_strategy forces the replacement; the rest follow from it or are
+    // also dropped by the emulator (launch_type defaults to EC2 when none is stored).
+    attributes: ["capacity_provider_strategy", "launch_type", "enable_ecs_managed_tags", "health_check_grace_period_seconds", "availability_zone_rebalancing", "iam_role", "id", "tags", "triggers"],
+    actions: ["delete", "create", "update"],
+    cause:
+      "moto 5.2.3 CreateService never reads capacityProviderStrategy, enableECSManagedTags or healthCheckGracePeriodSeconds " +
+      "(moto/ecs/responses.py create_service passes none of them to the backend), so DescribeServices returns no strategy, " +
+      "launchType EC2, managed tags false and grace period 0; the provider sees the strategy removed and plans a replacement.",
+    realAwsProof:
+      "ECS DescribeServices returns the capacityProviderStrategy, enableECSManagedTags and healthCheckGracePeriodSeconds given to " +
+      "CreateService (ECS API reference, Service data type), and the provider reads exactly those fields back " +
+      "(internal/service/ecs/service.go resourceServiceRead), so AWS returns what the plan wrote.",
+  },
+  {
+    type: "aws_vpc_security_group_ingress_rule",
+    attributes: ["description"],
+    actions: ["update"],
+    cause:
+      "moto 5.2.3 keeps a rule description only on CIDR ranges (moto/ec2/models/security_groups.py reads it from ip_range); " +
+      "rules that reference another security group come back from DescribeSecurityGroupRules without Description.",
+    realAwsProof:
+      "EC2 DescribeSecurityGroupRules returns Description for every rule, including referenced-group rules " +
+      "(EC2 API reference, SecurityGroupRule data type); the provider reads it into description.",
+  },
+  {
+    type: "aws_vpc_security_group_egress_rule",
+    attributes: ["description"],
+    actions: ["update"],
+    cause: "Same moto gap as the ingress rules: referenced-group rules lose their Description.",
+    realAwsProof: "Same as the ingress rules: DescribeSecurityGroupRules returns Description for referenced-group rules.",
+  },
+  {
+    type: "aws_db_parameter_group",
+    attributes: ["parameter"],
+    actions: ["update"],
+    cause:
+      "moto 5.2.3 DescribeDBParameters ignores the Source=user filter and returns parameters without a Source field " +
+      "(moto/rds/responses.py describe_db_parameters), so the provider finds no user-set rds.force_ssl and plans to add it again.",
+    realAwsProof:
+      "RDS DescribeDBParameters with Source=user returns the parameters set by ModifyDBParameterGroup with Source \"user\" " +
+      "(RDS API reference, Parameter data type), which is how the provider reads parameter blocks back.",
+  },
+];
 
 /** The parts of a `terraform show -json` resource change this module reads. */
 export interface PlannedChange {
