@@ -624,6 +624,54 @@ export interface PlanSummary {
   readonly errored: boolean;
 }
 
+/**
+ * Summarizes the machine-readable UI stream of `terraform plan -json` (one JSON object per
+ * line): the same planned changes as `show -json`, without a second provider start.
+ */
+export function summarizePlanStream(stdout: string): PlanSummary {
+  const actions: Record<string, number> = {};
+  const created = new Set<string>();
+  const nonCreates: string[] = [];
+  let deferredReads = 0;
+  let errored = false;
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let message: any;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (message.type === "diagnostic" && message.diagnostic?.severity === "error") errored = true;
+    if (message.type !== "planned_change") continue;
+    const { resource, action } = message.change ?? {};
+    if (!resource) continue;
+    if (String(resource.addr).startsWith("data.")) {
+      if (action === "read") deferredReads++;
+      continue;
+    }
+    actions[action] = (actions[action] ?? 0) + 1;
+    if (action === "create") created.add(`${resource.module ? `${resource.module}.` : ""}${resource.resource_type}.${resource.resource_name}`);
+    else nonCreates.push(`${resource.addr}: ${action}`);
+  }
+  return { actions, creates: actions.create ?? 0, createdAddresses: [...created].sort(), nonCreates, deferredReads, errored };
+}
+
+/** The diagnostics of a `-json` UI stream, formatted one per entry (empty when none). */
+export function streamDiagnostics(stdout: string): string {
+  const diags: Diagnostic[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const message = JSON.parse(line);
+      if (message.type === "diagnostic" && message.diagnostic) diags.push(message.diagnostic);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return formatDiagnostics(diags);
+}
+
 /** Summarizes `terraform show -json <planfile>`. */
 export function summarizePlan(plan: any): PlanSummary {
   const actions: Record<string, number> = {};
@@ -714,7 +762,7 @@ export interface CheckOptions {
 
 /**
  * The rung-4 check of one prepared stack directory (see `prepareStack`): `init`, `validate`,
- * `plan -out`, `show -json`; then: validate reports zero errors, the plan did not error, and
+ * `plan -json -out` (+ `show -json` with keepPlanJson); then: validate reports zero errors, the plan did not error, and
  * it creates exactly the resources cdk.tf.json declares (every address, nothing else) and
  * changes nothing else. Never throws for a Terraform failure: it is in `problems`.
  */
@@ -746,18 +794,30 @@ export async function checkStack(ws: TerraformWorkspace, stackDir: string, optio
   }
 
   const planFile = "offline.tfplan";
-  if ((await step("plan", ["plan", "-input=false", "-no-color", "-lock=false", `-out=${planFile}`])).exitCode !== 0) return done({ validate: v.summary });
-  const show = await step("show", ["show", "-json", "-no-color", planFile]);
-  if (show.exitCode !== 0) return done({ validate: v.summary });
-
-  let planJson: any;
-  try {
-    planJson = JSON.parse(show.stdout);
-  } catch (e) {
-    problems.push(`show -json printed no JSON (${(e as Error).message}): ${describeFailure(show)}`);
+  const planRun = await step("plan", ["plan", "-json", "-input=false", "-no-color", "-lock=false", `-out=${planFile}`]);
+  if (planRun.exitCode !== 0) {
+    const diagnostics = streamDiagnostics(planRun.stdout);
+    if (diagnostics) problems.push(`plan diagnostics:\n${diagnostics}`);
     return done({ validate: v.summary });
   }
-  const plan = summarizePlan(planJson);
+
+  // The plan's own JSON stream carries every planned change; `show -json` (a second provider
+  // start, ~3 s per stack) runs only when the caller wants the full plan document.
+  let planJson: any;
+  let plan: PlanSummary;
+  if (options.keepPlanJson) {
+    const show = await step("show", ["show", "-json", "-no-color", planFile]);
+    if (show.exitCode !== 0) return done({ validate: v.summary });
+    try {
+      planJson = JSON.parse(show.stdout);
+    } catch (e) {
+      problems.push(`show -json printed no JSON (${(e as Error).message}): ${describeFailure(show)}`);
+      return done({ validate: v.summary });
+    }
+    plan = summarizePlan(planJson);
+  } else {
+    plan = summarizePlanStream(planRun.stdout);
+  }
   if (plan.errored) problems.push(`plan reports errored=true`);
   if (plan.nonCreates.length) problems.push(`plan against empty state has non-create changes:\n    ${plan.nonCreates.join("\n    ")}`);
   const missing = configured.addresses.filter((a) => !plan.createdAddresses.includes(a));
