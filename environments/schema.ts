@@ -8,6 +8,8 @@ import { z } from "zod";
 import { parseCidr, cidrsOverlap } from "../src/cidr";
 import { nameProblem, NameKind } from "../src/naming";
 import { defaultSubnetPrefixLength, subnetPlanProblem } from "../src/subnet-plan";
+import { describeFargateMemory, fargateMemoryAllowed } from "../src/fargate";
+
 
 export const ENVIRONMENT_NAMES = ["develop", "test", "qa", "prod", "local"] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -27,30 +29,6 @@ export const AWS_REGIONS = [
 
 export const NAT_STRATEGIES = ["none", "single", "per-az"] as const;
 export const MANDATORY_TAGS = ["Environment", "Owner", "CostCenter", "Compliance"] as const;
-
-/** Fargate task sizes: memory (MiB) allowed for each CPU value (units). */
-export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, { min: number; max: number; step: number; extra?: number[] }>> = {
-  256: { min: 1024, max: 2048, step: 1024, extra: [512] },
-  512: { min: 1024, max: 4096, step: 1024 },
-  1024: { min: 2048, max: 8192, step: 1024 },
-  2048: { min: 4096, max: 16384, step: 1024 },
-  4096: { min: 8192, max: 30720, step: 1024 },
-  8192: { min: 16384, max: 61440, step: 4096 },
-  16384: { min: 32768, max: 122880, step: 8192 },
-};
-
-export function fargateMemoryAllowed(cpu: number, memoryMiB: number): boolean {
-  const rule = FARGATE_MEMORY_BY_CPU[cpu];
-  if (!rule) return false;
-  if (rule.extra?.includes(memoryMiB)) return true;
-  return memoryMiB >= rule.min && memoryMiB <= rule.max && (memoryMiB - rule.min) % rule.step === 0;
-}
-
-function describeFargateMemory(cpu: number): string {
-  const rule = FARGATE_MEMORY_BY_CPU[cpu];
-  const extra = rule.extra ? `${rule.extra.join(", ")} or ` : "";
-  return `${extra}${rule.min}-${rule.max} MiB in steps of ${rule.step}`;
-}
 
 /** Renders a received value for an error message. */
 export function show(value: unknown): string {

@@ -8,7 +8,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
+import { ConstructPropsError, requireServiceNames } from "../../src/errors";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
 
@@ -529,7 +529,6 @@ export function buildSpec(): string {
   return JSON.stringify(spec, undefined, 2);
 }
 
-const KEBAB = /^[a-z][a-z0-9-]*$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const CONNECTION_ARN = /^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/;
 const ECR_URL = /^\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*$/;
@@ -550,16 +549,9 @@ function validate(scope: Construct, props: CicdProps): void {
   if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
     throw new ConstructPropsError(scope, `deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
   }
-  const seen = new Set<string>();
+  requireServiceNames(scope, props.services.map((svc) => svc.name));
   props.services.forEach((svc, i) => {
     const at = `services[${i}]`;
-    if (!KEBAB.test(svc.name)) {
-      throw new ConstructPropsError(scope, `${at}.name must be lowercase kebab-case; got ${JSON.stringify(svc.name)}`);
-    }
-    if (seen.has(svc.name)) {
-      throw new ConstructPropsError(scope, `${at}.name duplicates another service; got "${svc.name}"; service names must be unique`);
-    }
-    seen.add(svc.name);
     if (known(svc.repository) && !REPOSITORY.test(svc.repository)) {
       throw new ConstructPropsError(scope, `${at}.repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
     }

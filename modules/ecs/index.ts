@@ -13,18 +13,8 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { checkedName, Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
+import { describeFargateMemory, fargateMemoryAllowed } from "../../src/fargate";
 import { skipCheckov } from "../../src/checkov";
-
-/** Fargate memory (MiB) allowed for each CPU value (units). */
-const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; step: number; extra?: number[] }>> = {
-  256: { min: 1024, max: 2048, step: 1024, extra: [512] },
-  512: { min: 1024, max: 4096, step: 1024 },
-  1024: { min: 2048, max: 8192, step: 1024 },
-  2048: { min: 4096, max: 16384, step: 1024 },
-  4096: { min: 8192, max: 30720, step: 1024 },
-  8192: { min: 16384, max: 61440, step: 4096 },
-  16384: { min: 32768, max: 122880, step: 8192 },
-};
 
 /** ECR repository names (the registry's own rule). */
 const ECR_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -555,10 +545,8 @@ function validate(scope: Construct, props: EcsProps): void {
     // Names first: a NameError before anything is created.
     for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("ecsService", `${svc.serviceName}${suffix}`);
     props.naming.logGroup(`ecs/${svc.serviceName}`);
-    const size = FARGATE_SIZES[svc.cpu];
-    const memoryOk = size && (size.extra?.includes(svc.memoryMiB) || (svc.memoryMiB >= size.min && svc.memoryMiB <= size.max && (svc.memoryMiB - size.min) % size.step === 0));
-    if (!memoryOk) {
-      fail(`${at}: cpu ${svc.cpu} with memoryMiB ${svc.memoryMiB} is not a Fargate task size; got ${svc.cpu}/${svc.memoryMiB}; valid cpu: ${Object.keys(FARGATE_SIZES).join(", ")} with their memory ranges`);
+    if (!fargateMemoryAllowed(svc.cpu, svc.memoryMiB)) {
+      fail(`${at}: cpu ${svc.cpu} with memoryMiB ${svc.memoryMiB} is not a Fargate task size; got ${svc.cpu}/${svc.memoryMiB}; cpu ${svc.cpu} allows ${describeFargateMemory(svc.cpu)}`);
     }
     if ((svc.image.ecrRepository === undefined) === (svc.image.uri === undefined)) {
       fail(`${at}: give either image.ecrRepository or image.uri, not both or neither; got ${JSON.stringify(svc.image)}`);

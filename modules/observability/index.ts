@@ -6,7 +6,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
+import { ConstructPropsError, requireServiceNames } from "../../src/errors";
 import { policyDocument } from "../../src/iam-policy";
 
 /** One application service to watch. */
@@ -518,7 +518,6 @@ function tgLabel(svc: ObservedService, index: number): string {
   return count === 2 ? (index === 0 ? " blue" : " green") : ` #${index + 1}`;
 }
 
-const KEBAB = /^[a-z][a-z0-9-]*$/;
 const ALB_SUFFIX = /^app\/[\w-]+\/[0-9a-f]+$/;
 const TG_SUFFIX = /^targetgroup\/[\w-]+\/[0-9a-f]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -536,16 +535,9 @@ function validate(scope: Construct, props: ObservabilityProps): void {
   if (known(props.albArnSuffix) && !ALB_SUFFIX.test(props.albArnSuffix)) {
     throw new ConstructPropsError(scope, `albArnSuffix must be an ALB ARN suffix like "app/<name>/<id>"; got "${props.albArnSuffix}"; pass the load balancer's arn_suffix, not its ARN`);
   }
-  const seen = new Set<string>();
+  requireServiceNames(scope, props.services.map((svc) => svc.name));
   props.services.forEach((svc, i) => {
     const at = `services[${i}]`;
-    if (!KEBAB.test(svc.name)) {
-      throw new ConstructPropsError(scope, `${at}.name must be lowercase kebab-case; got ${JSON.stringify(svc.name)}`);
-    }
-    if (seen.has(svc.name)) {
-      throw new ConstructPropsError(scope, `${at}.name duplicates another service; got "${svc.name}"; service names must be unique`);
-    }
-    seen.add(svc.name);
     if (svc.serviceNames.length === 0) {
       throw new ConstructPropsError(scope, `${at}.serviceNames must list the ECS service(s) of "${svc.name}"; got none`);
     }
