@@ -33,6 +33,10 @@ import { EMULATOR_ENDPOINT_VAR, providerEndpointKeys } from "../src/emulator";
 import { platformStackName, stateKey } from "../src/stacks/platform-stack";
 import { emulatorGet, Emulator, startEmulator } from "./emulator";
 import { emulatorClients, EmulatorClients } from "./e2e/aws";
+import { DescribeKeyCommand } from "@aws-sdk/client-kms";
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { DescribeNatGatewaysCommand } from "@aws-sdk/client-ec2";
+import { GetResourcesCommand } from "@aws-sdk/client-resource-groups-tagging-api";
 import { classifyDiffs, EMULATOR_DIFFS, PlannedChange } from "./e2e/emulator-diffs";
 import { EgressGuard, startEgressGuard } from "./e2e/egress-guard";
 import { assertLockTable, LockTableError } from "./e2e/lock-table";
@@ -337,10 +341,17 @@ async function main(): Promise<number> {
       const remaining = (await tfOk(ctx, stack, ["state", "list"])).stdout.trim();
       expect(remaining === "", `state still lists:\n${remaining}`);
       await teardownBootstrap(ctx, bootstrap);
-      const now = JSON.parse((await emulatorGet(ctx.emulator!.endpoint, "/moto-api/data.json", 10_000)).body);
-      const leftovers = emulatorLeftovers(baseline, now);
+      const tagged = await taggedLeftovers(ctx.aws!, env.project);
+      expect(tagged.remaining.length === 0, `resources tagged Project=${env.project} remain:\n  ${tagged.remaining.join("\n  ")}`);
+      // A second, independent inventory: moto's own model dump against the empty baseline.
+      // (moto 5.2.3 sometimes answers it with HTTP 500 after deletions; then only the tag inventory counts.)
+      const dump = await emulatorGet(ctx.emulator!.endpoint, "/moto-api/data.json", 10_000);
+      const leftovers = dump.status === 200 ? emulatorLeftovers(baseline, JSON.parse(dump.body)) : [];
       expect(leftovers.length === 0, `the emulator still holds:\n  ${leftovers.join("\n  ")}`);
-      say("local stack destroyed, bootstrap torn down; the emulator holds nothing beyond its empty baseline (KMS keys pending deletion excepted, as in AWS)");
+      say(
+        `local stack destroyed, bootstrap torn down: no resource tagged Project=${env.project} is live (deleted, still listed as in AWS: ${summarizeStates(tagged.lingering)}); ` +
+          (dump.status === 200 ? "moto's model dump matches its empty baseline" : `moto's model dump answered HTTP ${dump.status}, not used`),
+      );
     });
 
     expect(guard.attempts.length === 0, `something tried to leave the machine:\n  ${guard.attempts.join("\n  ")}`);
@@ -379,6 +390,69 @@ export async function teardownBootstrap(ctx: Pick<Context, "aws" | "ws" | "outdi
   }
   await ctx.aws!.dynamodb.send(new UpdateTableCommand({ TableName: o.lock_table_name.value, DeletionProtectionEnabled: false }));
   assertOk(await ctx.ws!.run(["destroy", "-auto-approve", "-input=false", "-no-color"], { cwd: dir, timeoutMs: TF_TIMEOUT }));
+}
+
+function summarizeStates(states: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "none";
+}
+
+/**
+ * The terminal state of a deleted resource that AWS (and moto) still lists for a while:
+ * a KMS key pending deletion, an INACTIVE ECS service/cluster/task definition revision,
+ * a deleted NAT gateway. Undefined when the resource is live (a leftover).
+ */
+async function lingeringState(aws: EmulatorClients, arn: string): Promise<string | undefined> {
+  const gone = () => "gone";
+  if (/:kms:[^:]+:\d+:key\//.test(arn)) {
+    const s = await aws.kms.send(new DescribeKeyCommand({ KeyId: arn })).then((k) => k.KeyMetadata?.KeyState, gone);
+    return s === "PendingDeletion" || s === "gone" ? `KMS key ${s}` : undefined;
+  }
+  const ecsService = /:ecs:[^:]+:\d+:service\/([^/]+)\//.exec(arn);
+  if (ecsService) {
+    const r = await aws.ecs.send(new DescribeServicesCommand({ cluster: ecsService[1], services: [arn] })).catch(() => undefined);
+    const s = r?.services?.[0]?.status ?? "MISSING";
+    return s === "INACTIVE" || s === "MISSING" ? `ECS service ${s}` : undefined;
+  }
+  if (/:ecs:[^:]+:\d+:cluster\//.test(arn)) {
+    const s = (await aws.ecs.send(new DescribeClustersCommand({ clusters: [arn] })).catch(() => undefined))?.clusters?.[0]?.status ?? "MISSING";
+    return s === "INACTIVE" || s === "MISSING" ? `ECS cluster ${s}` : undefined;
+  }
+  if (/:ecs:[^:]+:\d+:task-definition\//.test(arn)) {
+    // Terraform deregisters task definition revisions; AWS keeps them as INACTIVE.
+    const s = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })).catch(() => undefined))?.taskDefinition?.status ?? "MISSING";
+    return s !== "ACTIVE" ? `task definition ${s}` : undefined;
+  }
+  const nat = /:ec2:[^:]+:\d+:natgateway\/(nat-[0-9a-f]+)/.exec(arn);
+  if (nat) {
+    const s = (await aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [nat[1]] })).catch(() => undefined))?.NatGateways?.[0]?.State ?? "MISSING";
+    return s === "deleted" || s === "deleting" || s === "MISSING" ? `NAT gateway ${s}` : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Every resource still tagged `Project=<project>` (every stack tags everything through the
+ * provider's default_tags), by the Resource Groups Tagging API, less those in the terminal
+ * state AWS also keeps listing for a while after deletion (see lingeringState).
+ */
+export async function taggedLeftovers(aws: EmulatorClients, project: string): Promise<{ remaining: string[]; lingering: string[] }> {
+  const arns: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: "Project", Values: [project] }], PaginationToken: token }));
+    arns.push(...(page.ResourceTagMappingList ?? []).map((m) => m.ResourceARN!).filter(Boolean));
+    token = page.PaginationToken || undefined;
+  } while (token);
+  const remaining: string[] = [];
+  const lingering: string[] = [];
+  for (const arn of arns) {
+    const state = await lingeringState(aws, arn);
+    if (state) lingering.push(state);
+    else remaining.push(arn);
+  }
+  return { remaining, lingering };
 }
 
 /**

@@ -8,7 +8,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { RDSClient } from "@aws-sdk/client-rds";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { S3Client } from "@aws-sdk/client-s3";
 import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../../src/emulator";
 
@@ -19,6 +21,8 @@ export interface EmulatorClients {
   readonly ecs: ECSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly rds: RDSClient;
+  readonly kms: KMSClient;
+  readonly tagging: ResourceGroupsTaggingAPIClient;
   destroy(): void;
 }
 
@@ -42,6 +46,8 @@ export function emulatorClients(endpoint: string, region: string): EmulatorClien
     ecs: new ECSClient(common),
     elbv2: new ElasticLoadBalancingV2Client(common),
     rds: new RDSClient(common),
+    kms: new KMSClient(common),
+    tagging: new ResourceGroupsTaggingAPIClient(common),
   };
   return {
     ...clients,
