@@ -1,10 +1,15 @@
-/** Transpile-only (swc): type-checking is its own step (`npm run typecheck`). */
+/**
+ * Transpile-only: with `isolatedModules` in tsconfig, ts-jest compiles each file on its own,
+ * without type information (type-checking is its own step, `npm run typecheck`). Pure JS on purpose: the
+ * registry these machines reach serves only the Linux builds of native transformers (swc,
+ * esbuild), so their lock entries break `npm ci`.
+ */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: {
-    "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json", diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   testTimeout: 30000,
