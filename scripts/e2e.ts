@@ -365,12 +365,13 @@ async function main(): Promise<number> {
     await guard.close();
   }
   process.stdout.write(`\nPhase timings:\n${timings.table()}\n`);
+  const counts = timings.counts();
+  process.stdout.write(`\ntest:e2e: ${counts.passed} passed, ${failure ? Math.max(1, counts.failed) : 0} failed\n`);
   if (failure) {
     process.stderr.write(`\ntest:e2e FAILED: ${failure.message}\n`);
     if (!(failure instanceof E2eFailure) && !(failure instanceof LockTableError)) process.stderr.write(`${failure.stack ?? ""}\n`);
     return 1;
   }
-  process.stdout.write("\ntest:e2e: passed\n");
   return 0;
 }
 

@@ -220,13 +220,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The running detached emulator, if its process is alive and answers. */
+/**
+ * The running detached emulator, if its process is alive and answers HTTP at all. (Not
+ * data.json: moto 5.2.3 answers it with 500 once some resources exist.)
+ */
 export async function detachedStatus(root = projectRoot()): Promise<DetachedState | undefined> {
   const state = readDetached(root);
   if (!state || !processAlive(state.pid)) return undefined;
   try {
-    const res = await emulatorGet(state.endpoint, "/moto-api/data.json", 2000);
-    return res.status === 200 ? state : undefined;
+    const res = await emulatorGet(state.endpoint, "/moto-api/", 5000);
+    return res.status > 0 ? state : undefined;
   } catch {
     return undefined;
   }

@@ -49,7 +49,10 @@ function workspace(): TerraformWorkspace {
 async function cdktf(root: string, ws: TerraformWorkspace, endpoint: string, args: string[]): Promise<void> {
   const started = Date.now();
   process.stdout.write(`\n$ cdktf ${args.join(" ")}\n`);
-  const r = await run(path.join(root, "node_modules", ".bin", "cdktf"), args, {
+  // --skip-provider-lock: after init, cdktf would run `terraform providers lock
+  // -platform=linux_amd64`, which asks registry.terraform.io for checksums. Providers come
+  // only from the local mirror here, and the dead proxy refuses the registry.
+  const r = await run(path.join(root, "node_modules", ".bin", "cdktf"), [...args, "--skip-provider-lock"], {
     cwd: root,
     echo: true,
     timeoutMs: 20 * 60_000,

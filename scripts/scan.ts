@@ -233,6 +233,7 @@ async function main(): Promise<number> {
 
     const ok = failed.length === 0 && stale.length === 0 && parsingErrors.length === 0;
     process.stdout.write(`\nscan: ${ok ? "passed" : "FAILED"}: ${failed.length} failed, ${stale.length} stale skip(s), ${parsingErrors.length} parsing error(s) in ${seconds(Date.now() - started)}\n`);
+    process.stdout.write(`scan: ${total((r) => r.passed)} passed, ${total((r) => r.failed.length)} failed, ${total((r) => r.skipped.length)} skipped\n`);
     return ok ? 0 : 1;
   } finally {
     ws.dispose();

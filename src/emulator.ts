@@ -35,7 +35,64 @@ export function parseEmulatorEndpoint(value: string): string {
   return trimmed;
 }
 
-/** The camelCase names of every service endpoint the provider binding knows. */
+/**
+ * Endpoint names that are aliases of one another in hashicorp/aws 5.100.0 (setting more than
+ * one of a group warns "Only one of the following attributes should be set", an error in a
+ * later release). Read from the provider's own warnings; one name per group is kept.
+ */
+export const ENDPOINT_ALIAS_GROUPS: readonly (readonly string[])[] = [
+  ["amg","grafana","managedgrafana"],
+  ["amp","prometheus","prometheusservice"],
+  ["appautoscaling","applicationautoscaling"],
+  ["appintegrations","appintegrationsservice"],
+  ["appregistry","servicecatalogappregistry"],
+  ["beanstalk","elasticbeanstalk"],
+  ["ce","costexplorer"],
+  ["cloudcontrol","cloudcontrolapi"],
+  ["cloudhsm","cloudhsmv2"],
+  ["cloudwatchevents","eventbridge","events"],
+  ["cloudwatchevidently","evidently"],
+  ["cloudwatchlog","cloudwatchlogs","logs"],
+  ["cloudwatchobservabilityaccessmanager","oam"],
+  ["cloudwatchrum","rum"],
+  ["codedeploy","deploy"],
+  ["cognitoidentityprovider","cognitoidp"],
+  ["config","configservice"],
+  ["costandusagereportservice","cur"],
+  ["databasemigration","databasemigrationservice","dms"],
+  ["databrew","gluedatabrew"],
+  ["directoryservice","ds"],
+  ["elasticloadbalancing","elb"],
+  ["elasticloadbalancingv2","elbv2"],
+  ["elasticsearch","elasticsearchservice","es"],
+  ["inspector2","inspectorv2"],
+  ["kafka","msk"],
+  ["lex","lexmodelbuilding","lexmodelbuildingservice","lexmodels"],
+  ["lexmodelsv2","lexv2models"],
+  ["location","locationservice"],
+  ["opensearch","opensearchservice"],
+  ["opensearchingestion","osis"],
+  ["rbin","recyclebin"],
+  ["redshiftdata","redshiftdataapiservice"],
+  ["resourcegroupstagging","resourcegroupstaggingapi"],
+  ["s3","s3api"],
+  ["sdb","simpledb"],
+  ["serverlessapplicationrepository","serverlessapprepo","serverlessrepo"],
+  ["sfn","stepfunctions"],
+  ["transcribe","transcribeservice"],
+];
+
+/** The endpoint names an alias group does not keep (all but its shortest name). */
+function droppedAliases(): Set<string> {
+  const dropped = new Set<string>();
+  for (const group of ENDPOINT_ALIAS_GROUPS) {
+    const keep = [...group].sort((a, b) => a.length - b.length || a.localeCompare(b))[0];
+    for (const name of group) if (name !== keep) dropped.add(name);
+  }
+  return dropped;
+}
+
+/** One endpoint name per service the provider binding knows (aliases collapsed). */
 export function providerEndpointKeys(): string[] {
   const keys = new Set<string>();
   // The binding's own converter reads every endpoint field once: record which.
@@ -48,7 +105,8 @@ export function providerEndpointKeys(): string[] {
     }),
   );
   keys.delete("resolve"); // cdktf's token check, not an endpoint
-  return [...keys].sort();
+  const dropped = droppedAliases();
+  return [...keys].filter((k) => !dropped.has(k)).sort();
 }
 
 /** Every provider service endpoint set to `endpoint`. */
@@ -72,8 +130,9 @@ export function emulatorProviderOverrides(endpoint: string): Partial<AwsProvider
     skipMetadataApiCheck: "true",
     skipRegionValidation: true,
     // An API the emulator lacks answers with an error; without a low limit the SDK retries
-    // it with back-off for minutes before Terraform reports it.
-    maxRetries: 1,
+    // it with back-off for minutes before Terraform reports it. 3 attempts (not 1): the
+    // emulator sometimes drops a connection under load ("use of closed network connection").
+    maxRetries: 3,
   };
 }
 
@@ -95,6 +154,6 @@ export function emulatorBackendSettings(endpoint: string): Record<string, unknow
     skip_metadata_api_check: true,
     skip_region_validation: true,
     skip_requesting_account_id: true,
-    max_retries: 1,
+    max_retries: 3,
   };
 }

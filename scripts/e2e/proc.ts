@@ -100,6 +100,11 @@ export class Timings {
     }
   }
 
+  /** Phases that finished and that failed (a failed phase ends the run). */
+  counts(): { passed: number; failed: number } {
+    return { passed: this.rows.filter((r) => r.ok).length, failed: this.rows.filter((r) => !r.ok).length };
+  }
+
   table(): string {
     const width = Math.max(...this.rows.map((r) => r.name.length), 5);
     const total = this.rows.reduce((sum, r) => sum + r.ms, 0);

@@ -16,7 +16,7 @@ import { freePort } from "../../scripts/emulator";
 import { staleReason, toolsHash, VENV_DIR } from "../../scripts/python-tools";
 import { baseAddress, declaredSkips, summarize, typeIndex } from "../../scripts/scan";
 import { emulatorLeftovers } from "../../scripts/e2e";
-import { allProviderEndpoints, emulatorBackendSettings, emulatorProviderOverrides, parseEmulatorEndpoint, providerEndpointKeys } from "../../src/emulator";
+import { ENDPOINT_ALIAS_GROUPS, allProviderEndpoints, emulatorBackendSettings, emulatorProviderOverrides, parseEmulatorEndpoint, providerEndpointKeys } from "../../src/emulator";
 import { CheckovSkipError, skipCheckov, skipsInResourceJson } from "../../src/checkov";
 
 describe("lock-table preflight", () => {
@@ -103,11 +103,12 @@ describe("emulator endpoint settings", () => {
   test("every provider service endpoint points at the emulator", () => {
     const keys = providerEndpointKeys();
     expect(keys.length).toBeGreaterThan(250);
-    expect(keys).toEqual(expect.arrayContaining(["ec2", "ecs", "elbv2", "rds", "iam", "sts", "s3", "dynamodb", "kms", "logs", "cloudtrail", "configservice", "ssm", "secretsmanager"]));
+    expect(keys).toEqual(expect.arrayContaining(["ec2", "ecs", "elbv2", "rds", "iam", "sts", "s3", "dynamodb", "kms", "logs", "cloudtrail", "config", "ssm", "secretsmanager"]));
+    for (const group of ENDPOINT_ALIAS_GROUPS) expect(group.filter((name) => keys.includes(name))).toHaveLength(1); // aliases set twice warn
     const endpoints = allProviderEndpoints("https://127.0.0.1:5000") as Record<string, string>;
     expect(new Set(Object.values(endpoints))).toEqual(new Set(["https://127.0.0.1:5000"]));
     const p = emulatorProviderOverrides("https://127.0.0.1:5000");
-    expect(p.maxRetries).toBeLessThanOrEqual(2);
+    expect(p.maxRetries).toBeLessThanOrEqual(3);
     expect(p.s3UsePathStyle).toBe(true);
     const b = emulatorBackendSettings("https://127.0.0.1:5000");
     expect(b.endpoints).toEqual({ s3: "https://127.0.0.1:5000", dynamodb: "https://127.0.0.1:5000", sts: "https://127.0.0.1:5000", iam: "https://127.0.0.1:5000" });

@@ -38,7 +38,7 @@ describe("local environment", () => {
       const found = urls({ provider: json.provider, terraform: json.terraform });
       expect(found.length).toBeGreaterThan(250);
       expect(new Set(found)).toEqual(new Set([ENDPOINT]));
-      expect(json.provider.aws[0].max_retries).toBeLessThanOrEqual(2);
+      expect(json.provider.aws[0].max_retries).toBeLessThanOrEqual(3);
     }
     expect(platform.terraform.backend.s3).toEqual(expect.objectContaining({ bucket: "fargate-tfstate-123456789012-us-east-1", dynamodb_table: "fargate-tfstate-lock", key: "fargate/local/terraform.tfstate", use_path_style: true }));
     expect(bootstrap.terraform.backend.local.path).toBe("../../../terraform.fargate-local-state.tfstate");
