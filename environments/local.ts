@@ -81,15 +81,21 @@ export const local: EnvironmentInput = {
     performanceInsights: false,
   },
   features: {
-    // moto has no Application Auto Scaling ListTagsForResource, which the provider calls
-    // after creating aws_appautoscaling_target/policy, so the apply fails on read-back.
+    // Each switch was rechecked against moto 5.2.3 + hashicorp/aws 5.100.0 (a one-resource
+    // apply each). Everything else (CloudTrail with logging on, AWS Config recorder and rules,
+    // RDS, ALB, ECS, VPC endpoints, NAT, KMS, flow logs, alarms) applies on the emulator.
+    //
+    // moto has no Application Auto Scaling ListTagsForResource (HTTP 500), which the provider
+    // calls right after creating aws_appautoscaling_target, so the apply fails.
     autoscaling: false,
-    // moto has no CodeStar Connections service at all (aws_codestarconnections_connection
-    // fails on create), and its CodePipeline/CodeDeploy answers carry timestamps in a type
-    // the provider cannot read back (aws_codepipeline, aws_codedeploy_app).
+    // moto has no CodeStar Connections service (CreateConnection: HTTP 500), and its CodeDeploy
+    // GetApplication returns timestamps as strings the provider cannot decode ("expected
+    // Timestamp to be a JSON Number"): aws_codestarconnections_connection and aws_codedeploy_app
+    // fail (the issue reports the same timestamp problem for aws_codepipeline reads).
     cicd: false,
-    // moto answers PutBucketLogging but the provider's read of aws_s3_bucket_logging finds
-    // no target grants/format it wrote, so it diffs or fails on refresh.
+    // moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the target bucket
+    // grants the legacy LogDelivery ACL; the platform's log buckets use BucketOwnerEnforced
+    // (no ACLs) and a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.
     s3AccessLogging: false,
   },
 };

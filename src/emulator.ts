@@ -105,8 +105,13 @@ export function providerEndpointKeys(): string[] {
     }),
   );
   keys.delete("resolve"); // cdktf's token check, not an endpoint
+  // Aliases are known by their Terraform names (`s3api`), the binding uses camelCase (`s3Api`).
+  const terraformName = (key: string): string => {
+    const out = awsProviderEndpointsToTerraform({ [key]: "x" } as AwsProviderEndpoints) as Record<string, unknown>;
+    return Object.keys(out).find((k) => out[k] === "x") ?? key;
+  };
   const dropped = droppedAliases();
-  return [...keys].filter((k) => !dropped.has(k)).sort();
+  return [...keys].filter((k) => !dropped.has(terraformName(k))).sort();
 }
 
 /** Every provider service endpoint set to `endpoint`. */
