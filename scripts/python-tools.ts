@@ -29,9 +29,16 @@ export function venvBin(tool: Tool | "python" | "pip", root = projectRoot()): st
   return path.join(root, VENV_DIR, "bin", tool);
 }
 
-/** What the venv must have been built from: the requirements text and the interpreter. */
+/**
+ * What the venv must have been built from: the requirement lines (comments and blank lines
+ * do not count, so documenting a pin does not force a reinstall) and the interpreter.
+ */
 export function toolsHash(requirements: string, pythonVersion: string): string {
-  return createHash("sha256").update(requirements).update("\0").update(pythonVersion.trim()).digest("hex");
+  const lines = requirements
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter(Boolean);
+  return createHash("sha256").update(lines.join("\n")).update("\0").update(pythonVersion.trim()).digest("hex");
 }
 
 /** Why the venv has to be (re)built, or undefined when it is up to date. */

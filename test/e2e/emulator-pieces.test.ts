@@ -210,6 +210,7 @@ describe("python tools install", () => {
   test("the hash follows the requirements and the interpreter", () => {
     expect(toolsHash("moto==1", "Python 3.11")).not.toBe(toolsHash("moto==2", "Python 3.11"));
     expect(toolsHash("moto==1", "Python 3.11")).not.toBe(toolsHash("moto==1", "Python 3.12"));
+    expect(toolsHash("# why\nmoto==1  # pinned\n\n", "Python 3.11")).toBe(toolsHash("moto==1", "Python 3.11"));
   });
 
   test("a missing, foreign or outdated venv is rebuilt", () => {
