@@ -117,14 +117,58 @@ function killAll(): void {
   running.clear();
 }
 
+/**
+ * Kills (SIGKILL) every descendant of this process (terraform runs started through the
+ * harness, which does not hand out its child processes, and their provider plugins), so an
+ * interrupted run leaves nothing behind. The tree is read first: once terraform exits, its
+ * plugins are re-parented and could no longer be found. Linux /proc only; elsewhere a
+ * terminal's Ctrl-C reaches the whole process group anyway. SIGKILL, not SIGTERM: a
+ * terraform asked to stop gracefully starts provider plugins to finish its work, which then
+ * outlive it; everything it worked on (emulator, workspace) is thrown away anyway.
+ */
+function stopDescendants(): void {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+  } catch {
+    return;
+  }
+  for (const pid of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const tree: number[] = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      tree.push(child);
+      walk(child);
+    }
+  };
+  walk(process.pid);
+  for (const pid of tree) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on("exit", killAll);
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     process.on(signal, () => {
-      process.stderr.write(`\n${signal}: stopping the emulator\n`);
+      process.stderr.write(`\n${signal}: stopping the emulator and the running terraform commands\n`);
       killAll();
+      stopDescendants();
       process.exit(code);
     });
   }
