@@ -57,9 +57,6 @@ export function buildLocalStacks(app: App, endpoint: string): { stateBackend: St
   const providerOverrides = emulatorProviderOverrides(endpoint);
   const stateBackendId = localStateBackendStackName(config.stateBackend.project);
   const stateBackend = new StateBackendStack(app, stateBackendId, { config: config.stateBackend, providerOverrides });
-  // Keep the bootstrap's local state beside the output directory, not inside it: every
-  // synth (cdktf deploy re-synthesizes) replaces the output directory as a whole.
-  stateBackend.addOverride("terraform.backend.local.path", `../../../terraform.${stateBackendId}.tfstate`);
   // Emulator gap (the only change to the bootstrap): moto evaluates bucket-policy Deny
   // statements without the request's condition context, so the bucket's
   // DenyInsecureTransport statement (aws:SecureTransport = false) denies every object

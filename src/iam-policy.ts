@@ -42,3 +42,37 @@ export function accountAdministersKey(accountId: string): DataAwsIamPolicyDocume
     principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${accountId}:root`] }],
   };
 }
+
+/**
+ * A KMS key policy as JSON on the key itself (the same typed statements as policyDocument).
+ * A key policy is a resource policy: rendered through `aws_iam_policy_document` it would be
+ * read as an identity policy (where `Resource: "*"` means everything) by scanners, while here
+ * it means the key. Key policies reference nothing, so plain JSON is exact.
+ */
+export function keyPolicy(statements: DataAwsIamPolicyDocumentStatement[]): string {
+  const list = (v: string[] | undefined) => (v && v.length === 1 ? v[0] : v);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: statements.map((st) => ({
+      ...(st.sid ? { Sid: st.sid } : {}),
+      Effect: st.effect ?? "Allow",
+      ...(st.principals
+        ? {
+            Principal: Object.fromEntries(
+              (st.principals as { type: string; identifiers: string[] }[]).map((p) => [p.type, list(p.identifiers)]),
+            ),
+          }
+        : {}),
+      Action: list(st.actions),
+      Resource: list(st.resources),
+      ...(st.condition
+        ? {
+            Condition: (st.condition as { test: string; variable: string; values: string[] }[]).reduce<Record<string, Record<string, unknown>>>(
+              (acc, c) => ({ ...acc, [c.test]: { ...acc[c.test], [c.variable]: list(c.values) } }),
+              {},
+            ),
+          }
+        : {}),
+    })),
+  });
+}

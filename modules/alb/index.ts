@@ -389,9 +389,7 @@ export class Alb extends Construct {
       policyStatements: [delivery],
       forceDestroy: !props.deletionProtection,
     });
-    skipCheckov(logs.bucket, "CKV_AWS_145", "ALB access-log delivery supports SSE-S3 only, so this bucket cannot use SSE-KMS");
-    skipCheckov(logs.bucket, "CKV_AWS_144", "access logs are disposable operational data kept for a retention window; no cross-region copy");
-    skipCheckov(logs.bucket, "CKV2_AWS_62", "nothing consumes object events of access logs; they are read on demand");
+    // SSE-S3, replication and event-notification skips are SecureBucket's (with sseS3Reason).
     return logs;
   }
 }

@@ -9,6 +9,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
 import { ConstructPropsError, requireServiceNames } from "../../src/errors";
+import { skipCheckov } from "../../src/checkov";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
 
@@ -196,6 +197,7 @@ export class Cicd extends Construct {
       retentionInDays: svc.logRetentionDays,
       kmsKeyId: props.logsKmsKeyArn,
     });
+    skipCheckov(buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
 
     const kmsStatement: DataAwsIamPolicyDocumentStatement = {
       sid: "UseDataKey",
@@ -281,6 +283,7 @@ export class Cicd extends Construct {
       },
       tags: { Service: svc.name },
     });
+    skipCheckov(buildProject, "CKV_AWS_316", "docker build needs privileged mode; the project builds only this service's repository and pushes only to its ECR repository");
 
     // --- CodePipeline: Source -> Build -> [Approval] -> Deploy ---------------------------
     const pipelineRole = new IamRole(scope, "pipeline-role", {

@@ -19,6 +19,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
+import { skipCheckov } from "../../src/checkov";
 import { planSubnets, SubnetTier } from "../../src/subnet-plan";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
 
@@ -207,7 +208,7 @@ export class Networking extends Construct {
 
     const rulesScope = new Construct(this, "security-group-rules");
     for (const port of [80, 443]) {
-      new VpcSecurityGroupIngressRule(rulesScope, `alb-ingress-${port}`, {
+      const rule = new VpcSecurityGroupIngressRule(rulesScope, `alb-ingress-${port}`, {
         securityGroupId: this.albSecurityGroup.id,
         description: port === 443 ? "HTTPS from the internet" : "HTTP from the internet (redirected to HTTPS)",
         ipProtocol: "tcp",
@@ -215,6 +216,7 @@ export class Networking extends Construct {
         toPort: port,
         cidrIpv4: "0.0.0.0/0",
       });
+      if (port === 80) skipCheckov(rule, "CKV_AWS_260", "the internet-facing ALB answers port 80 only with a 301 redirect to HTTPS");
     }
     for (const port of [...new Set(props.appPorts)].sort((a, b) => a - b)) {
       new VpcSecurityGroupEgressRule(rulesScope, `alb-egress-ecs-${port}`, {
@@ -308,6 +310,7 @@ export class Networking extends Construct {
       retentionInDays: props.flowLogRetentionDays,
       kmsKeyId: props.logsKmsKeyArn,
     });
+    skipCheckov(this.flowLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
     const flowRole = new IamRole(flowScope, "role", {
       name: naming.name("iamRole", "vpc-flow-logs"),
       description: "VPC flow logs delivery to CloudWatch Logs",

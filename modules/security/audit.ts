@@ -11,6 +11,7 @@ import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { Naming } from "../../src/naming";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
 import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { skipCheckov } from "../../src/checkov";
 
 export interface AuditBaselineProps {
   readonly naming: Naming;
@@ -123,6 +124,7 @@ export class AuditBaseline extends Construct {
         retentionInDays: props.logRetentionDays,
         kmsKeyId: props.logsKmsKeyArn,
       });
+      skipCheckov(this.trailLogGroup, "CKV_AWS_338", "the trail's long-term record is the audit bucket (365 days); this group follows the environment retention for recent queries");
       const role = new IamRole(trailScope, "role", {
         name: naming.name("iamRole", "cloudtrail-logs"),
         description: "CloudTrail delivery to CloudWatch Logs",
@@ -148,6 +150,7 @@ export class AuditBaseline extends Construct {
         cloudWatchLogsRoleArn: role.arn,
         dependsOn: [this.bucket.policy],
       });
+      skipCheckov(this.trail, "CKV_AWS_252", "no consumer of per-file delivery notifications; the trail streams to CloudWatch Logs for alerting");
     }
 
     if (props.awsConfig) {

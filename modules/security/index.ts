@@ -3,7 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../src/naming";
-import { accountAdministersKey, policyDocument } from "../../src/iam-policy";
+import { accountAdministersKey, keyPolicy } from "../../src/iam-policy";
 import { AuditBaseline } from "./audit";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
 
@@ -77,7 +77,7 @@ export class Security extends Construct {
         description,
         enableKeyRotation: true,
         deletionWindowInDays,
-        policy: policyDocument(scopeForKey, "policy", [rootAdmin, ...extra]),
+        policy: keyPolicy([rootAdmin, ...extra]),
       });
       const alias = new KmsAlias(scopeForKey, "alias", { name: naming.kmsAlias(purpose), targetKeyId: key.keyId });
       return { key, alias };
@@ -111,18 +111,8 @@ export class Security extends Construct {
     if (props.accessLogs) {
       this.accessLogsBucket = new SecureBucket(this, "access-logs", {
         bucketName: naming.name("s3Bucket", `access-logs-${accountId}`),
-        sseS3Reason: "S3 server access log delivery supports only SSE-S3 on the target bucket",
+        accessLogSinkForAccount: accountId,
         expirationDays: 90,
-        policyStatements: [
-          {
-            sid: "S3ServerAccessLogDelivery",
-            effect: "Allow",
-            actions: ["s3:PutObject"],
-            resources: [`arn:aws:s3:::${naming.name("s3Bucket", `access-logs-${accountId}`)}/*`],
-            principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
-            condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
-          },
-        ],
       });
     }
 

@@ -11,6 +11,7 @@ import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-
 import { checkedName } from "../naming";
 import { policyDocument } from "../iam-policy";
 import { ConstructPropsError } from "../errors";
+import { skipCheckov } from "../checkov";
 
 export interface SecureBucketProps {
   /** Physical bucket name (checked against the S3 naming rules). */
@@ -39,6 +40,13 @@ export interface SecureBucketProps {
    * @default - no access logging
    */
   readonly accessLogsBucket?: string;
+  /**
+   * Make this the sink of S3 server access logs of the given account's buckets: grants
+   * `logging.s3.amazonaws.com` PutObject (limited to that account) and uses SSE-S3, the only
+   * encryption access-log delivery supports.
+   * @default - not a log sink
+   */
+  readonly accessLogSinkForAccount?: string;
   /** Statements added to the bucket policy next to the TLS-only deny. @default [] */
   readonly policyStatements?: DataAwsIamPolicyDocumentStatement[];
   /**
@@ -61,7 +69,12 @@ export class SecureBucket extends Construct {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
     checkedName("s3Bucket", props.bucketName, this.node.path);
-    if (!props.kmsKeyArn && !props.sseS3Reason) {
+    const sink = props.accessLogSinkForAccount;
+    const sseS3Reason = props.sseS3Reason ?? (sink ? "S3 server access log delivery supports only SSE-S3 on the target bucket" : undefined);
+    if (sink && props.kmsKeyArn) {
+      throw new ConstructPropsError(this, `bucket "${props.bucketName}" is an access-log sink, which S3 can only write with SSE-S3; drop kmsKeyArn`);
+    }
+    if (!props.kmsKeyArn && !sseS3Reason) {
       throw new ConstructPropsError(this, `bucket "${props.bucketName}" has no kmsKeyArn; give one, or sseS3Reason saying why the writer cannot use SSE-KMS`);
     }
     if (props.expirationDays !== undefined && props.expirationDays < 1) {
@@ -115,10 +128,27 @@ export class SecureBucket extends Construct {
           principals: [{ type: "*", identifiers: ["*"] }],
           condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
         },
+        ...(sink
+          ? [
+              {
+                sid: "S3ServerAccessLogDelivery",
+                effect: "Allow",
+                actions: ["s3:PutObject"],
+                resources: [`${this.bucket.arn}/*`],
+                principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+                condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [sink] }],
+              },
+            ]
+          : []),
         ...(props.policyStatements ?? []),
       ]),
       // A policy put while the block is being set can be refused as "public".
       dependsOn: [publicAccessBlock],
     });
+
+    // checkov: deliberate choices shared by every platform bucket, declared once here.
+    if (!props.kmsKeyArn) skipCheckov(this.bucket, "CKV_AWS_145", `SSE-S3 because ${sseS3Reason}`);
+    skipCheckov(this.bucket, "CKV_AWS_144", "single-region platform: versioning and noncurrent-version retention protect objects; a cross-region copy needs a second-region bucket and key");
+    skipCheckov(this.bucket, "CKV2_AWS_62", "no consumer of object events: platform buckets are read on demand, not event-driven");
   }
 }

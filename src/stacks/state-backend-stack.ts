@@ -6,7 +6,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { StateBackendConfig } from "../../environments/state-backend";
-import { accountAdministersKey, policyDocument } from "../iam-policy";
+import { accountAdministersKey, keyPolicy } from "../iam-policy";
 import { SecureBucket } from "../constructs/secure-bucket";
 
 export interface StateBackendStackProps {
@@ -21,6 +21,8 @@ export interface StateBackendStackProps {
  */
 export class StateBackendStack extends TerraformStack {
   public readonly stateBucket: SecureBucket;
+  /** Sink of the state bucket's server access logs. */
+  public readonly accessLogsBucket: SecureBucket;
   public readonly bucket: S3Bucket;
   public readonly lockTable: DynamodbTable;
   public readonly key: KmsKey;
@@ -29,7 +31,9 @@ export class StateBackendStack extends TerraformStack {
     super(scope, id);
     const c = props.config;
 
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    // Outside cdktf.out: every synth replaces that directory, and this file is the only record
+    // of the bootstrap (relative to cdktf.out/stacks/<id>/, i.e. the project root).
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     new AwsProvider(this, "aws", {
       region: c.region,
       allowedAccountIds: [c.accountId],
@@ -41,16 +45,23 @@ export class StateBackendStack extends TerraformStack {
       description: "Terraform state encryption (bucket objects and lock table)",
       enableKeyRotation: true,
       deletionWindowInDays: 30,
-      policy: policyDocument(this, "state-key-policy", [accountAdministersKey(c.accountId)]),
+      policy: keyPolicy([accountAdministersKey(c.accountId)]),
     });
     new KmsAlias(this, "state-key-alias", { name: c.kmsKeyAlias, targetKeyId: this.key.keyId });
 
     // State is the only record of what exists: the bucket is never emptied on destroy, and
     // old versions stay for the rollback window.
+    // Who read or wrote state is audit evidence: the state bucket logs access to its own sink.
+    this.accessLogsBucket = new SecureBucket(this, "state-access-logs", {
+      bucketName: `${c.bucketName}-logs`,
+      accessLogSinkForAccount: c.accountId,
+      expirationDays: 365,
+    });
     this.stateBucket = new SecureBucket(this, "state-bucket", {
       bucketName: c.bucketName,
       kmsKeyArn: this.key.arn,
       noncurrentVersionDays: c.noncurrentVersionRetentionDays,
+      accessLogsBucket: this.accessLogsBucket.bucket.bucket,
     });
     this.bucket = this.stateBucket.bucket;
 

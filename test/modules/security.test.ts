@@ -13,7 +13,24 @@ function synth(props: Partial<SecurityProps> = {}) {
   return { text, json: JSON.parse(text) };
 }
 
-const statements = (json: any) => Object.values<any>(json.data.aws_iam_policy_document).flatMap((d) => d.statement);
+/** Statements of policy documents and of key policies, in policy-document shape. */
+const statements = (json: any) => [
+  ...Object.values<any>(json.data?.aws_iam_policy_document ?? {}).flatMap((d) => d.statement),
+  ...Object.values<any>(json.resource.aws_kms_key).flatMap((k) => JSON.parse(k.policy).Statement.map(fromJson)),
+];
+const asList = (v: unknown) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+function fromJson(st: any) {
+  return {
+    sid: st.Sid,
+    effect: st.Effect,
+    actions: asList(st.Action),
+    resources: asList(st.Resource),
+    principals: st.Principal && Object.entries(st.Principal).map(([type, ids]) => ({ type, identifiers: asList(ids) })),
+    condition:
+      st.Condition &&
+      Object.entries<any>(st.Condition).flatMap(([test, vars]) => Object.entries(vars).map(([variable, values]) => ({ test, variable, values: asList(values) }))),
+  };
+}
 
 describe("Security", () => {
   test("creates rotating logs and data keys with aliases by default, and nothing account-wide", () => {

@@ -12,8 +12,24 @@ function synth() {
 describe("StateBackendStack", () => {
   const { text, json } = synth();
 
-  test("keeps its own state local (it cannot live in the bucket it creates)", () => {
-    expect(json.terraform.backend).toEqual({ local: { path: "terraform.fargate-state.tfstate" } });
+  test("keeps its own state local, at the project root where a new synth cannot delete it", () => {
+    // relative to cdktf.out/stacks/fargate-state/, the directory terraform runs in
+    expect(json.terraform.backend).toEqual({ local: { path: "../../../terraform.fargate-state.tfstate" } });
+  });
+
+  test("logs every access to the state bucket in its own SSE-S3 sink", () => {
+    const logging = resourcesOf(json, "aws_s3_bucket_logging").map(([, l]) => l);
+    expect(logging).toHaveLength(1);
+    expect(logging[0].target_bucket).toContain("aws_s3_bucket.state-access-logs_bucket");
+    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket" }, { bucket: "fargate-tfstate-123456789012-us-east-1-logs" });
+  });
+
+  test("the key policy is plain JSON on the key: the account administers it", () => {
+    const [[, key]] = resourcesOf(json, "aws_kms_key");
+    expect(JSON.parse(key.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" }],
+    });
   });
 
   test("creates the lock table Terraform requires: hash key exactly LockID of type S", () => {
