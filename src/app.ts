@@ -56,7 +56,9 @@ export function buildLocalStacks(app: App, endpoint: string): { stateBackend: St
   const env = config.environments[0];
   const providerOverrides = emulatorProviderOverrides(endpoint);
   const stateBackendId = localStateBackendStackName(config.stateBackend.project);
-  const stateBackend = new StateBackendStack(app, stateBackendId, { config: config.stateBackend, providerOverrides });
+  // Emulator gap: moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the
+  // target grants the legacy LogDelivery ACL, which BucketOwnerEnforced buckets cannot.
+  const stateBackend = new StateBackendStack(app, stateBackendId, { config: config.stateBackend, providerOverrides, accessLogging: false });
   // Emulator gap (the only change to the bootstrap): moto evaluates bucket-policy Deny
   // statements without the request's condition context, so the bucket's
   // DenyInsecureTransport statement (aws:SecureTransport = false) denies every object

@@ -13,6 +13,12 @@ export interface StateBackendStackProps {
   readonly config: StateBackendConfig;
   /** Extra provider settings (the emulator harness points endpoints at 127.0.0.1). */
   readonly providerOverrides?: Partial<import("@cdktf/provider-aws/lib/provider").AwsProviderConfig>;
+  /**
+   * Log every access to the state bucket into a sink bucket. Only the emulator bootstrap
+   * turns it off (moto rejects PutBucketLogging without the legacy log-delivery ACL).
+   * @default true
+   */
+  readonly accessLogging?: boolean;
 }
 
 /**
@@ -21,8 +27,8 @@ export interface StateBackendStackProps {
  */
 export class StateBackendStack extends TerraformStack {
   public readonly stateBucket: SecureBucket;
-  /** Sink of the state bucket's server access logs. */
-  public readonly accessLogsBucket: SecureBucket;
+  /** Sink of the state bucket's server access logs (absent when accessLogging is off). */
+  public readonly accessLogsBucket?: SecureBucket;
   public readonly bucket: S3Bucket;
   public readonly lockTable: DynamodbTable;
   public readonly key: KmsKey;
@@ -52,16 +58,18 @@ export class StateBackendStack extends TerraformStack {
     // State is the only record of what exists: the bucket is never emptied on destroy, and
     // old versions stay for the rollback window.
     // Who read or wrote state is audit evidence: the state bucket logs access to its own sink.
-    this.accessLogsBucket = new SecureBucket(this, "state-access-logs", {
-      bucketName: `${c.bucketName}-logs`,
-      accessLogSinkForAccount: c.accountId,
-      expirationDays: 365,
-    });
+    if (props.accessLogging ?? true) {
+      this.accessLogsBucket = new SecureBucket(this, "state-access-logs", {
+        bucketName: `${c.bucketName}-logs`,
+        accessLogSinkForAccount: c.accountId,
+        expirationDays: 365,
+      });
+    }
     this.stateBucket = new SecureBucket(this, "state-bucket", {
       bucketName: c.bucketName,
       kmsKeyArn: this.key.arn,
       noncurrentVersionDays: c.noncurrentVersionRetentionDays,
-      accessLogsBucket: this.accessLogsBucket.bucket.bucket,
+      accessLogsBucket: this.accessLogsBucket?.bucket.bucket,
     });
     this.bucket = this.stateBucket.bucket;
 

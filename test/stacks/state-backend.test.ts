@@ -24,6 +24,13 @@ describe("StateBackendStack", () => {
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket" }, { bucket: "fargate-tfstate-123456789012-us-east-1-logs" });
   });
 
+  test("access logging can be switched off (emulator bootstrap only)", () => {
+    const stack = new StateBackendStack(Testing.app(), "fargate-local-state", { config: stateBackendSchema.parse(stateBackendInput), accessLogging: false });
+    const out = JSON.parse(Testing.synth(stack));
+    expect(resourcesOf(out, "aws_s3_bucket_logging")).toEqual([]);
+    expect(resourcesOf(out, "aws_s3_bucket")).toHaveLength(1);
+  });
+
   test("the key policy is plain JSON on the key: the account administers it", () => {
     const [[, key]] = resourcesOf(json, "aws_kms_key");
     expect(JSON.parse(key.policy)).toEqual({
