@@ -1,4 +1,6 @@
 import { Construct } from "constructs";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import {
   DataAwsIamPolicyDocument,
   DataAwsIamPolicyDocumentStatement,
@@ -75,4 +77,36 @@ export function keyPolicy(statements: DataAwsIamPolicyDocumentStatement[]): stri
         : {}),
     })),
   });
+}
+
+export interface ServiceRoleProps {
+  /** Physical role name (from Naming). */
+  readonly name: string;
+  readonly description: string;
+  /** Service principal that assumes the role, e.g. `vpc-flow-logs.amazonaws.com`. */
+  readonly service: string;
+  /** Only this account's use of the service may assume it (`aws:SourceAccount`). */
+  readonly accountId: string;
+  /** Name of the inline policy. */
+  readonly policyName: string;
+  /** The inline policy's statements: scoped resources, never `*`. */
+  readonly statements: DataAwsIamPolicyDocumentStatement[];
+}
+
+/**
+ * A role an AWS service assumes, with its trust policy and one inline policy, created in
+ * `scope` as `role`, `trust-policy`, `role-policy` and `role-policy-document`.
+ */
+export function serviceRole(scope: Construct, props: ServiceRoleProps): IamRole {
+  const role = new IamRole(scope, "role", {
+    name: props.name,
+    description: props.description,
+    assumeRolePolicy: serviceTrustPolicy(scope, "trust-policy", props.service, props.accountId),
+  });
+  new IamRolePolicy(scope, "role-policy", {
+    name: props.policyName,
+    role: role.id,
+    policy: policyDocument(scope, "role-policy-document", props.statements),
+  });
+  return role;
 }

@@ -13,15 +13,13 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { Naming } from "../../src/naming";
 import { ConstructPropsError } from "../../src/errors";
 import { skipCheckov } from "../../src/checkov";
 import { planSubnets, SubnetTier } from "../../src/subnet-plan";
-import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { serviceRole } from "../../src/iam-policy";
 
 export type NatStrategy = "none" | "single" | "per-az";
 
@@ -311,22 +309,20 @@ export class Networking extends Construct {
       kmsKeyId: props.logsKmsKeyArn,
     });
     skipCheckov(this.flowLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
-    const flowRole = new IamRole(flowScope, "role", {
+    const flowRole = serviceRole(flowScope, {
       name: naming.name("iamRole", "vpc-flow-logs"),
       description: "VPC flow logs delivery to CloudWatch Logs",
-      assumeRolePolicy: serviceTrustPolicy(flowScope, "trust-policy", "vpc-flow-logs.amazonaws.com", props.accountId),
-    });
-    new IamRolePolicy(flowScope, "role-policy", {
-      name: "deliver-flow-logs",
-      role: flowRole.id,
-      policy: policyDocument(flowScope, "role-policy-document", [
+      service: "vpc-flow-logs.amazonaws.com",
+      accountId: props.accountId,
+      policyName: "deliver-flow-logs",
+      statements: [
         {
           sid: "WriteFlowLogGroup",
           effect: "Allow",
           actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
           resources: [this.flowLogGroup.arn, `${this.flowLogGroup.arn}:*`],
         },
-      ]),
+      ],
     });
     this.flowLog = new FlowLog(flowScope, "flow-log", {
       vpcId: this.vpc.id,

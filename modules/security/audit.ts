@@ -10,7 +10,7 @@ import { ConfigConfigurationRecorderStatus } from "@cdktf/provider-aws/lib/confi
 import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { Naming } from "../../src/naming";
 import { SecureBucket } from "../../src/constructs/secure-bucket";
-import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { policyDocument, serviceRole, serviceTrustPolicy } from "../../src/iam-policy";
 import { skipCheckov } from "../../src/checkov";
 
 export interface AuditBaselineProps {
@@ -125,17 +125,15 @@ export class AuditBaseline extends Construct {
         kmsKeyId: props.logsKmsKeyArn,
       });
       skipCheckov(this.trailLogGroup, "CKV_AWS_338", "the trail's long-term record is the audit bucket (365 days); this group follows the environment retention for recent queries");
-      const role = new IamRole(trailScope, "role", {
+      const role = serviceRole(trailScope, {
         name: naming.name("iamRole", "cloudtrail-logs"),
         description: "CloudTrail delivery to CloudWatch Logs",
-        assumeRolePolicy: serviceTrustPolicy(trailScope, "trust-policy", "cloudtrail.amazonaws.com", accountId),
-      });
-      new IamRolePolicy(trailScope, "role-policy", {
-        name: "deliver-to-log-group",
-        role: role.id,
-        policy: policyDocument(trailScope, "role-policy-document", [
+        service: "cloudtrail.amazonaws.com",
+        accountId,
+        policyName: "deliver-to-log-group",
+        statements: [
           { sid: "WriteTrailLogGroup", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.trailLogGroup.arn}:*`] },
-        ]),
+        ],
       });
       this.trail = new Cloudtrail(trailScope, "trail", {
         name: trailName,
