@@ -5,10 +5,10 @@
  * `<env>.<path>: <message>`.
  */
 import { z } from "zod";
-import { parseCidr, cidrsOverlap } from "../src/cidr";
-import { nameProblem, NameKind } from "../src/naming";
-import { defaultSubnetPrefixLength, subnetPlanProblem } from "../src/subnet-plan";
-import { describeFargateMemory, fargateMemoryAllowed } from "../src/fargate";
+import { parseCidr, cidrsOverlap } from "../lib/cidr";
+import { nameProblem, NameKind } from "../lib/naming";
+import { defaultSubnetPrefixLength, subnetPlanProblem } from "../lib/subnet-plan";
+import { describeFargateMemory, fargateMemoryAllowed } from "../lib/fargate";
 
 
 export const ENVIRONMENT_NAMES = ["develop", "test", "qa", "prod", "local"] as const;

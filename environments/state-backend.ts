@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { AWS_REGIONS } from "./schema";
-import { checkedName } from "../src/naming";
+import { checkedName } from "../lib/naming";
 
 export const stateBackendSchema = z
   .object({

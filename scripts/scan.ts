@@ -7,7 +7,7 @@
  *     offline by the rung-4 harness (scripts/lib/terraform.ts: real provider from the local
  *     mirror, local backend override, fake credentials, no network).
  *
- * Skips are declared in code, per resource, with a reason (src/checkov.ts `skipCheckov`),
+ * Skips are declared in code, per resource, with a reason (lib/checkov.ts `skipCheckov`),
  * and land in the synthesized JSON as `"//": { "checkov": ["checkov:skip=ID:reason"] }`.
  * checkov 3.3.30's terraform_json runner does not read inline skips (it scans every block
  * with an empty skip list) and a plan carries no comments, so this script applies the
@@ -19,7 +19,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { skipsInResourceJson } from "../src/checkov";
+import { skipsInResourceJson } from "../lib/checkov";
 import { EMULATOR_ENDPOINT_VAR } from "../src/emulator";
 import { startEgressGuard } from "./e2e/egress-guard";
 import { projectRoot, run, runChecked, seconds } from "./e2e/proc";

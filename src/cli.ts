@@ -6,8 +6,8 @@
 import { App } from "cdktf";
 import { ConfigError, LoadedConfig, loadConfig } from "../environments";
 import { synthesizeAtomically } from "./app";
-import { NameError } from "./naming";
-import { ConstructPropsError } from "./errors";
+import { NameError } from "../lib/naming";
+import { ConstructPropsError } from "../lib/errors";
 
 export interface RunOptions {
   /** Output directory. @default - CDKTF_OUTDIR (set by cdktf-cli) or cdktf.out */

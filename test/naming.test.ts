@@ -1,5 +1,5 @@
-import { checkedName, nameProblem, Naming, NameError } from "../src/naming";
-import { cidrsOverlap, parseCidr, subnetCidr } from "../src/cidr";
+import { checkedName, nameProblem, Naming, NameError } from "../lib/naming";
+import { cidrsOverlap, parseCidr, subnetCidr } from "../lib/cidr";
 
 describe("Naming", () => {
   const naming = new Naming("fargate", "prod");

@@ -10,10 +10,10 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
-import { SecureBucket } from "../../src/constructs/secure-bucket";
-import { skipCheckov } from "../../src/checkov";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
+import { SecureBucket } from "../../lib/secure-bucket";
+import { skipCheckov } from "../../lib/checkov";
 
 /** Key prefix of the access logs inside their bucket. */
 export const ACCESS_LOG_PREFIX = "alb";

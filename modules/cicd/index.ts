@@ -7,11 +7,11 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError, requireServiceNames } from "../../src/errors";
-import { skipCheckov } from "../../src/checkov";
-import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
-import { SecureBucket } from "../../src/constructs/secure-bucket";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError, requireServiceNames } from "../../lib/errors";
+import { skipCheckov } from "../../lib/checkov";
+import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
+import { SecureBucket } from "../../lib/secure-bucket";
 
 /** One service the platform delivers: its source repository and the ECS service it lands in. */
 export interface CicdServiceSpec {

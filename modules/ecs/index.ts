@@ -11,10 +11,10 @@ import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-tar
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { checkedName, Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
-import { describeFargateMemory, fargateMemoryAllowed } from "../../src/fargate";
-import { skipCheckov } from "../../src/checkov";
+import { checkedName, Naming } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
+import { describeFargateMemory, fargateMemoryAllowed } from "../../lib/fargate";
+import { skipCheckov } from "../../lib/checkov";
 
 /** ECR repository names (the registry's own rule). */
 const ECR_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;

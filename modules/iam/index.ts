@@ -4,9 +4,9 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Token } from "cdktf";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
-import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
+import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 
 /**
  * One entry of a container's `secrets`: the variable the container sees, the `valueFrom` the

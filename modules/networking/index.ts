@@ -15,11 +15,11 @@ import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-g
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
-import { skipCheckov } from "../../src/checkov";
-import { planSubnets, SubnetTier } from "../../src/subnet-plan";
-import { serviceRole } from "../../src/iam-policy";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
+import { skipCheckov } from "../../lib/checkov";
+import { planSubnets, SubnetTier } from "../../lib/subnet-plan";
+import { serviceRole } from "../../lib/iam-policy";
 
 export type NatStrategy = "none" | "single" | "per-az";
 
@@ -96,7 +96,7 @@ export class Networking extends Construct {
       tags: { Name: naming.name("generic", "vpc") },
     });
 
-    // Subnets: tier t, AZ i -> block t*4+i of the VPC (see src/subnet-plan.ts).
+    // Subnets: tier t, AZ i -> block t*4+i of the VPC (see lib/subnet-plan.ts).
     const plan = planSubnets(props.vpcCidr, props.subnetPrefixLength, azs.length);
     const subnetsOf = (tier: SubnetTier): Subnet[] => {
       const tierScope = new Construct(this, `${tier}-subnets`);

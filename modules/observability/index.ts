@@ -5,9 +5,9 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError, requireServiceNames } from "../../src/errors";
-import { policyDocument } from "../../src/iam-policy";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError, requireServiceNames } from "../../lib/errors";
+import { policyDocument } from "../../lib/iam-policy";
 
 /** One application service to watch. */
 export interface ObservedService {

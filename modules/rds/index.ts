@@ -3,10 +3,10 @@ import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { Naming } from "../../src/naming";
-import { ConstructPropsError } from "../../src/errors";
-import { skipCheckov } from "../../src/checkov";
-import { serviceTrustPolicy } from "../../src/iam-policy";
+import { Naming } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
+import { skipCheckov } from "../../lib/checkov";
+import { serviceTrustPolicy } from "../../lib/iam-policy";
 
 /** Enhanced Monitoring intervals RDS accepts (0 = off). */
 export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;

@@ -8,10 +8,10 @@ import { ConfigConfigurationRecorder } from "@cdktf/provider-aws/lib/config-conf
 import { ConfigDeliveryChannel } from "@cdktf/provider-aws/lib/config-delivery-channel";
 import { ConfigConfigurationRecorderStatus } from "@cdktf/provider-aws/lib/config-configuration-recorder-status";
 import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
-import { Naming } from "../../src/naming";
-import { SecureBucket } from "../../src/constructs/secure-bucket";
-import { policyDocument, serviceRole, serviceTrustPolicy } from "../../src/iam-policy";
-import { skipCheckov } from "../../src/checkov";
+import { Naming } from "../../lib/naming";
+import { SecureBucket } from "../../lib/secure-bucket";
+import { policyDocument, serviceRole, serviceTrustPolicy } from "../../lib/iam-policy";
+import { skipCheckov } from "../../lib/checkov";
 
 export interface AuditBaselineProps {
   readonly naming: Naming;

@@ -2,10 +2,10 @@ import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { Naming } from "../../src/naming";
-import { accountAdministersKey, keyPolicy } from "../../src/iam-policy";
+import { Naming } from "../../lib/naming";
+import { accountAdministersKey, keyPolicy } from "../../lib/iam-policy";
 import { AuditBaseline } from "./audit";
-import { SecureBucket } from "../../src/constructs/secure-bucket";
+import { SecureBucket } from "../../lib/secure-bucket";
 
 export { AuditBaseline, CONFIG_MANAGED_RULES } from "./audit";
 

@@ -1,6 +1,6 @@
 import { IConstruct } from "constructs";
 import { TerraformDataSource, TerraformResource } from "cdktf";
-import { ConstructPropsError } from "../errors";
+import { ConstructPropsError } from "../../lib/errors";
 
 /** Node metadata type under which suppressions are stored. */
 export const SUPPRESSION_METADATA_TYPE = "policy/suppression";

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { EnvironmentConfig, ServiceConfig, serviceDesiredCount, subnetPrefixLength, taskSubnetTier } from "../../environments/schema";
-import { Naming } from "../naming";
+import { Naming } from "../../lib/naming";
 import { Security } from "../../modules/security";
 import { Networking } from "../../modules/networking";
 import { ContainerSecret, Iam, managedSecretKey, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";

@@ -6,8 +6,8 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { StateBackendConfig } from "../../environments/state-backend";
-import { accountAdministersKey, keyPolicy } from "../iam-policy";
-import { SecureBucket } from "../constructs/secure-bucket";
+import { accountAdministersKey, keyPolicy } from "../../lib/iam-policy";
+import { SecureBucket } from "../../lib/secure-bucket";
 
 export interface StateBackendStackProps {
   readonly config: StateBackendConfig;

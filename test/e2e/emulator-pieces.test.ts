@@ -1,6 +1,6 @@
 /**
  * Pure pieces of the emulator rung (scripts/e2e*, scripts/scan.ts, src/emulator.ts,
- * src/checkov.ts): fast, no moto, no Terraform.
+ * lib/checkov.ts): fast, no moto, no Terraform.
  */
 import * as fs from "fs";
 import * as net from "net";
@@ -17,7 +17,7 @@ import { staleReason, toolsHash, VENV_DIR } from "../../scripts/python-tools";
 import { baseAddress, declaredSkips, summarize, typeIndex } from "../../scripts/scan";
 import { emulatorLeftovers } from "../../scripts/e2e";
 import { ENDPOINT_ALIAS_GROUPS, allProviderEndpoints, emulatorBackendSettings, emulatorProviderOverrides, parseEmulatorEndpoint, providerEndpointKeys } from "../../src/emulator";
-import { CheckovSkipError, skipCheckov, skipsInResourceJson } from "../../src/checkov";
+import { CheckovSkipError, skipCheckov, skipsInResourceJson } from "../../lib/checkov";
 
 describe("lock-table preflight", () => {
   const good = { TableName: "t", KeySchema: [{ AttributeName: "LockID", KeyType: "HASH" as const }], AttributeDefinitions: [{ AttributeName: "LockID", AttributeType: "S" as const }], TableStatus: "ACTIVE" as const };

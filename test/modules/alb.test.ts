@@ -1,9 +1,9 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Alb, AlbProps, AlbServiceSpec, TLS_POLICY } from "../../modules/alb";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
-import { checkovSkips } from "../../src/checkov";
+import { checkovSkips } from "../../lib/checkov";
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001";
 

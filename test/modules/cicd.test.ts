@@ -3,7 +3,7 @@ import type {} from "cdktf/lib/testing/adapters/jest";
 import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { buildSpec, Cicd, CicdProps, CicdServiceSpec } from "../../modules/cicd";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { evaluateStack } from "../../src/policy/aspect";
 import { resourcesOf } from "../helpers";
 

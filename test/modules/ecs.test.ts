@@ -1,9 +1,9 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, EcsServiceSpec } from "../../modules/ecs";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
-import { checkovSkips } from "../../src/checkov";
+import { checkovSkips } from "../../lib/checkov";
 
 const api: EcsServiceSpec = {
   serviceName: "api",

@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Iam, IamProps, managedSecretKey, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
 
 const at = { region: "us-east-1", accountId: "123456789012" };

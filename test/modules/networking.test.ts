@@ -1,8 +1,8 @@
 import { DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from "cdktf";
 import { Construct } from "constructs";
 import { Networking, NetworkingProps } from "../../modules/networking";
-import { Naming } from "../../src/naming";
-import { planSubnets } from "../../src/subnet-plan";
+import { Naming } from "../../lib/naming";
+import { planSubnets } from "../../lib/subnet-plan";
 import { resourcesOf } from "../helpers";
 
 const baseProps: NetworkingProps = {

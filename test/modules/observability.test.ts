@@ -5,7 +5,7 @@ import * as path from "path";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Observability, ObservabilityProps, ObservedService } from "../../modules/observability";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
 
 const ACCOUNT = "123456789012";

@@ -1,9 +1,9 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Rds, RdsProps } from "../../modules/rds";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
-import { checkovSkips } from "../../src/checkov";
+import { checkovSkips } from "../../lib/checkov";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:123456789012:key/data";
 const baseProps: RdsProps = {

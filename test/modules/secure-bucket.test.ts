@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { SecureBucket, SecureBucketProps } from "../../src/constructs/secure-bucket";
+import { SecureBucket, SecureBucketProps } from "../../lib/secure-bucket";
 import { resourcesOf } from "../helpers";
 
 function synth(props: Partial<SecureBucketProps> = {}): string {

@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { CONFIG_MANAGED_RULES, Security, SecurityProps } from "../../modules/security";
-import { Naming } from "../../src/naming";
+import { Naming } from "../../lib/naming";
 import { resourcesOf } from "../helpers";
 
 const baseProps: SecurityProps = { naming: new Naming("fargate", "prod"), accountId: "123456789012", region: "us-east-1" };

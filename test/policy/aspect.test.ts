@@ -9,7 +9,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { applyPolicyPack, collectStack, evaluateStack, PolicyAspect } from "../../src/policy/aspect";
 import { suppressRule } from "../../src/policy/suppressions";
-import { ConstructPropsError } from "../../src/errors";
+import { ConstructPropsError } from "../../lib/errors";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 

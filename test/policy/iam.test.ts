@@ -4,7 +4,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { policyDocument, serviceTrustPolicy } from "../../src/iam-policy";
+import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 import { iamNoAdminPolicy, iamNoWildcard, iamTrustSourceAccount } from "../../src/policy/rules";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { RESOURCE_WILDCARD_ACTIONS } from "../../src/policy/rules/iam-wildcard-allowlist";

@@ -5,7 +5,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { policyDocument } from "../../src/iam-policy";
+import { policyDocument } from "../../lib/iam-policy";
 import { s3Encryption, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "../../src/policy/rules";
 import { onlyFinding, statuses } from "./fixtures";
 

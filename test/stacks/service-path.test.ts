@@ -6,7 +6,7 @@ import { Testing } from "cdktf";
 import { loadConfig } from "../../environments";
 import { EnvironmentConfig } from "../../environments/schema";
 import { PlatformStack, platformStackName } from "../../src/stacks/platform-stack";
-import { NameKind, nameProblem } from "../../src/naming";
+import { NameKind, nameProblem } from "../../lib/naming";
 import { RESOURCE_WILDCARD_ACTIONS } from "../../src/policy/rules/iam-wildcard-allowlist";
 import { resourcesOf } from "../helpers";
 

@@ -4,7 +4,7 @@ import { compliant, nonCompliant, notApplicable, PolicyRule } from "../types";
 /**
  * A role an AWS service assumes on our behalf is limited to requests made for this account
  * (`aws:SourceAccount`), so another account cannot make the service act with our role
- * (the confused-deputy problem). `src/iam-policy.ts` `serviceTrustPolicy` writes it.
+ * (the confused-deputy problem). `lib/iam-policy.ts` `serviceTrustPolicy` writes it.
  */
 export const iamTrustSourceAccount: PolicyRule = {
   id: "IAM-TRUST-SOURCE-ACCOUNT",

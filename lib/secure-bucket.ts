@@ -8,10 +8,10 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { checkedName } from "../naming";
-import { policyDocument } from "../iam-policy";
-import { ConstructPropsError } from "../errors";
-import { skipCheckov } from "../checkov";
+import { checkedName } from "./naming";
+import { policyDocument } from "./iam-policy";
+import { ConstructPropsError } from "./errors";
+import { skipCheckov } from "./checkov";
 
 export interface SecureBucketProps {
   /** Physical bucket name (checked against the S3 naming rules). */
