@@ -5,5 +5,13 @@
  */
 import { buildStacks } from "./src/app";
 import { runSynth } from "./src/cli";
+import { buildLocalStacks, EMULATOR_ENDPOINT_VAR } from "./src/emulator";
 
-process.exitCode = runSynth({ build: (app, config) => void buildStacks(app, config) });
+const emulator = process.env[EMULATOR_ENDPOINT_VAR];
+process.exitCode = runSynth({
+  build: (app, config) => {
+    buildStacks(app, config);
+    // Only with an emulator endpoint (npm run local:up, test:e2e): the `local` stacks.
+    if (emulator) buildLocalStacks(app, emulator);
+  },
+});

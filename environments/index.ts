@@ -6,13 +6,30 @@
 import { ZodIssue } from "zod";
 import { EnvironmentConfig, EnvironmentInput, environmentSchema, show } from "./schema";
 import { stateBackendInput, StateBackendConfig, stateBackendSchema } from "./state-backend";
+import { EnvironmentDelta, resolveEnvironment } from "./catalogue";
+import { SERVICE_CATALOGUE } from "./services";
+import { SHARED } from "./shared";
 import { develop } from "./develop";
 import { test } from "./test";
 import { qa } from "./qa";
 import { prod } from "./prod";
+import { local } from "./local";
 
-/** Every environment the app synthesizes, in promotion order. */
-export const ENVIRONMENT_INPUTS: readonly EnvironmentInput[] = [develop, test, qa, prod];
+/** Every environment file the app synthesizes, in promotion order. */
+export const ENVIRONMENT_DELTAS: readonly EnvironmentDelta[] = [develop, test, qa, prod];
+/** The emulator environment (never part of `npm run synth`; see local.ts). */
+export const LOCAL_DELTA: EnvironmentDelta = local;
+
+/** shared.ts + the environment file + the catalogue services it names. */
+export function resolve(delta: EnvironmentDelta): { input: EnvironmentInput; problems: readonly string[] } {
+  return resolveEnvironment(delta, SHARED, SERVICE_CATALOGUE);
+}
+
+const resolved = ENVIRONMENT_DELTAS.map(resolve);
+/** The full inputs of every synthesized environment (what the schema validates). */
+export const ENVIRONMENT_INPUTS: readonly EnvironmentInput[] = resolved.map((r) => r.input);
+/** The full input of the emulator environment. */
+export const LOCAL_INPUT: EnvironmentInput = resolve(local).input;
 
 /** Thrown when one or more configs are invalid; `problems` holds one line per problem. */
 export class ConfigError extends Error {
@@ -22,8 +39,17 @@ export class ConfigError extends Error {
   }
 }
 
-function formatPath(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+/** `services[1].cpu` reads as `services.worker.cpu`: services are known by name, not position. */
+function formatPath(path: readonly (string | number)[], input: unknown): string {
+  return path
+    .map((p, i) => {
+      if (i === 1 && path[0] === "services" && typeof p === "number") {
+        const name = (valueAt(input, ["services", p, "name"]) as unknown);
+        if (typeof name === "string" && name) return `.${name}`;
+      }
+      return typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`;
+    })
+    .join("");
 }
 
 function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
@@ -37,7 +63,7 @@ function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
 function formatIssues(label: string, issues: readonly ZodIssue[], input: unknown): string[] {
   return issues.map((i) => {
     const message = i.message.includes("; got ") ? i.message : `${i.message}; got ${show(valueAt(input, i.path))}`;
-    return i.path.length ? `${label}.${formatPath(i.path)}: ${message}` : `${label}: ${message}`;
+    return i.path.length ? `${label}.${formatPath(i.path, input)}: ${message}` : `${label}: ${message}`;
   });
 }
 
@@ -58,8 +84,10 @@ export interface LoadedConfig {
 export function loadConfig(
   inputs: readonly unknown[] = ENVIRONMENT_INPUTS,
   backendInput: unknown = stateBackendInput,
+  /** Problems found while resolving environment files against the catalogue. */
+  resolveProblems: readonly string[] = inputs === ENVIRONMENT_INPUTS ? resolved.flatMap((r) => r.problems) : [],
 ): LoadedConfig {
-  const problems: string[] = [];
+  const problems: string[] = [...resolveProblems];
   const environments: EnvironmentConfig[] = [];
   const seen = new Map<string, number>();
 

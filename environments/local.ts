@@ -1,5 +1,4 @@
-import { EnvironmentInput } from "./schema";
-import { sharedStateBackend } from "./state-backend";
+import { EnvironmentDelta } from "./catalogue";
 
 /**
  * local: the platform on the AWS emulator (moto_server on 127.0.0.1), for `npm run local:up`
@@ -15,11 +14,8 @@ import { sharedStateBackend } from "./state-backend";
  * The account is moto's fixed account 123456789012, so `allowed_account_ids` is checked
  * against the emulator's STS answer exactly as in AWS.
  */
-export const local: EnvironmentInput = {
+export const local: EnvironmentDelta = {
   name: "local",
-  project: "fargate",
-  accountId: "123456789012",
-  region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b"],
   network: {
     vpcCidr: "10.50.0.0/16",
@@ -28,7 +24,7 @@ export const local: EnvironmentInput = {
     natStrategy: "single",
     vpcEndpoints: true,
   },
-  tags: { Environment: "local", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
+  tags: { Environment: "local" },
   logRetentionDays: 7,
   deletionProtection: false,
   // The emulated account has only this environment, so it owns the account baseline
@@ -36,7 +32,6 @@ export const local: EnvironmentInput = {
   accountBaseline: true,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
   cicd: { manualApproval: true, branchPattern: "feature/*" },
-  stateBackend: { ...sharedStateBackend, useLockfile: false },
   alb: {
     // Emulator gap: moto rejects a listener whose certificate ARN it does not hold
     // (CertificateNotFound, which the provider retries for minutes); an imported certificate
@@ -44,38 +39,11 @@ export const local: EnvironmentInput = {
     // validation in a hosted zone that does not exist here. So the ALB serves HTTP only.
     allowHttpOnly: true,
   },
-  services: [
-    {
-      name: "api",
-      image: { ecrRepository: "fargate/api", tag: "local" },
-      containerPort: 8000,
-      cpu: 256,
-      memoryMiB: 512,
-      exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
-      environment: { LOG_LEVEL: "debug" },
-      secrets: [{ name: "API_SIGNING_KEY", source: "ssm", path: "/fargate/local/api/signing-key" }],
-      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=2)"] },
-      deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
-      user: "1000",
-    },
-    {
-      name: "worker",
-      image: { ecrRepository: "fargate/worker", tag: "local" },
-      containerPort: 9000,
-      cpu: 256,
-      memoryMiB: 512,
-      desiredCount: 2,
-      exposure: { type: "internal" },
-      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:9000/health', timeout=2)"] },
-      user: "1000",
-    },
-  ],
+  services: {
+    api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" } },
+    worker: { image: { tag: "local" }, desiredCount: 2 },
+  },
   database: {
-    engineVersion: "15",
-    instanceClass: "db.t4g.micro",
-    multiAz: false,
-    backupRetentionDays: 1,
-    clientServices: ["api", "worker"],
     // moto does not model Performance Insights: DescribeDBInstances never returns it, so
     // every plan after apply would want to turn it on again.
     performanceInsights: false,

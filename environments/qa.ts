@@ -1,62 +1,22 @@
-import { EnvironmentInput } from "./schema";
-import { sharedStateBackend } from "./state-backend";
+import { EnvironmentDelta } from "./catalogue";
 
 /** qa: pre-production acceptance, single NAT, private tasks, 30% Spot, 3 AZs like prod. */
-export const qa: EnvironmentInput = {
+export const qa: EnvironmentDelta = {
   name: "qa",
-  project: "fargate",
-  accountId: "123456789012",
-  region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
-  network: {
-    vpcCidr: "10.30.0.0/16",
-    natStrategy: "single",
-    vpcEndpoints: true,
-  },
-  tags: { Environment: "qa", Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
+  network: { vpcCidr: "10.30.0.0/16", natStrategy: "single", vpcEndpoints: true },
+  tags: { Environment: "qa" },
   logRetentionDays: 30,
   deletionProtection: false,
   // The account audit baseline (Config recorder, CloudTrail) is owned by prod, which shares this account.
   accountBaseline: false,
   scaling: { desiredCount: 2, minCapacity: 2, maxCapacity: 10, fargateSpotPercent: 30 },
   cicd: { manualApproval: false, branchPattern: "release/*.*.*" },
-  stateBackend: { ...sharedStateBackend, useLockfile: false },
   alb: {
     certificate: { arn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000003" },
   },
-  services: [
-    {
-      name: "api",
-      image: { ecrRepository: "fargate/api", tag: "qa" },
-      source: { repository: "platform-team/api" },
-      containerPort: 8000,
-      cpu: 256,
-      memoryMiB: 512,
-      exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
-      autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 1000 },
-      environment: { LOG_LEVEL: "info" },
-      secrets: [{ name: "API_SIGNING_KEY", source: "ssm", path: "/fargate/qa/api/signing-key" }],
-      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=2)"] },
-      deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
-      user: "1000",
-    },
-    {
-      name: "worker",
-      image: { ecrRepository: "fargate/worker", tag: "qa" },
-      source: { repository: "platform-team/worker" },
-      containerPort: 9000,
-      cpu: 256,
-      memoryMiB: 512,
-      exposure: { type: "internal" },
-      healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:9000/health', timeout=2)"] },
-      user: "1000",
-    },
-  ],
-  database: {
-    engineVersion: "15",
-    instanceClass: "db.t4g.micro",
-    multiAz: false,
-    backupRetentionDays: 7,
-    clientServices: ["api", "worker"],
+  services: {
+    api: { image: { tag: "qa" } },
+    worker: { image: { tag: "qa" } },
   },
 };

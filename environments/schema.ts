@@ -8,16 +8,30 @@ import { z } from "zod";
 import { parseCidr, cidrsOverlap } from "../lib/cidr";
 import { nameProblem, NameKind } from "../lib/naming";
 import { defaultSubnetPrefixLength, subnetPlanProblem } from "../lib/subnet-plan";
-import { describeFargateMemory, fargateMemoryAllowed } from "../lib/fargate";
+import {
+  certificateRegionProblem,
+  containerHealthCheckProblems,
+  containerUserProblem,
+  deregistrationDelayProblem,
+  ecrRepositoryNameProblem,
+  fargateSizeProblem,
+  gracePeriodProblem,
+  hostHeaderProblem,
+  LOG_RETENTION_DAYS,
+  logRetentionProblem,
+  pathPatternProblem,
+  portProblem,
+  ruleConditionsProblem,
+  rulePriorityProblem,
+  targetHealthCheckProblems,
+} from "../lib/aws-limits";
+
+export { LOG_RETENTION_DAYS };
 
 
 export const ENVIRONMENT_NAMES = ["develop", "test", "qa", "prod", "local"] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
-/** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
 
 /** Commercial regions the platform is prepared for (AZ names are `<region><letter>`). */
 export const AWS_REGIONS = [
@@ -80,11 +94,12 @@ const healthCheckSchema = z
     /** Path the ALB requests; must start with `/`. */
     path: z.string().default("/health"),
     /** HTTP codes that count as healthy. */
-    matcher: z.string().regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/, "must be HTTP codes like 200 or 200-299").default("200"),
-    intervalSec: int(5, 300).default(30),
-    timeoutSec: int(2, 120).default(5),
-    healthyThreshold: int(2, 10).default(3),
-    unhealthyThreshold: int(2, 10).default(3),
+    matcher: z.string().default("200"),
+    // Ranges: lib/aws-limits.ts targetHealthCheckProblems (one owner, shared with the service construct).
+    intervalSec: z.number().default(30),
+    timeoutSec: z.number().default(5),
+    healthyThreshold: z.number().default(3),
+    unhealthyThreshold: z.number().default(3),
   })
   .strict();
 
@@ -95,9 +110,9 @@ const publicExposureSchema = z
     paths: z.array(z.string()).default([]),
     hosts: z.array(z.string()).default([]),
     /** Listener rule priority (1-50000); unique per listener. */
-    priority: int(1, 50000),
+    priority: z.number(),
     healthCheck: healthCheckSchema.default({}),
-    deregistrationDelaySec: int(0, 3600).default(30),
+    deregistrationDelaySec: z.number().default(30),
   })
   .strict();
 
@@ -148,13 +163,13 @@ export const serviceSchema = z
     image: z
       .object({
         /** Repository in this environment's ECR (created by the platform) ... */
-        ecrRepository: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, "must be an ECR repository name").optional(),
+        ecrRepository: z.string().optional(),
         /** ... or an external image URI without tag. Exactly one of the two. */
         uri: z.string().optional(),
         tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a Docker tag"),
       })
       .strict(),
-    containerPort: int(1, 65535),
+    containerPort: z.number(),
     /** Fargate CPU units. */
     cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
     memoryMiB: z.number().int(),
@@ -176,11 +191,12 @@ export const serviceSchema = z
     /** Container health check; runs inside the container, so use a binary the image has. */
     healthCheck: z
       .object({
-        command: z.array(z.string()).min(2),
-        intervalSec: int(5, 300).default(30),
-        timeoutSec: int(2, 60).default(5),
-        retries: int(1, 10).default(3),
-        startPeriodSec: int(0, 300).default(60),
+        command: z.array(z.string()),
+        // Ranges: lib/aws-limits.ts containerHealthCheckProblems.
+        intervalSec: z.number().default(30),
+        timeoutSec: z.number().default(5),
+        retries: z.number().default(3),
+        startPeriodSec: z.number().default(60),
       })
       .strict()
       .optional(),
@@ -188,11 +204,11 @@ export const serviceSchema = z
     enableExecuteCommand: z.boolean().default(false),
     readonlyRootFilesystem: z.boolean().default(true),
     /** Container user (uid or uid:gid); must not be root. */
-    user: z.string().regex(/^[1-9]\d*(:\d+)?$/, "must be a non-root uid or uid:gid").optional(),
+    user: z.string().optional(),
     deployment: deploymentSchema.default({ strategy: "rolling" }),
     /** Whether the task role may read parameters under the service's own path. */
     readOwnParameters: z.boolean().default(false),
-    healthCheckGracePeriodSec: int(0, 2147483647).default(60),
+    healthCheckGracePeriodSec: z.number().default(60),
     /**
      * Where the pipeline builds the service from (`workspace/repo` on Bitbucket). Services with
      * a source and an ECR repository get a CodePipeline; others are deployed by apply only.
@@ -358,6 +374,11 @@ function issue(ctx: Ctx, path: (string | number)[], message: string): void {
   ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
 }
 
+/** A lib/aws-limits.ts check result as an issue at `path` (nothing when valid). */
+function report(ctx: Ctx, path: (string | number)[], problem: string | undefined): void {
+  if (problem) issue(ctx, path, problem);
+}
+
 function checkNetwork(env: BaseEnvironment, ctx: Ctx): void {
   const azs = env.availabilityZones;
   if (azs.length < 2 || azs.length > 3) {
@@ -414,9 +435,7 @@ function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
   if (env.tags.Environment && env.tags.Environment !== env.name) {
     issue(ctx, ["tags", "Environment"], `must match the environment name; got ${show(env.tags.Environment)}; valid: ${show(env.name)}`);
   }
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(env.logRetentionDays)) {
-    issue(ctx, ["logRetentionDays"], `is not a retention CloudWatch Logs accepts; got ${env.logRetentionDays}; valid: ${LOG_RETENTION_DAYS.join(", ")}`);
-  }
+  report(ctx, ["logRetentionDays"], logRetentionProblem(env.logRetentionDays));
   const s = env.scaling;
   if (s.minCapacity > s.maxCapacity) {
     issue(ctx, ["scaling", "minCapacity"], `must not exceed maxCapacity (${s.maxCapacity}); got ${s.minCapacity}; lower minCapacity or raise maxCapacity`);
@@ -450,6 +469,8 @@ function checkNames(ctx: Ctx, names: [(string | number)[], NameKind, string][]):
 
 function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
   const hasPublic = env.services.some((s) => s.exposure.type === "public");
+  const cert = env.alb.certificate;
+  if (cert && "arn" in cert) report(ctx, ["alb", "certificate", "arn"], certificateRegionProblem(cert.arn, env.region));
   if (env.name === "prod" && !env.alb.certificate) {
     issue(ctx, ["alb", "certificate"], `prod must serve HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }`);
   }
@@ -478,8 +499,12 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
     }
     names.set(svc.name, i);
 
-    if (!fargateMemoryAllowed(svc.cpu, svc.memoryMiB)) {
-      issue(ctx, at("memoryMiB"), `${svc.cpu} CPU units need ${describeFargateMemory(svc.cpu)} of memory on Fargate; got ${svc.memoryMiB}`);
+    report(ctx, at("memoryMiB"), fargateSizeProblem(svc.cpu, svc.memoryMiB));
+    report(ctx, at("containerPort"), portProblem(svc.containerPort));
+    report(ctx, at("healthCheckGracePeriodSec"), gracePeriodProblem(svc.healthCheckGracePeriodSec));
+    if (svc.user !== undefined) report(ctx, at("user"), containerUserProblem(svc.user));
+    if (svc.healthCheck) {
+      for (const [field, problem] of Object.entries(containerHealthCheckProblems(svc.healthCheck))) issue(ctx, at("healthCheck", field), problem);
     }
     const img = svc.image;
     if ((img.ecrRepository === undefined) === (img.uri === undefined)) {
@@ -489,6 +514,7 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       issue(ctx, at("image", "uri"), `must not carry a tag (use image.tag); got ${show(img.uri)}`);
     }
 
+    if (img.ecrRepository !== undefined) report(ctx, at("image", "ecrRepository"), ecrRepositoryNameProblem(`${env.project}-${env.name}/${img.ecrRepository}`));
     if (svc.source && img.ecrRepository === undefined) {
       issue(ctx, at("source"), `a pipeline pushes to the platform's ECR, so a service with a source needs image.ecrRepository; got image.uri ${show(img.uri)}; set image.ecrRepository or remove source`);
     }
@@ -500,18 +526,12 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
 
     const exp = svc.exposure;
     if (exp.type === "public") {
-      if (exp.paths.length === 0 && exp.hosts.length === 0) {
-        issue(ctx, at("exposure", "paths"), `a public service needs at least one path or host to route on; got none; e.g. paths: ["/api/*"]`);
-      }
-      if (!exp.healthCheck.path.startsWith("/")) {
-        issue(ctx, at("exposure", "healthCheck", "path"), `must start with "/"; got ${show(exp.healthCheck.path)}; e.g. "/health"`);
-      }
-      if (exp.healthCheck.timeoutSec >= exp.healthCheck.intervalSec) {
-        issue(ctx, at("exposure", "healthCheck", "timeoutSec"), `must be shorter than intervalSec (${exp.healthCheck.intervalSec}); got ${exp.healthCheck.timeoutSec}`);
-      }
-      exp.paths.forEach((p, j) => {
-        if (!p.startsWith("/")) issue(ctx, at("exposure", "paths", j), `must start with "/"; got ${show(p)}`);
-      });
+      report(ctx, at("exposure", exp.paths.length ? "paths" : "hosts"), ruleConditionsProblem(exp.paths, exp.hosts));
+      report(ctx, at("exposure", "priority"), rulePriorityProblem(exp.priority));
+      report(ctx, at("exposure", "deregistrationDelaySec"), deregistrationDelayProblem(exp.deregistrationDelaySec));
+      for (const [field, problem] of Object.entries(targetHealthCheckProblems(exp.healthCheck))) issue(ctx, at("exposure", "healthCheck", field), problem);
+      exp.paths.forEach((p, j) => report(ctx, at("exposure", "paths", j), pathPatternProblem(p)));
+      exp.hosts.forEach((h, j) => report(ctx, at("exposure", "hosts", j), hostHeaderProblem(h)));
       const hosts = exp.hosts.length ? exp.hosts : ["*"];
       const paths = exp.paths.length ? exp.paths : ["*"];
       for (const h of hosts) {
@@ -559,9 +579,6 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       secretNames.add(secret.name);
     });
 
-    if (exp.type === "public" && exp.paths.length + exp.hosts.length > 5) {
-      issue(ctx, at("exposure"), `a listener rule matches at most 5 paths and hosts together; got ${exp.paths.length + exp.hosts.length}; split the service's routes or use wildcards`);
-    }
     if (svc.deployment.strategy === "blue-green" && svc.deployment.standbyDesiredCount > env.scaling.maxCapacity) {
       issue(ctx, at("deployment", "standbyDesiredCount"), `must not exceed autoscaling max (${env.scaling.maxCapacity}); got ${svc.deployment.standbyDesiredCount}`);
     }

@@ -12,6 +12,14 @@ export class ConstructPropsError extends Error {
   }
 }
 
+/** Every construct validation that failed, across all stacks, as `<construct path>: <problem>`. */
+export class ConstructValidationError extends Error {
+  constructor(public readonly problems: readonly string[]) {
+    super(`Invalid construct props (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+    this.name = "ConstructValidationError";
+  }
+}
+
 const KEBAB_CASE = /^[a-z][a-z0-9-]*$/;
 
 /**

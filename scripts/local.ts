@@ -17,9 +17,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadConfig } from "../environments";
-import { local } from "../environments/local";
-import { localStateBackendStackName } from "../src/app";
+import { LOCAL_INPUT, loadConfig } from "../environments";
+import { localStateBackendStackName } from "../src/emulator";
 import { EMULATOR_ENDPOINT_VAR } from "../src/emulator";
 import { platformStackName } from "../src/stacks/platform-stack";
 import { detachedStatus, readDetached, startDetached, stopDetached } from "./emulator";
@@ -30,7 +29,7 @@ import { ensurePythonTools } from "./python-tools";
 import { createWorkspace, DEAD_PROXY, detectToolchain, TerraformWorkspace } from "./lib/terraform";
 
 function names() {
-  const config = loadConfig([local]);
+  const config = loadConfig([LOCAL_INPUT]);
   return { env: config.environments[0], bootstrap: localStateBackendStackName(config.stateBackend.project), stack: platformStackName(config.environments[0]) };
 }
 

@@ -7,7 +7,7 @@ import { App } from "cdktf";
 import { ConfigError, LoadedConfig, loadConfig } from "../environments";
 import { synthesizeAtomically } from "./app";
 import { NameError } from "../lib/naming";
-import { ConstructPropsError } from "../lib/errors";
+import { ConstructPropsError, ConstructValidationError } from "../lib/errors";
 
 export interface RunOptions {
   /** Output directory. @default - CDKTF_OUTDIR (set by cdktf-cli) or cdktf.out */
@@ -29,7 +29,7 @@ export function runSynth(options: RunOptions): number {
     synthesizeAtomically(outdir, (app) => options.build(app, config));
     return 0;
   } catch (error) {
-    const known = error instanceof ConfigError || error instanceof NameError || error instanceof ConstructPropsError;
+    const known = error instanceof ConfigError || error instanceof NameError || error instanceof ConstructPropsError || error instanceof ConstructValidationError;
     const message = error instanceof Error ? error.message : String(error);
     // Known input errors already say what and where; anything else gets a short header, no stack.
     stderr.write(`${known ? message : `Synthesis failed: ${message}`}\nNothing was written to ${outdir}.\n`);

@@ -11,7 +11,16 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../lib/naming";
-import { ConstructPropsError } from "../../lib/errors";
+import {
+  certificateRegionProblem,
+  deregistrationDelayProblem,
+  hostHeaderProblem,
+  pathPatternProblem,
+  portProblem,
+  ruleConditionsProblem,
+  rulePriorityProblem,
+  targetHealthCheckProblems,
+} from "../../lib/aws-limits";
 import { SecureBucket } from "../../lib/secure-bucket";
 import { skipCheckov } from "../../lib/checkov";
 
@@ -73,8 +82,13 @@ export interface AlbHealthCheck {
   readonly unhealthyThreshold: number;
 }
 
-/** A public service: its listener rule and target group(s). */
-export interface AlbServiceSpec {
+/** One public service's routing: its listener rule and target group(s) on the shared ALB. */
+export interface ServiceRoutingProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  /** The environment's load balancer: the rule goes on its serving listener. */
+  readonly alb: Alb;
+  readonly vpcId: string;
   /** Service name (kebab-case); part of the target-group names. */
   readonly serviceName: string;
   /** Container port the target groups send to. */
@@ -140,8 +154,6 @@ export interface AlbProps {
    * @default 60
    */
   readonly idleTimeoutSec?: number;
-  /** Public services; each gets a listener rule and its target group(s). */
-  readonly services: readonly AlbServiceSpec[];
 }
 
 /** The target group(s) of one public service. */
@@ -172,10 +184,8 @@ export class Alb extends Construct {
   public readonly certificate?: AcmCertificate;
   public readonly aliasRecord?: Route53Record;
   public readonly accessLogsBucket?: S3Bucket;
-  /** Target groups by service name. */
-  public readonly targetGroups: Readonly<Record<string, ServiceTargetGroups>>;
-  /** Listener rules by service name. */
-  public readonly listenerRules: Readonly<Record<string, LbListenerRule>>;
+  /** Listener rule priorities claimed by services (unique per listener). */
+  private readonly priorities = new Map<number, string[]>();
 
   constructor(scope: Construct, id: string, props: AlbProps) {
     super(scope, id);
@@ -264,78 +274,17 @@ export class Alb extends Construct {
       });
     }
 
-    const targetGroups: Record<string, ServiceTargetGroups> = {};
-    const rules: Record<string, LbListenerRule> = {};
-    for (const svc of props.services) {
-      const svcScope = new Construct(this, svc.serviceName);
-      const targetGroup = (tgId: string, purpose: string) => {
-        const tg = new LbTargetGroup(svcScope, tgId, {
-          name: naming.name("targetGroup", purpose),
-          port: svc.containerPort,
-          protocol: "HTTP",
-          protocolVersion: "HTTP1",
-          targetType: "ip",
-          vpcId: props.vpcId,
-          deregistrationDelay: String(svc.deregistrationDelaySec ?? 30),
-          healthCheck: {
-            enabled: true,
-            protocol: "HTTP",
-            port: "traffic-port",
-            path: svc.healthCheck.path,
-            matcher: svc.healthCheck.matcher,
-            interval: svc.healthCheck.intervalSec,
-            timeout: svc.healthCheck.timeoutSec,
-            healthyThreshold: svc.healthCheck.healthyThreshold,
-            unhealthyThreshold: svc.healthCheck.unhealthyThreshold,
-          },
-        });
-        skipCheckov(tg, "CKV_AWS_378", "TLS ends at the ALB; targets get HTTP inside the VPC, admitted only from the ALB security group");
-        return tg;
-      };
+    this.node.addValidation({
+      validate: () =>
+        [...this.priorities]
+          .filter(([, owners]) => owners.length > 1)
+          .map(([priority, owners]) => `listener rule priority ${priority} is claimed by services ${owners.map((o) => `"${o}"`).join(", ")}; got ${priority} ${owners.length} times; priorities must be unique per listener`),
+    });
+  }
 
-      const condition: LbListenerRuleCondition[] = [];
-      if (svc.paths.length) condition.push({ pathPattern: { values: [...svc.paths] } });
-      if (svc.hosts.length) condition.push({ hostHeader: { values: [...svc.hosts] } });
-
-      const d = svc.deployment;
-      if (d.strategy === "blue-green") {
-        const blue = targetGroup("blue-target-group", `${svc.serviceName}-blue`);
-        const green = targetGroup("green-target-group", `${svc.serviceName}-green`);
-        targetGroups[svc.serviceName] = { blue, green };
-        rules[svc.serviceName] = new LbListenerRule(svcScope, "listener-rule", {
-          listenerArn: this.serviceListener.arn,
-          priority: svc.priority,
-          // Always the full forward config (never a bare target_group_arn): once weighted
-          // routing is used the ALB rejects mixing the two syntaxes.
-          action: [
-            {
-              type: "forward",
-              forward: {
-                targetGroup: [
-                  { arn: blue.arn, weight: d.blueWeight },
-                  { arn: green.arn, weight: d.greenWeight },
-                ],
-              },
-            },
-          ],
-          condition,
-          // scripts/traffic-switch.ts owns the weights after creation: apply never reverts a switch.
-          lifecycle: { ignoreChanges: ["action"] },
-        });
-      } else {
-        const only = targetGroup("target-group", svc.serviceName);
-        targetGroups[svc.serviceName] = { blue: only };
-        rules[svc.serviceName] = new LbListenerRule(svcScope, "listener-rule", {
-          listenerArn: this.serviceListener.arn,
-          priority: svc.priority,
-          // Rolling services never use weighted routing, so the plain form stays valid.
-          action: [{ type: "forward", targetGroupArn: only.arn }],
-          condition,
-        });
-      }
-    }
-    this.targetGroups = targetGroups;
-    this.listenerRules = rules;
+  /** Records that `serviceName` routes at `priority` (duplicates fail synth with every owner named). */
+  public claimPriority(priority: number, serviceName: string): void {
+    this.priorities.set(priority, [...(this.priorities.get(priority) ?? []), serviceName]);
   }
 
   private createCertificate(domain: string, hostedZoneId: string): { certificate: AcmCertificate; validatedArn: string } {
@@ -394,51 +343,142 @@ export class Alb extends Construct {
   }
 }
 
+
+/**
+ * One public service on the shared ALB: its target group (rolling) or blue and green target
+ * groups, and its listener rule. Blue/green rules carry the config weights at creation only:
+ * their action is under `ignore_changes`, because the operator tool (scripts/traffic-switch.ts)
+ * owns the weights afterwards and an apply must never revert a switch.
+ */
+export class ServiceRouting extends Construct {
+  public readonly targetGroups: ServiceTargetGroups;
+  public readonly listenerRule: LbListenerRule;
+  private readonly alb: Alb;
+
+  constructor(scope: Construct, id: string, props: ServiceRoutingProps) {
+    super(scope, id);
+    this.alb = props.alb;
+    validateRouting(this, props);
+    props.alb.claimPriority(props.priority, props.serviceName);
+    const targetGroup = (tgId: string, purpose: string) => {
+      const tg = new LbTargetGroup(this, tgId, {
+        name: props.naming.name("targetGroup", purpose),
+        port: props.containerPort,
+        protocol: "HTTP",
+        protocolVersion: "HTTP1",
+        targetType: "ip",
+        vpcId: props.vpcId,
+        deregistrationDelay: String(props.deregistrationDelaySec ?? 30),
+        healthCheck: {
+          enabled: true,
+          protocol: "HTTP",
+          port: "traffic-port",
+          path: props.healthCheck.path,
+          matcher: props.healthCheck.matcher,
+          interval: props.healthCheck.intervalSec,
+          timeout: props.healthCheck.timeoutSec,
+          healthyThreshold: props.healthCheck.healthyThreshold,
+          unhealthyThreshold: props.healthCheck.unhealthyThreshold,
+        },
+      });
+      skipCheckov(tg, "CKV_AWS_378", "TLS ends at the ALB; targets get HTTP inside the VPC, admitted only from the ALB security group");
+      return tg;
+    };
+
+    const condition: LbListenerRuleCondition[] = [];
+    if (props.paths.length) condition.push({ pathPattern: { values: [...props.paths] } });
+    if (props.hosts.length) condition.push({ hostHeader: { values: [...props.hosts] } });
+
+    const d = props.deployment;
+    if (d.strategy === "blue-green") {
+      const blue = targetGroup("blue-target-group", `${props.serviceName}-blue`);
+      const green = targetGroup("green-target-group", `${props.serviceName}-green`);
+      this.targetGroups = { blue, green };
+      this.listenerRule = new LbListenerRule(this, "listener-rule", {
+        listenerArn: props.alb.serviceListener.arn,
+        priority: props.priority,
+        // Always the full forward config (never a bare target_group_arn): once weighted
+        // routing is used the ALB rejects mixing the two syntaxes.
+        action: [
+          {
+            type: "forward",
+            forward: {
+              targetGroup: [
+                { arn: blue.arn, weight: d.blueWeight },
+                { arn: green.arn, weight: d.greenWeight },
+              ],
+            },
+          },
+        ],
+        condition,
+        // scripts/traffic-switch.ts owns the weights after creation: apply never reverts a switch.
+        lifecycle: { ignoreChanges: ["action"] },
+      });
+    } else {
+      const only = targetGroup("target-group", props.serviceName);
+      this.targetGroups = { blue: only };
+      this.listenerRule = new LbListenerRule(this, "listener-rule", {
+        listenerArn: props.alb.serviceListener.arn,
+        priority: props.priority,
+        // Rolling services never use weighted routing, so the plain form stays valid.
+        action: [{ type: "forward", targetGroupArn: only.arn }],
+        condition,
+      });
+    }
+  }
+
+  /** `<alb arn_suffix>/<target group arn_suffix>`: the ALBRequestCountPerTarget resource label. */
+  public resourceLabel(tg: LbTargetGroup): string {
+    return `${this.albArnSuffix}/${tg.arnSuffix}`;
+  }
+
+  private get albArnSuffix(): string {
+    return this.alb.loadBalancer.arnSuffix;
+  }
+}
+
 function validate(scope: Construct, props: AlbProps): void {
   props.naming.name("alb", "alb");
   if (props.accessLogs ?? true) props.naming.name("s3Bucket", `alb-logs-${props.accountId}`);
-  if (!props.certificate && !props.allowHttpOnly) {
-    throw new ConstructPropsError(scope, `an HTTPS certificate is required; got none; give certificate { arn } or { domain, hostedZoneId }, or set allowHttpOnly (not in prod)`);
-  }
-  if (props.certificate && props.allowHttpOnly) {
-    throw new ConstructPropsError(scope, `give either a certificate or allowHttpOnly, not both; got both`);
-  }
-  if (props.publicSubnetIds.length < 2) {
-    throw new ConstructPropsError(scope, `an ALB needs public subnets in at least 2 AZs; got ${props.publicSubnetIds.length}`);
-  }
-  const names = new Set<string>();
-  const priorities = new Map<number, string>();
-  for (const svc of props.services) {
-    const at = `service "${svc.serviceName}"`;
-    if (names.has(svc.serviceName)) throw new ConstructPropsError(scope, `${at} is listed twice; give each service once`);
-    names.add(svc.serviceName);
-    // Names first: a NameError before anything is created.
-    for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("targetGroup", `${svc.serviceName}${suffix}`);
-    if (svc.paths.length + svc.hosts.length === 0) {
-      throw new ConstructPropsError(scope, `${at}: a listener rule needs at least one path or host; got none`);
-    }
-    if (svc.paths.length + svc.hosts.length > 5) {
-      throw new ConstructPropsError(scope, `${at}: a listener rule allows at most 5 condition values; got ${svc.paths.length + svc.hosts.length}`);
-    }
-    if (!svc.healthCheck.path.startsWith("/")) {
-      throw new ConstructPropsError(scope, `${at}: healthCheck.path must start with "/"; got "${svc.healthCheck.path}"`);
-    }
-    if (!Number.isInteger(svc.priority) || svc.priority < 1 || svc.priority > 50000) {
-      throw new ConstructPropsError(scope, `${at}: priority must be 1-50000; got ${svc.priority}`);
-    }
-    const other = priorities.get(svc.priority);
-    if (other) throw new ConstructPropsError(scope, `${at}: priority ${svc.priority} is already used by service "${other}"; priorities must be unique`);
-    priorities.set(svc.priority, svc.serviceName);
-    if (!Number.isInteger(svc.containerPort) || svc.containerPort < 1 || svc.containerPort > 65535) {
-      throw new ConstructPropsError(scope, `${at}: containerPort must be 1-65535; got ${svc.containerPort}`);
-    }
-    const d = svc.deployment;
-    if (d.strategy === "blue-green" && (d.blueWeight < 0 || d.greenWeight < 0 || d.blueWeight + d.greenWeight !== 100)) {
-      throw new ConstructPropsError(scope, `${at}: blue and green weights must be 0-100 and sum to 100; got ${d.blueWeight} + ${d.greenWeight}`);
-    }
-    const delay = svc.deregistrationDelaySec ?? 30;
-    if (!Token.isUnresolved(delay) && (delay < 0 || delay > 3600)) {
-      throw new ConstructPropsError(scope, `${at}: deregistrationDelaySec must be 0-3600; got ${delay}`);
-    }
-  }
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      if (!props.certificate && !props.allowHttpOnly) problems.push(`an HTTPS certificate is required; got none; give certificate { arn } or { domain, hostedZoneId }, or set allowHttpOnly (not in prod)`);
+      if (props.certificate && props.allowHttpOnly) problems.push(`give either a certificate or allowHttpOnly, not both; got both`);
+      if (props.publicSubnetIds.length < 2) problems.push(`an ALB needs public subnets in at least 2 AZs; got ${props.publicSubnetIds.length}`);
+      if (props.certificate && "arn" in props.certificate && !Token.isUnresolved(props.certificate.arn)) {
+        const problem = certificateRegionProblem(props.certificate.arn, props.region);
+        if (problem) problems.push(`certificate.arn ${problem}`);
+      }
+      return problems;
+    },
+  });
+}
+
+function validateRouting(scope: Construct, props: ServiceRoutingProps): void {
+  // Names first: a NameError before anything is created.
+  for (const suffix of props.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("targetGroup", `${props.serviceName}${suffix}`);
+  scope.node.addValidation({
+    validate: () => {
+      const known = <T>(v: T) => !Token.isUnresolved(v);
+      const problems: (string | undefined)[] = [
+        ruleConditionsProblem(props.paths, props.hosts),
+        ...props.paths.map((p) => pathPatternProblem(p)).map((p) => p && `paths: ${p}`),
+        ...props.hosts.map((h) => hostHeaderProblem(h)).map((p) => p && `hosts: ${p}`),
+        known(props.priority) ? prefixed("priority", rulePriorityProblem(props.priority)) : undefined,
+        known(props.containerPort) ? prefixed("containerPort", portProblem(props.containerPort)) : undefined,
+        prefixed("deregistrationDelaySec", deregistrationDelayProblem(props.deregistrationDelaySec ?? 30)),
+        ...Object.entries(targetHealthCheckProblems(props.healthCheck)).map(([field, p]) => `healthCheck.${field} ${p}`),
+      ];
+      const d = props.deployment;
+      if (d.strategy === "blue-green" && (d.blueWeight < 0 || d.greenWeight < 0 || d.blueWeight + d.greenWeight !== 100)) {
+        problems.push(`blue and green weights must be 0-100 and sum to 100; got ${d.blueWeight} + ${d.greenWeight}`);
+      }
+      return problems.filter((p): p is string => p !== undefined);
+    },
+  });
+}
+
+function prefixed(field: string, problem: string | undefined): string | undefined {
+  return problem && `${field} ${problem}`;
 }

@@ -8,14 +8,25 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../lib/naming";
-import { ConstructPropsError, requireServiceNames } from "../../lib/errors";
+import { ConstructPropsError } from "../../lib/errors";
 import { skipCheckov } from "../../lib/checkov";
 import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 import { SecureBucket } from "../../lib/secure-bucket";
 
 /** One service the platform delivers: its source repository and the ECS service it lands in. */
-export interface CicdServiceSpec {
-  /** Service name (kebab-case, unique); part of every physical name and construct ID. */
+export interface ServicePipelineProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly accountId: string;
+  readonly region: string;
+  /**
+   * AWS partition of the ARNs.
+   * @default "aws"
+   */
+  readonly partition?: string;
+  /** The environment's delivery plumbing: connection, artifact bucket, keys, trigger and approval settings. */
+  readonly cicd: Cicd;
+  /** Service name (kebab-case, unique); part of every physical name. */
   readonly name: string;
   /** Bitbucket repository as `workspace/repo`. */
   readonly repository: string;
@@ -113,20 +124,8 @@ export interface CicdProps {
    * @default - no access logging
    */
   readonly accessLogsBucket?: string;
-  /** One pipeline per service. */
-  readonly services: readonly CicdServiceSpec[];
 }
 
-/** What one service's delivery consists of. */
-export interface ServicePipeline {
-  readonly pipeline: Codepipeline;
-  readonly buildProject: CodebuildProject;
-  readonly buildLogGroup: CloudwatchLogGroup;
-  readonly buildRole: IamRole;
-  readonly pipelineRole: IamRole;
-  /** Artifact store of this pipeline only, so one service's build cannot touch another's artifacts. */
-  readonly artifactBucket: SecureBucket;
-}
 
 /** Stage names operators type in CLI commands (approval, rollback). */
 export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy", promote: "Promote", deployLive: "DeployLive" } as const;
@@ -144,13 +143,22 @@ export class Cicd extends Construct {
   public readonly connectionArn: string;
   /** The connection, when this construct created it (PENDING until the OAuth handshake). */
   public readonly connection?: CodestarconnectionsConnection;
-  /** Pipelines by service name. */
-  public readonly pipelines: Readonly<Record<string, ServicePipeline>>;
+  /**
+   * The environment's one artifact store. Each pipeline's roles reach only its own prefix
+   * (CodePipeline writes under the first 20 characters of the pipeline name).
+   */
+  public readonly artifactBucket: SecureBucket;
+  /** What every pipeline of this environment shares. */
+  public readonly settings: Readonly<Omit<CicdProps, "naming" | "accountId" | "region" | "partition" | "connectionArn" | "artifactRetentionDays" | "accessLogsBucket">>;
+  /** Artifact prefixes claimed by pipelines (they must not overlap). */
+  private readonly prefixes = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: CicdProps) {
     super(scope, id);
     validate(this, props);
     const { naming } = props;
+    const { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType } = props;
+    this.settings = { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType };
 
     if (props.connectionArn) {
       this.connectionArn = props.connectionArn;
@@ -163,26 +171,8 @@ export class Cicd extends Construct {
       this.connectionArn = this.connection.arn;
     }
 
-    const pipelines: Record<string, ServicePipeline> = {};
-    for (const svc of props.services) {
-      pipelines[svc.name] = this.servicePipeline(new Construct(this, svc.name), svc, props);
-    }
-    this.pipelines = pipelines;
-  }
-
-  private servicePipeline(scope: Construct, svc: CicdServiceSpec, props: CicdProps): ServicePipeline {
-    const { naming, accountId, region } = props;
-    const partition = props.partition ?? "aws";
-    const pipelineName = naming.name("generic", svc.name);
-    if (pipelineName.length > 100) {
-      throw new ConstructPropsError(scope, `pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
-    }
-    const projectName = naming.name("generic", `${svc.name}-build`);
-    const family = svc.taskDefinitionFamily ?? svc.serviceName;
-    const ecsArn = (resource: string) => `arn:${partition}:ecs:${region}:${accountId}:${resource}`;
-
-    const artifactBucket = new SecureBucket(scope, "artifacts", {
-      bucketName: naming.name("s3Bucket", `${svc.name}-pipeline-${accountId}`),
+    this.artifactBucket = new SecureBucket(this, "artifacts", {
+      bucketName: naming.name("s3Bucket", `pipeline-artifacts-${props.accountId}`),
       kmsKeyArn: props.dataKmsKeyArn,
       expirationDays: props.artifactRetentionDays ?? 30,
       noncurrentVersionDays: 7,
@@ -190,43 +180,93 @@ export class Cicd extends Construct {
       // Artifacts are reproducible from the source commit.
       forceDestroy: true,
     });
-    const bucketArn = artifactBucket.bucket.arn;
 
-    const buildLogGroup = new CloudwatchLogGroup(scope, "build-log-group", {
+    this.node.addValidation({
+      validate: () =>
+        [...this.prefixes]
+          .filter(([, owners]) => owners.length > 1)
+          .map(([prefix, owners]) => `pipelines of ${owners.map((o) => `"${o}"`).join(", ")} would share the artifact prefix "${prefix}/" (CodePipeline uses the first ${ARTIFACT_PREFIX_LENGTH} characters of the name); got ${owners.length} pipelines; rename a service so the names differ earlier`),
+    });
+  }
+
+  /** The artifact key prefix a pipeline writes under; overlapping prefixes fail synth. */
+  public claimArtifactPrefix(pipelineName: string, serviceName: string): string {
+    const prefix = pipelineName.slice(0, ARTIFACT_PREFIX_LENGTH);
+    this.prefixes.set(prefix, [...(this.prefixes.get(prefix) ?? []), serviceName]);
+    return prefix;
+  }
+}
+
+/** CodePipeline stores artifacts under `<bucket>/<first 20 characters of the pipeline name>/`. */
+export const ARTIFACT_PREFIX_LENGTH = 20;
+
+/**
+ * One service's delivery: CodeBuild (docker build, push to its ECR repository tagged with the
+ * commit SHA) and a CodePipeline V2 (Source -> Build -> [Approval] -> Deploy [-> Promote ->
+ * DeployLive]) on the environment's shared connection and artifact bucket.
+ */
+export class ServicePipeline extends Construct {
+  public readonly pipeline: Codepipeline;
+  public readonly buildProject: CodebuildProject;
+  public readonly buildLogGroup: CloudwatchLogGroup;
+  public readonly buildRole: IamRole;
+  public readonly pipelineRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: ServicePipelineProps) {
+    super(scope, id);
+    validateService(this, props);
+    const svc = props;
+    const settings = props.cicd.settings;
+    const { naming, accountId, region } = props;
+    const partition = props.partition ?? "aws";
+    const pipelineName = naming.name("generic", svc.name);
+    if (pipelineName.length > 100) {
+      throw new ConstructPropsError(this, `pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
+    }
+    const projectName = naming.name("generic", `${svc.name}-build`);
+    const family = svc.taskDefinitionFamily ?? svc.serviceName;
+    const ecsArn = (resource: string) => `arn:${partition}:ecs:${region}:${accountId}:${resource}`;
+
+    const artifactBucket = props.cicd.artifactBucket;
+    const bucketArn = artifactBucket.bucket.arn;
+    // Only this pipeline's own artifacts: one service's build cannot touch another's.
+    const ownArtifacts = `${bucketArn}/${props.cicd.claimArtifactPrefix(pipelineName, svc.name)}/*`;
+
+    this.buildLogGroup = new CloudwatchLogGroup(this, "build-log-group", {
       name: naming.logGroup(`codebuild/${svc.name}`),
       retentionInDays: svc.logRetentionDays,
-      kmsKeyId: props.logsKmsKeyArn,
+      kmsKeyId: settings.logsKmsKeyArn,
     });
-    skipCheckov(buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    skipCheckov(this.buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
 
     const kmsStatement: DataAwsIamPolicyDocumentStatement = {
       sid: "UseDataKey",
       effect: "Allow",
       actions: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-      resources: [props.dataKmsKeyArn],
+      resources: [settings.dataKmsKeyArn],
     };
 
     // --- CodeBuild: build and push the image, write imagedefinitions.json ---------------
-    const buildRole = new IamRole(scope, "build-role", {
+    this.buildRole = new IamRole(this, "build-role", {
       name: naming.name("iamRole", `${svc.name}-codebuild`),
       description: `CodeBuild for ${svc.name}: build and push to its ECR repository`,
-      assumeRolePolicy: serviceTrustPolicy(scope, "build-trust-policy", "codebuild.amazonaws.com", accountId),
+      assumeRolePolicy: serviceTrustPolicy(this, "build-trust-policy", "codebuild.amazonaws.com", accountId),
     });
-    new IamRolePolicy(scope, "build-role-policy", {
+    new IamRolePolicy(this, "build-role-policy", {
       name: "build-and-push",
-      role: buildRole.id,
-      policy: policyDocument(scope, "build-policy-document", [
+      role: this.buildRole.id,
+      policy: policyDocument(this, "build-policy-document", [
         {
           sid: "WriteBuildLogs",
           effect: "Allow",
           actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          resources: [buildLogGroup.arn, `${buildLogGroup.arn}:*`],
+          resources: [this.buildLogGroup.arn, `${this.buildLogGroup.arn}:*`],
         },
         {
           sid: "ReadWriteArtifacts",
           effect: "Allow",
           actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-          resources: [bucketArn, `${bucketArn}/*`],
+          resources: [bucketArn, ownArtifacts],
         },
         kmsStatement,
         {
@@ -254,19 +294,19 @@ export class Cicd extends Construct {
       ]),
     });
 
-    const buildProject = new CodebuildProject(scope, "build-project", {
+    this.buildProject = new CodebuildProject(this, "build-project", {
       name: projectName,
       description: `Builds ${svc.repository} into ${svc.name}'s ECR repository, tagged with the commit SHA`,
-      serviceRole: buildRole.arn,
-      encryptionKey: props.dataKmsKeyArn,
+      serviceRole: this.buildRole.arn,
+      encryptionKey: settings.dataKmsKeyArn,
       buildTimeout: 30,
       queuedTimeout: 60,
       source: { type: "CODEPIPELINE", buildspec: buildSpec() },
       artifacts: { type: "CODEPIPELINE" },
       environment: {
         type: "LINUX_CONTAINER",
-        computeType: props.buildComputeType ?? "BUILD_GENERAL1_SMALL",
-        image: props.buildImage ?? "aws/codebuild/standard:7.0",
+        computeType: settings.buildComputeType ?? "BUILD_GENERAL1_SMALL",
+        image: settings.buildImage ?? "aws/codebuild/standard:7.0",
         imagePullCredentialsType: "CODEBUILD",
         // Privileged mode only because `docker build` needs the Docker daemon inside the build
         // container; the build runs nothing else and its role can only push to one repository.
@@ -278,18 +318,18 @@ export class Cicd extends Construct {
         ],
       },
       logsConfig: {
-        cloudwatchLogs: { status: "ENABLED", groupName: buildLogGroup.name, streamName: "build" },
+        cloudwatchLogs: { status: "ENABLED", groupName: this.buildLogGroup.name, streamName: "build" },
         s3Logs: { status: "DISABLED" },
       },
       tags: { Service: svc.name },
     });
-    skipCheckov(buildProject, "CKV_AWS_316", "docker build needs privileged mode; the project builds only this service's repository and pushes only to its ECR repository");
+    skipCheckov(this.buildProject, "CKV_AWS_316", "docker build needs privileged mode; the project builds only this service's repository and pushes only to its ECR repository");
 
     // --- CodePipeline: Source -> Build -> [Approval] -> Deploy ---------------------------
-    const pipelineRole = new IamRole(scope, "pipeline-role", {
+    this.pipelineRole = new IamRole(this, "pipeline-role", {
       name: naming.name("iamRole", `${svc.name}-codepipeline`),
       description: `CodePipeline for ${svc.name}: source, build, approval and ECS deploy`,
-      assumeRolePolicy: serviceTrustPolicy(scope, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
+      assumeRolePolicy: serviceTrustPolicy(this, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
     });
     const serviceArns = [svc.serviceName, ...(svc.promoteTo ? [svc.promoteTo.serviceName] : [])].map((name) => ecsArn(`service/${svc.clusterName}/${name}`));
     const families = [family, ...(svc.promoteTo ? [svc.promoteTo.taskDefinitionFamily ?? svc.promoteTo.serviceName] : [])];
@@ -298,7 +338,7 @@ export class Cicd extends Construct {
         sid: "ReadWriteArtifacts",
         effect: "Allow",
         actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning", "s3:GetBucketLocation"],
-        resources: [bucketArn, `${bucketArn}/*`],
+        resources: [bucketArn, ownArtifacts],
       },
       kmsStatement,
       {
@@ -306,13 +346,13 @@ export class Cicd extends Construct {
         effect: "Allow",
         // Connections created before the CodeConnections rename answer to the old prefix.
         actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-        resources: [this.connectionArn],
+        resources: [props.cicd.connectionArn],
       },
       {
         sid: "RunBuild",
         effect: "Allow",
         actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-        resources: [buildProject.arn],
+        resources: [this.buildProject.arn],
       },
       {
         sid: "UpdateOwnService",
@@ -342,29 +382,21 @@ export class Cicd extends Construct {
         condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
       },
     ];
-    if (props.approvalTopicArn && (props.manualApproval || svc.promoteTo)) {
-      pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [props.approvalTopicArn] });
+    if (settings.approvalTopicArn && (settings.manualApproval || svc.promoteTo)) {
+      pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [settings.approvalTopicArn] });
     }
-    new IamRolePolicy(scope, "pipeline-role-policy", {
-      name: "deliver",
-      role: pipelineRole.id,
-      policy: policyDocument(scope, "pipeline-policy-document", pipelineStatements),
+    pipelineStatements.push({
+      sid: "RegisterTaskDefinitionRevision",
+      effect: "Allow",
+      // The one unavoidable Resource "*" (allowlisted in src/policy/rules/iam-wildcard-allowlist.ts):
+      // these only create/read revisions; running one needs UpdateService, scoped above.
+      actions: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+      resources: ["*"],
     });
-    // Kept apart so the one unavoidable Resource "*" is visible on its own; the action is in
-    // the policy pack's allowlist (src/policy/rules/iam-wildcard-allowlist.ts).
-    new IamRolePolicy(scope, "pipeline-task-definition-policy", {
-      name: "register-task-definition",
-      role: pipelineRole.id,
-      policy: policyDocument(scope, "pipeline-task-definition-document", [
-        {
-          sid: "RegisterTaskDefinitionRevision",
-          effect: "Allow",
-          // They only create/read revisions; running one needs UpdateService, which is scoped
-          // to this service above.
-          actions: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
-          resources: ["*"],
-        },
-      ]),
+    new IamRolePolicy(this, "pipeline-role-policy", {
+      name: "deliver",
+      role: this.pipelineRole.id,
+      policy: policyDocument(this, "pipeline-policy-document", pipelineStatements),
     });
 
     const stages: CodepipelineStage[] = [
@@ -380,7 +412,7 @@ export class Cicd extends Construct {
             namespace: "SourceVariables",
             outputArtifacts: ["source"],
             configuration: {
-              ConnectionArn: this.connectionArn,
+              ConnectionArn: props.cicd.connectionArn,
               FullRepositoryId: svc.repository,
               BranchName: svc.defaultBranch ?? "main",
               OutputArtifactFormat: "CODE_ZIP",
@@ -400,7 +432,7 @@ export class Cicd extends Construct {
             inputArtifacts: ["source"],
             outputArtifacts: ["imagedefinitions"],
             configuration: {
-              ProjectName: buildProject.name,
+              ProjectName: this.buildProject.name,
               // The commit that triggered this execution becomes the image tag.
               EnvironmentVariables: JSON.stringify([{ name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]),
             },
@@ -408,7 +440,7 @@ export class Cicd extends Construct {
         ],
       },
     ];
-    if (props.manualApproval) {
+    if (settings.manualApproval) {
       stages.push({
         name: STAGE_NAMES.approval,
         action: [
@@ -420,7 +452,7 @@ export class Cicd extends Construct {
             version: "1",
             configuration: {
               CustomData: `Release ${svc.name} commit #{SourceVariables.CommitId} (#{SourceVariables.BranchName}) to ${naming.environment}? Check the Build logs and the alarms dashboard first.`,
-              ...(props.approvalTopicArn ? { NotificationArn: props.approvalTopicArn } : {}),
+              ...(settings.approvalTopicArn ? { NotificationArn: settings.approvalTopicArn } : {}),
             },
           },
         ],
@@ -442,7 +474,7 @@ export class Cicd extends Construct {
             ClusterName: svc.clusterName,
             ServiceName: serviceName,
             FileName: "imagedefinitions.json",
-            DeploymentTimeout: String(props.deployTimeoutMinutes ?? 30),
+            DeploymentTimeout: String(settings.deployTimeoutMinutes ?? 30),
           },
         },
       ],
@@ -463,7 +495,7 @@ export class Cicd extends Construct {
             version: "1",
             configuration: {
               CustomData: `${svc.name} commit #{SourceVariables.CommitId} runs on ${svc.serviceName} (candidate). Validate it, then approve to deploy it to ${svc.promoteTo.serviceName} (live). Switch traffic back to the live slot afterwards.`,
-              ...(props.approvalTopicArn ? { NotificationArn: props.approvalTopicArn } : {}),
+              ...(settings.approvalTopicArn ? { NotificationArn: settings.approvalTopicArn } : {}),
             },
           },
         ],
@@ -471,18 +503,18 @@ export class Cicd extends Construct {
       stages.push(deployStage(STAGE_NAMES.deployLive, ACTION_NAMES.deployLive, svc.promoteTo.serviceName));
     }
 
-    const pipeline = new Codepipeline(scope, "pipeline", {
+    this.pipeline = new Codepipeline(this, "pipeline", {
       name: pipelineName,
       pipelineType: "V2",
       executionMode: "SUPERSEDED",
-      roleArn: pipelineRole.arn,
-      artifactStore: [{ type: "S3", location: artifactBucket.bucket.bucket, encryptionKey: { type: "KMS", id: props.dataKmsKeyArn } }],
+      roleArn: this.pipelineRole.arn,
+      artifactStore: [{ type: "S3", location: artifactBucket.bucket.bucket, encryptionKey: { type: "KMS", id: settings.dataKmsKeyArn } }],
       trigger: [
         {
           providerType: "CodeStarSourceConnection",
           gitConfiguration: {
             sourceActionName: ACTION_NAMES.source,
-            push: [{ branches: { includes: [props.branchPattern] } }],
+            push: [{ branches: { includes: [settings.branchPattern] } }],
           },
         },
       ],
@@ -490,8 +522,7 @@ export class Cicd extends Construct {
       tags: { Service: svc.name },
     });
 
-    return { pipeline, buildProject, buildLogGroup, buildRole, pipelineRole, artifactBucket };
-  }
+    }
 }
 
 /**
@@ -540,48 +571,49 @@ const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
 
 function validate(scope: Construct, props: CicdProps): void {
-  if (!props.branchPattern || !props.branchPattern.trim()) {
-    throw new ConstructPropsError(scope, `branchPattern must name the branches that trigger the pipeline; got ${JSON.stringify(props.branchPattern)}; e.g. "feature/*", "release/*.*.*", "prod/*"`);
-  }
-  if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
-    throw new ConstructPropsError(scope, `connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
-  }
-  if (props.approvalTopicArn !== undefined && !props.manualApproval && !props.services.some((svc) => svc.promoteTo)) {
-    throw new ConstructPropsError(scope, `approvalTopicArn only applies to approval stages (manualApproval or a blue/green promote); got a topic with neither; drop the topic or set manualApproval true`);
-  }
-  if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
-    throw new ConstructPropsError(scope, `deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
-  }
-  requireServiceNames(scope, props.services.map((svc) => svc.name));
-  props.services.forEach((svc, i) => {
-    const at = `services[${i}]`;
-    if (known(svc.repository) && !REPOSITORY.test(svc.repository)) {
-      throw new ConstructPropsError(scope, `${at}.repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
-    }
-    if (known(svc.ecrRepositoryUrl) && !ECR_URL.test(svc.ecrRepositoryUrl)) {
-      throw new ConstructPropsError(scope, `${at}.ecrRepositoryUrl must be an ECR repository URL without tag; got "${svc.ecrRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/${svc.name}`);
-    }
-    for (const field of ["clusterName", "serviceName", "ecrRepositoryArn"] as const) {
-      if (!svc[field]) {
-        throw new ConstructPropsError(scope, `${at}.${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
+  props.naming.name("s3Bucket", `pipeline-artifacts-${props.accountId}`);
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      if (!props.branchPattern || !props.branchPattern.trim()) {
+        problems.push(`branchPattern must name the branches that trigger the pipeline; got ${JSON.stringify(props.branchPattern)}; e.g. "feature/*", "release/*.*.*", "prod/*"`);
       }
-    }
-    if (svc.promoteTo && svc.promoteTo.serviceName === svc.serviceName) {
-      throw new ConstructPropsError(scope, `${at}.promoteTo.serviceName must differ from serviceName (candidate and live are two ECS services); got "${svc.serviceName}" for both`);
-    }
-    if (!svc.containerName) {
-      throw new ConstructPropsError(scope, `${at}.containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
-    }
-    if (svc.taskRoleArns.length === 0) {
-      throw new ConstructPropsError(scope, `${at}.taskRoleArns must list the task's execution and task roles (the only roles the pipeline may pass); got none`);
-    }
-    for (const arn of svc.taskRoleArns) {
-      if (known(arn) && !ROLE_ARN.test(arn)) {
-        throw new ConstructPropsError(scope, `${at}.taskRoleArns must be IAM role ARNs; got "${arn}"`);
+      if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
+        problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
       }
-    }
-    if (!Number.isInteger(svc.logRetentionDays) || svc.logRetentionDays < 1) {
-      throw new ConstructPropsError(scope, `${at}.logRetentionDays must be a positive number of days; got ${svc.logRetentionDays}`);
-    }
+      if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
+        problems.push(`deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
+      }
+      return problems;
+    },
+  });
+}
+
+function validateService(scope: Construct, svc: ServicePipelineProps): void {
+  const pipelineName = svc.naming.name("generic", svc.name);
+  svc.naming.name("iamRole", `${svc.name}-codebuild`);
+  svc.naming.name("iamRole", `${svc.name}-codepipeline`);
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      if (pipelineName.length > 100) problems.push(`pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
+      if (!REPOSITORY.test(svc.repository)) problems.push(`repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
+      if (known(svc.ecrRepositoryUrl) && !ECR_URL.test(svc.ecrRepositoryUrl)) {
+        problems.push(`ecrRepositoryUrl must be an ECR repository URL without tag; got "${svc.ecrRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/${svc.name}`);
+      }
+      for (const field of ["clusterName", "serviceName", "ecrRepositoryArn"] as const) {
+        if (!svc[field]) problems.push(`${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
+      }
+      if (svc.promoteTo && svc.promoteTo.serviceName === svc.serviceName) {
+        problems.push(`promoteTo.serviceName must differ from serviceName (candidate and live are two ECS services); got "${svc.serviceName}" for both`);
+      }
+      if (!svc.containerName) problems.push(`containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
+      if (svc.taskRoleArns.length === 0) problems.push(`taskRoleArns must list the task's execution and task roles (the only roles the pipeline may pass); got none`);
+      for (const arn of svc.taskRoleArns) {
+        if (known(arn) && !ROLE_ARN.test(arn)) problems.push(`taskRoleArns must be IAM role ARNs; got "${arn}"`);
+      }
+      if (!Number.isInteger(svc.logRetentionDays) || svc.logRetentionDays < 1) problems.push(`logRetentionDays must be a positive number of days; got ${svc.logRetentionDays}`);
+      return problems;
+    },
   });
 }

@@ -6,18 +6,19 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService, EcsServiceCapacityProviderStrategy } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { checkedName, Naming } from "../../lib/naming";
-import { ConstructPropsError } from "../../lib/errors";
-import { describeFargateMemory, fargateMemoryAllowed } from "../../lib/fargate";
+import {
+  containerHealthCheckProblems,
+  containerUserProblem,
+  ecrRepositoryNameProblem,
+  fargateSizeProblem,
+  gracePeriodProblem,
+  portProblem,
+} from "../../lib/aws-limits";
 import { skipCheckov } from "../../lib/checkov";
 
-/** ECR repository names (the registry's own rule). */
-const ECR_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 /** Pinned X-Ray daemon image for the optional sidecar. */
 export const DEFAULT_XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.11";
@@ -64,11 +65,25 @@ export interface EcsServiceAutoscaling {
   readonly requestsPerTarget?: number;
 }
 
-/** One application service. */
-export interface EcsServiceSpec {
+/** One application service's tasks: task definition(s), ECS service(s) and their scaling. */
+export interface ServiceTasksProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly region: string;
+  /** The environment's cluster (created by {@link Ecs}). */
+  readonly cluster: Ecs;
+  /** Subnets tasks run in (private, or public with NAT `none`). */
+  readonly subnetIds: readonly string[];
+  /** The networking ECS security group. */
+  readonly securityGroupId: string;
+  /** Public IPs for tasks: only when they run in public subnets (NAT `none`). */
+  readonly assignPublicIp: boolean;
   /** Service name (kebab-case); the container name and part of every physical name. */
   readonly serviceName: string;
-  readonly image: EcsContainerImage;
+  /** Full image reference (`<repository>:<tag>`). */
+  readonly image: string;
+  /** Log group the containers write to. */
+  readonly logGroupName: string;
   readonly containerPort: number;
   /** Fargate CPU units. */
   readonly cpu: number;
@@ -133,8 +148,22 @@ export interface EcsServiceSpec {
    * @default 60
    */
   readonly healthCheckGracePeriodSec?: number;
-  /** Target tracking values (used when autoscaling is enabled). */
-  readonly autoscaling: EcsServiceAutoscaling;
+  /**
+   * Application Auto Scaling: capacity bounds and target tracking values.
+   * @default - no scaling target; the service keeps the count operators set
+   */
+  readonly autoscaling?: EcsServiceAutoscaling & { readonly minCapacity: number; readonly maxCapacity: number };
+  /**
+   * X-Ray daemon sidecar image.
+   * @default DEFAULT_XRAY_DAEMON_IMAGE
+   */
+  readonly xrayDaemonImage?: string;
+  /**
+   * What the service must wait for (its listener rule: a target group must belong to a load
+   * balancer before a service can use it).
+   * @default []
+   */
+  readonly dependsOn?: readonly ITerraformDependable[];
   /**
    * A delivery pipeline deploys this service's images (it registers task-definition
    * revisions and updates the service): the service then also ignores `task_definition`,
@@ -142,33 +171,26 @@ export interface EcsServiceSpec {
    * @default false - Terraform owns the task definition the service runs
    */
   readonly deployedByPipeline?: boolean;
-  /**
-   * External Kafka: ECS SG egress to its security group and an ingress rule on that group.
-   * @default - none
-   */
-  readonly kafka?: { readonly securityGroupId: string; readonly port: number };
 }
 
 export interface EcsProps {
   /** Names for this environment. */
   readonly naming: Naming;
-  readonly region: string;
-  /** Subnets tasks run in (private, or public with NAT `none`). */
-  readonly subnetIds: readonly string[];
-  /** The networking ECS security group. */
-  readonly securityGroupId: string;
-  /** Public IPs for tasks: only when they run in public subnets (NAT `none`). */
-  readonly assignPublicIp: boolean;
-  /** Retention of the service log groups (a CloudWatch-allowed value). */
-  readonly logRetentionDays: number;
-  /** KMS key of the log groups. */
-  readonly logsKmsKeyArn: string;
-  /** KMS key of the ECR repositories. */
-  readonly repositoryKmsKeyArn: string;
   /** Share of tasks on FARGATE_SPOT (0-100); the rest on FARGATE. */
   readonly fargateSpotPercent: number;
-  /** Application Auto Scaling targets and policies; `enabled: false` creates none. */
-  readonly autoscaling: { readonly enabled: boolean; readonly minCapacity: number; readonly maxCapacity: number };
+  /**
+   * Turn on the cluster's ECS Exec logging configuration (some service uses ECS Exec).
+   * @default false
+   */
+  readonly executeCommand?: boolean;
+  /** KMS key of the ECR repositories. */
+  readonly repositoryKmsKeyArn: string;
+  /**
+   * ECR repositories to create, by their config name (`<project>-<env>/<name>`); shared by
+   * every service that names them, each addressed by its own name (never by a service).
+   * @default []
+   */
+  readonly repositories?: readonly string[];
   /**
    * Delete ECR repositories that still hold images on destroy.
    * @default false
@@ -184,18 +206,6 @@ export interface EcsProps {
    * @default 50
    */
   readonly maxImageCount?: number;
-  /**
-   * X-Ray daemon sidecar image.
-   * @default DEFAULT_XRAY_DAEMON_IMAGE
-   */
-  readonly xrayDaemonImage?: string;
-  readonly services: readonly EcsServiceSpec[];
-  /**
-   * What services must wait for (the listener rules: a target group must belong to a load
-   * balancer before a service can use it).
-   * @default []
-   */
-  readonly serviceDependencies?: readonly ITerraformDependable[];
 }
 
 /** Which ECS service of an application service. */
@@ -209,11 +219,15 @@ export interface EcsServiceUnit {
   readonly scalableTarget?: AppautoscalingTarget;
 }
 
+/** The construct ID of a repository: its config name with "/" as "-" (stable, order-free). */
+export function repositoryId(name: string): string {
+  return `ecr-${name.replace(/\//g, "-")}`;
+}
+
 /**
  * The ECS cluster (Container Insights; FARGATE and FARGATE_SPOT with the environment's Spot
- * share) and per service: its ECR repository, KMS-encrypted log group, task definition(s) and
- * ECS service(s) - one for rolling, blue and green for blue/green - plus target tracking.
- * Services ignore `desired_count` after creation (autoscaling and operators own it).
+ * share) and the environment's ECR repositories. Services live in their own construct
+ * (modules/service), each with a {@link ServiceTasks}.
  */
 export class Ecs extends Construct {
   public readonly cluster: EcsCluster;
@@ -222,17 +236,13 @@ export class Ecs extends Construct {
   public readonly capacityProviderStrategy: readonly EcsServiceCapacityProviderStrategy[];
   /** ECR repositories by their config name (`ecrRepository`). */
   public readonly repositories: Readonly<Record<string, EcrRepository>>;
-  /** Log groups by service name. */
-  public readonly logGroups: Readonly<Record<string, CloudwatchLogGroup>>;
-  /** ECS services by application service name. */
-  public readonly serviceUnits: Readonly<Record<string, readonly EcsServiceUnit[]>>;
 
   constructor(scope: Construct, id: string, props: EcsProps) {
     super(scope, id);
     validate(this, props);
     const { naming } = props;
 
-    const execEnabled = props.services.some((s) => s.enableExecuteCommand);
+    const execEnabled = props.executeCommand ?? false;
     this.cluster = new EcsCluster(this, "cluster", {
       name: naming.name("ecsCluster", "cluster"),
       setting: [{ name: "containerInsights", value: "enabled" }],
@@ -255,141 +265,14 @@ export class Ecs extends Construct {
     });
 
     const repositories: Record<string, EcrRepository> = {};
-    const logGroups: Record<string, CloudwatchLogGroup> = {};
-    const units: Record<string, EcsServiceUnit[]> = {};
-    const kafkaRules = new Set<string>();
-
-    for (const svc of props.services) {
-      const svcScope = new Construct(this, svc.serviceName);
-
-      let imageName: string;
-      if (svc.image.ecrRepository !== undefined) {
-        let repo = repositories[svc.image.ecrRepository];
-        if (!repo) {
-          repo = this.createRepository(svcScope, props, svc.image.ecrRepository);
-          repositories[svc.image.ecrRepository] = repo;
-        }
-        imageName = `${repo.repositoryUrl}:${svc.image.tag}`;
-      } else {
-        imageName = `${svc.image.uri}:${svc.image.tag}`;
-      }
-
-      const logGroup = new CloudwatchLogGroup(svcScope, "log-group", {
-        name: naming.logGroup(`ecs/${svc.serviceName}`),
-        retentionInDays: props.logRetentionDays,
-        kmsKeyId: props.logsKmsKeyArn,
-      });
-      logGroups[svc.serviceName] = logGroup;
-      skipCheckov(logGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
-
-      if (svc.kafka) {
-        const key = `${svc.kafka.securityGroupId}:${svc.kafka.port}`;
-        // Two services on the same Kafka share one pair of rules (AWS rejects duplicates).
-        if (!kafkaRules.has(key)) {
-          kafkaRules.add(key);
-          new VpcSecurityGroupEgressRule(svcScope, "kafka-egress", {
-            securityGroupId: props.securityGroupId,
-            description: `Kafka brokers (${svc.serviceName})`,
-            ipProtocol: "tcp",
-            fromPort: svc.kafka.port,
-            toPort: svc.kafka.port,
-            referencedSecurityGroupId: svc.kafka.securityGroupId,
-          });
-          new VpcSecurityGroupIngressRule(svcScope, "kafka-ingress", {
-            securityGroupId: svc.kafka.securityGroupId,
-            description: `Kafka from ${naming.stem} ECS tasks`,
-            ipProtocol: "tcp",
-            fromPort: svc.kafka.port,
-            toPort: svc.kafka.port,
-            referencedSecurityGroupId: props.securityGroupId,
-          });
-        }
-      }
-
-      const d = svc.deployment;
-      const variants: { variant: ServiceVariant; desired: number; targetGroupArn?: string; resourceLabel?: string }[] =
-        d.strategy === "blue-green"
-          ? [
-              {
-                variant: "blue",
-                desired: d.blueWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
-                targetGroupArn: svc.loadBalancer?.blueTargetGroupArn,
-                resourceLabel: svc.loadBalancer?.blueResourceLabel,
-              },
-              {
-                variant: "green",
-                desired: d.greenWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
-                targetGroupArn: svc.loadBalancer?.greenTargetGroupArn,
-                resourceLabel: svc.loadBalancer?.greenResourceLabel,
-              },
-            ]
-          : [{ variant: "rolling", desired: svc.desiredCount, targetGroupArn: svc.loadBalancer?.blueTargetGroupArn, resourceLabel: svc.loadBalancer?.blueResourceLabel }];
-
-      units[svc.serviceName] = variants.map((v) => {
-        // Blue and green each get their own task definition so the colours can run different releases.
-        const unitScope = v.variant === "rolling" ? svcScope : new Construct(svcScope, v.variant);
-        const suffix = v.variant === "rolling" ? svc.serviceName : `${svc.serviceName}-${v.variant}`;
-        const taskDefinition = new EcsTaskDefinition(unitScope, "task-definition", {
-          family: naming.name("ecsService", suffix),
-          requiresCompatibilities: ["FARGATE"],
-          networkMode: "awsvpc",
-          cpu: String(svc.cpu),
-          memory: String(svc.memoryMiB),
-          executionRoleArn: svc.executionRoleArn,
-          taskRoleArn: svc.taskRoleArn,
-          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-          volume: (svc.readonlyRootFilesystem ?? true) ? [{ name: "tmp" }] : undefined,
-          containerDefinitions: JSON.stringify(containerDefinitions(svc, imageName, logGroup.name, props.region, v.variant, props.xrayDaemonImage ?? DEFAULT_XRAY_DAEMON_IMAGE)),
-        });
-
-        const service = new EcsService(unitScope, "service", {
-          name: naming.name("ecsService", suffix),
-          cluster: this.cluster.arn,
-          taskDefinition: taskDefinition.arn,
-          desiredCount: v.desired,
-          capacityProviderStrategy: strategy,
-          platformVersion: "LATEST",
-          networkConfiguration: {
-            subnets: [...props.subnetIds],
-            securityGroups: [props.securityGroupId],
-            assignPublicIp: props.assignPublicIp,
-          },
-          loadBalancer: v.targetGroupArn ? [{ targetGroupArn: v.targetGroupArn, containerName: svc.serviceName, containerPort: svc.containerPort }] : undefined,
-          // Only valid with a load balancer; absorbs slow starts (e.g. RDS warming up).
-          healthCheckGracePeriodSeconds: v.targetGroupArn ? (svc.healthCheckGracePeriodSec ?? 60) : undefined,
-          deploymentController: { type: "ECS" },
-          deploymentCircuitBreaker: { enable: true, rollback: true },
-          deploymentMinimumHealthyPercent: 100,
-          deploymentMaximumPercent: 200,
-          enableExecuteCommand: svc.enableExecuteCommand ?? false,
-          enableEcsManagedTags: true,
-          propagateTags: "SERVICE",
-          waitForSteadyState: false,
-          dependsOn: [this.capacityProviders, ...(props.serviceDependencies ?? [])],
-          // Autoscaling and operators (scale-up of a colour before a switch) own the count;
-          // a delivery pipeline, where there is one, owns the running revision.
-          lifecycle: { ignoreChanges: svc.deployedByPipeline ? ["desired_count", "task_definition"] : ["desired_count"] },
-        });
-
-        if (props.assignPublicIp) {
-          skipCheckov(service, "CKV_AWS_333", "NAT strategy none by environment config (cost lever): tasks in public subnets need public IPs; the ECS SG admits only the ALB");
-        }
-
-        let scalableTarget: AppautoscalingTarget | undefined;
-        if (props.autoscaling.enabled) {
-          scalableTarget = this.createScaling(unitScope, props, svc, service, v.variant, v.desired, v.resourceLabel);
-        }
-        return { variant: v.variant, service, taskDefinition, scalableTarget };
-      });
+    for (const name of [...new Set(props.repositories ?? [])].sort()) {
+      repositories[name] = this.createRepository(new Construct(this, repositoryId(name)), props, name);
     }
-
     this.repositories = repositories;
-    this.logGroups = logGroups;
-    this.serviceUnits = units;
   }
 
   private createRepository(scope: Construct, props: EcsProps, repositoryName: string): EcrRepository {
-    const name = checkedName("generic", `${props.naming.stem}/${repositoryName}`, `${this.node.path}/${scope.node.id}`);
+    const name = checkedName("generic", `${props.naming.stem}/${repositoryName}`, scope.node.path);
     const repository = new EcrRepository(scope, "ecr-repository", {
       name,
       imageTagMutability: "IMMUTABLE",
@@ -418,24 +301,114 @@ export class Ecs extends Construct {
     });
     return repository;
   }
+}
+
+/**
+ * One application service's tasks: its task definition(s) and ECS service(s) - one for
+ * rolling, blue and green for blue/green - plus target tracking. Services ignore
+ * `desired_count` after creation (autoscaling and operators own it).
+ */
+export class ServiceTasks extends Construct {
+  /** The ECS service(s): `rolling`, or `blue` and `green`. */
+  public readonly units: readonly EcsServiceUnit[];
+
+  constructor(scope: Construct, id: string, props: ServiceTasksProps) {
+    super(scope, id);
+    validateTasks(this, props);
+    const { naming } = props;
+    const svc = props;
+    const cluster = props.cluster;
+    const d = svc.deployment;
+    const variants: { variant: ServiceVariant; desired: number; targetGroupArn?: string; resourceLabel?: string }[] =
+      d.strategy === "blue-green"
+        ? [
+            {
+              variant: "blue",
+              desired: d.blueWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
+              targetGroupArn: svc.loadBalancer?.blueTargetGroupArn,
+              resourceLabel: svc.loadBalancer?.blueResourceLabel,
+            },
+            {
+              variant: "green",
+              desired: d.greenWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
+              targetGroupArn: svc.loadBalancer?.greenTargetGroupArn,
+              resourceLabel: svc.loadBalancer?.greenResourceLabel,
+            },
+          ]
+        : [{ variant: "rolling", desired: svc.desiredCount, targetGroupArn: svc.loadBalancer?.blueTargetGroupArn, resourceLabel: svc.loadBalancer?.blueResourceLabel }];
+
+    this.units = variants.map((v) => {
+      // Blue and green each get their own task definition so the colours can run different releases.
+      const unitScope = v.variant === "rolling" ? this : new Construct(this, v.variant);
+      const suffix = v.variant === "rolling" ? svc.serviceName : `${svc.serviceName}-${v.variant}`;
+      const taskDefinition = new EcsTaskDefinition(unitScope, "task-definition", {
+        family: naming.name("ecsService", suffix),
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: String(svc.cpu),
+        memory: String(svc.memoryMiB),
+        executionRoleArn: svc.executionRoleArn,
+        taskRoleArn: svc.taskRoleArn,
+        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        volume: (svc.readonlyRootFilesystem ?? true) ? [{ name: "tmp" }] : undefined,
+        containerDefinitions: JSON.stringify(containerDefinitions(svc, svc.image, svc.logGroupName, props.region, v.variant, props.xrayDaemonImage ?? DEFAULT_XRAY_DAEMON_IMAGE)),
+      });
+
+      const service = new EcsService(unitScope, "service", {
+        name: naming.name("ecsService", suffix),
+        cluster: cluster.cluster.arn,
+        taskDefinition: taskDefinition.arn,
+        desiredCount: v.desired,
+        capacityProviderStrategy: [...cluster.capacityProviderStrategy],
+        platformVersion: "LATEST",
+        networkConfiguration: {
+          subnets: [...props.subnetIds],
+          securityGroups: [props.securityGroupId],
+          assignPublicIp: props.assignPublicIp,
+        },
+        loadBalancer: v.targetGroupArn ? [{ targetGroupArn: v.targetGroupArn, containerName: svc.serviceName, containerPort: svc.containerPort }] : undefined,
+        // Only valid with a load balancer; absorbs slow starts (e.g. RDS warming up).
+        healthCheckGracePeriodSeconds: v.targetGroupArn ? (svc.healthCheckGracePeriodSec ?? 60) : undefined,
+        deploymentController: { type: "ECS" },
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        enableExecuteCommand: svc.enableExecuteCommand ?? false,
+        enableEcsManagedTags: true,
+        propagateTags: "SERVICE",
+        waitForSteadyState: false,
+        dependsOn: [cluster.capacityProviders, ...(props.dependsOn ?? [])],
+        // Autoscaling and operators (scale-up of a colour before a switch) own the count;
+        // a delivery pipeline, where there is one, owns the running revision.
+        lifecycle: { ignoreChanges: svc.deployedByPipeline ? ["desired_count", "task_definition"] : ["desired_count"] },
+      });
+
+      if (props.assignPublicIp) {
+        skipCheckov(service, "CKV_AWS_333", "NAT strategy none by environment config (cost lever): tasks in public subnets need public IPs; the ECS SG admits only the ALB");
+      }
+
+      const scalableTarget = props.autoscaling ? this.createScaling(unitScope, props.autoscaling, cluster.cluster.name, service, v.variant, v.desired, v.resourceLabel) : undefined;
+      return { variant: v.variant, service, taskDefinition, scalableTarget };
+    });
+  }
 
   private createScaling(
     scope: Construct,
-    props: EcsProps,
-    svc: EcsServiceSpec,
+    scaling: NonNullable<ServiceTasksProps["autoscaling"]>,
+    clusterName: string,
     service: EcsService,
     variant: ServiceVariant,
     desired: number,
     resourceLabel: string | undefined,
   ): AppautoscalingTarget {
-    const { minCapacity, maxCapacity } = props.autoscaling;
+    const { minCapacity, maxCapacity } = scaling;
     const blueGreen = variant !== "rolling";
     // A cold-standby colour may sit below the environment minimum.
     const min = blueGreen ? Math.min(minCapacity, desired) : minCapacity;
     const target = new AppautoscalingTarget(scope, "scaling-target", {
       serviceNamespace: "ecs",
       scalableDimension: "ecs:service:DesiredCount",
-      resourceId: `service/${this.cluster.name}/${service.name}`,
+      resourceId: `service/${clusterName}/${service.name}`,
       minCapacity: min,
       maxCapacity,
       // Operators raise the standby colour's minimum before a switch; apply must not undo it.
@@ -455,17 +428,17 @@ export class Ecs extends Construct {
           predefinedMetricSpecification: { predefinedMetricType: metric, resourceLabel: label },
         },
       });
-    policy("cpu-scaling", "ECSServiceAverageCPUUtilization", svc.autoscaling.cpuTargetPercent);
-    policy("memory-scaling", "ECSServiceAverageMemoryUtilization", svc.autoscaling.memoryTargetPercent);
-    if (svc.autoscaling.requestsPerTarget !== undefined && resourceLabel) {
-      policy("requests-scaling", "ALBRequestCountPerTarget", svc.autoscaling.requestsPerTarget, resourceLabel);
+    policy("cpu-scaling", "ECSServiceAverageCPUUtilization", scaling.cpuTargetPercent);
+    policy("memory-scaling", "ECSServiceAverageMemoryUtilization", scaling.memoryTargetPercent);
+    if (scaling.requestsPerTarget !== undefined && resourceLabel) {
+      policy("requests-scaling", "ALBRequestCountPerTarget", scaling.requestsPerTarget, resourceLabel);
     }
     return target;
   }
 }
 
 /** The task's containers: the application and, optionally, the X-Ray daemon. */
-function containerDefinitions(svc: EcsServiceSpec, image: string, logGroupName: string, region: string, variant: ServiceVariant, xrayImage: string): object[] {
+function containerDefinitions(svc: ServiceTasksProps, image: string, logGroupName: string, region: string, variant: ServiceVariant, xrayImage: string): object[] {
   const readonlyRoot = svc.readonlyRootFilesystem ?? true;
   const logs = (prefix: string) => ({
     logDriver: "awslogs",
@@ -524,73 +497,69 @@ function containerDefinitions(svc: EcsServiceSpec, image: string, logGroupName: 
 }
 
 function validate(scope: Construct, props: EcsProps): void {
-  const fail = (message: string): never => {
-    throw new ConstructPropsError(scope, message);
-  };
   props.naming.name("ecsCluster", "cluster");
-  if (props.fargateSpotPercent < 0 || props.fargateSpotPercent > 100 || !Number.isInteger(props.fargateSpotPercent)) {
-    fail(`fargateSpotPercent must be an integer 0-100; got ${props.fargateSpotPercent}`);
-  }
-  const { minCapacity, maxCapacity } = props.autoscaling;
-  if (minCapacity < 0 || minCapacity > maxCapacity) {
-    fail(`autoscaling minCapacity must be between 0 and maxCapacity (${maxCapacity}); got ${minCapacity}`);
-  }
-  if (props.subnetIds.length === 0) fail(`subnetIds must list at least one subnet; got none`);
-  const names = new Set<string>();
-  for (const svc of props.services) {
-    const at = `service "${svc.serviceName}"`;
-    if (!/^[a-z][a-z0-9-]*$/.test(svc.serviceName)) fail(`serviceName must be lowercase kebab-case; got "${svc.serviceName}"`);
-    if (names.has(svc.serviceName)) fail(`${at} is listed twice; give each service once`);
-    names.add(svc.serviceName);
-    // Names first: a NameError before anything is created.
-    for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("ecsService", `${svc.serviceName}${suffix}`);
-    props.naming.logGroup(`ecs/${svc.serviceName}`);
-    if (!fargateMemoryAllowed(svc.cpu, svc.memoryMiB)) {
-      fail(`${at}: cpu ${svc.cpu} with memoryMiB ${svc.memoryMiB} is not a Fargate task size; got ${svc.cpu}/${svc.memoryMiB}; cpu ${svc.cpu} allows ${describeFargateMemory(svc.cpu)}`);
-    }
-    if ((svc.image.ecrRepository === undefined) === (svc.image.uri === undefined)) {
-      fail(`${at}: give either image.ecrRepository or image.uri, not both or neither; got ${JSON.stringify(svc.image)}`);
-    }
-    if (svc.image.ecrRepository !== undefined && !ECR_NAME.test(`${props.naming.stem}/${svc.image.ecrRepository}`)) {
-      fail(`${at}: image.ecrRepository is not a valid ECR repository name; got "${svc.image.ecrRepository}"`);
-    }
-    if (svc.image.ecrRepository !== undefined) checkedName("generic", `${props.naming.stem}/${svc.image.ecrRepository}`, `${scope.node.path}/${svc.serviceName}`);
-    if (!Number.isInteger(svc.containerPort) || svc.containerPort < 1 || svc.containerPort > 65535) {
-      fail(`${at}: containerPort must be 1-65535; got ${svc.containerPort}`);
-    }
-    if (svc.desiredCount < 0 || svc.desiredCount > maxCapacity) {
-      fail(`${at}: desiredCount must be between 0 and autoscaling max (${maxCapacity}); got ${svc.desiredCount}`);
-    }
-    if (svc.enableExecuteCommand && (svc.readonlyRootFilesystem ?? true)) {
-      fail(`${at}: ECS Exec needs a writable root filesystem (the SSM agent writes into it); got enableExecuteCommand true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off`);
-    }
-    if (svc.user !== undefined && !/^[1-9]\d*(:\d+)?$/.test(svc.user)) {
-      fail(`${at}: user must be a non-root uid or uid:gid; got "${svc.user}"`);
-    }
-    const variables = new Set<string>();
-    for (const name of [...Object.keys(svc.environment ?? {}), ...(svc.secrets ?? []).map((s) => s.name)]) {
-      if (variables.has(name)) fail(`${at}: variable ${name} is defined twice (environment and/or secrets); define it once`);
-      variables.add(name);
-    }
-    const d = svc.deployment;
-    if (d.strategy === "blue-green") {
-      if (!svc.loadBalancer?.blueTargetGroupArn || !svc.loadBalancer.greenTargetGroupArn) {
-        fail(`${at}: blue-green needs a blue and a green target group; got ${svc.loadBalancer ? "only one" : "none"}`);
+  const ids = new Map<string, string>();
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      if (props.fargateSpotPercent < 0 || props.fargateSpotPercent > 100 || !Number.isInteger(props.fargateSpotPercent)) {
+        problems.push(`fargateSpotPercent must be an integer 0-100; got ${props.fargateSpotPercent}`);
       }
-      if (d.blueWeight + d.greenWeight !== 100) fail(`${at}: blueWeight + greenWeight must be 100; got ${d.blueWeight} + ${d.greenWeight}`);
-      if (d.standbyDesiredCount < 0 || d.standbyDesiredCount > maxCapacity) {
-        fail(`${at}: standbyDesiredCount must be between 0 and autoscaling max (${maxCapacity}); got ${d.standbyDesiredCount}`);
+      for (const name of props.repositories ?? []) {
+        const problem = ecrRepositoryNameProblem(`${props.naming.stem}/${name}`);
+        if (problem) problems.push(`repository "${name}" ${problem}`);
+        const other = ids.get(repositoryId(name));
+        if (other !== undefined && other !== name) problems.push(`repositories "${other}" and "${name}" would share the construct ID ${repositoryId(name)}; got both; rename one`);
+        ids.set(repositoryId(name), name);
       }
-    }
-    const grace = svc.healthCheckGracePeriodSec;
-    if (grace !== undefined && !Token.isUnresolved(grace) && (grace < 0 || grace > 2147483647)) {
-      fail(`${at}: healthCheckGracePeriodSec must be 0-2147483647; got ${grace}`);
-    }
-    if (svc.autoscaling.requestsPerTarget !== undefined && !svc.loadBalancer) {
-      fail(`${at}: requestsPerTarget needs an ALB target group; got ${svc.autoscaling.requestsPerTarget} on a service without a load balancer`);
-    }
-    if (svc.healthCheck && svc.healthCheck.command.length < 2) {
-      fail(`${at}: healthCheck.command needs CMD or CMD-SHELL and a command; got ${JSON.stringify(svc.healthCheck.command)}`);
-    }
-  }
+      return problems;
+    },
+  });
+}
+
+function validateTasks(scope: Construct, svc: ServiceTasksProps): void {
+  // Names first: a NameError before anything is created.
+  for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) svc.naming.name("ecsService", `${svc.serviceName}${suffix}`);
+  scope.node.addValidation({
+    validate: () => {
+      const problems: (string | undefined)[] = [];
+      const field = (name: string, problem: string | undefined) => problems.push(problem && `${name} ${problem}`);
+      if (!/^[a-z][a-z0-9-]*$/.test(svc.serviceName)) problems.push(`serviceName must be lowercase kebab-case; got "${svc.serviceName}"`);
+      problems.push(fargateSizeProblem(svc.cpu, svc.memoryMiB));
+      field("containerPort", portProblem(svc.containerPort));
+      if (svc.subnetIds.length === 0) problems.push(`subnetIds must list at least one subnet; got none`);
+      const scaling = svc.autoscaling;
+      const max = scaling?.maxCapacity ?? 1000;
+      if (scaling && (scaling.minCapacity < 0 || scaling.minCapacity > scaling.maxCapacity)) {
+        problems.push(`autoscaling minCapacity must be between 0 and maxCapacity (${scaling.maxCapacity}); got ${scaling.minCapacity}`);
+      }
+      if (svc.desiredCount < 0 || svc.desiredCount > max) problems.push(`desiredCount must be between 0 and autoscaling max (${max}); got ${svc.desiredCount}`);
+      if (svc.enableExecuteCommand && (svc.readonlyRootFilesystem ?? true)) {
+        problems.push(`ECS Exec needs a writable root filesystem (the SSM agent writes into it); got enableExecuteCommand true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off`);
+      }
+      if (svc.user !== undefined) field("user", containerUserProblem(svc.user));
+      const variables = new Set<string>();
+      for (const name of [...Object.keys(svc.environment ?? {}), ...(svc.secrets ?? []).map((s) => s.name)]) {
+        if (variables.has(name)) problems.push(`variable ${name} is defined twice (environment and/or secrets); got it twice; define it once`);
+        variables.add(name);
+      }
+      const d = svc.deployment;
+      if (d.strategy === "blue-green") {
+        if (!svc.loadBalancer?.blueTargetGroupArn || !svc.loadBalancer.greenTargetGroupArn) {
+          problems.push(`blue-green needs a blue and a green target group; got ${svc.loadBalancer ? "only one" : "none"}`);
+        }
+        if (d.blueWeight + d.greenWeight !== 100) problems.push(`blueWeight + greenWeight must be 100; got ${d.blueWeight} + ${d.greenWeight}`);
+        if (d.standbyDesiredCount < 0 || d.standbyDesiredCount > max) problems.push(`standbyDesiredCount must be between 0 and autoscaling max (${max}); got ${d.standbyDesiredCount}`);
+      }
+      const grace = svc.healthCheckGracePeriodSec;
+      if (grace !== undefined && !Token.isUnresolved(grace)) field("healthCheckGracePeriodSec", gracePeriodProblem(grace));
+      if (scaling?.requestsPerTarget !== undefined && !svc.loadBalancer) {
+        problems.push(`requestsPerTarget needs an ALB target group; got ${scaling.requestsPerTarget} on a service without a load balancer`);
+      }
+      if (svc.healthCheck) {
+        for (const [name, problem] of Object.entries(containerHealthCheckProblems(svc.healthCheck))) field(`healthCheck.${name}`, problem);
+      }
+      return problems.filter((p): p is string => p !== undefined);
+    },
+  });
 }

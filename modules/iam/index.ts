@@ -1,11 +1,9 @@
 import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Token } from "cdktf";
 import { Naming } from "../../lib/naming";
-import { ConstructPropsError } from "../../lib/errors";
 import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 
 /**
@@ -59,29 +57,7 @@ export function managedSecretKey(name: string, secretArn: string, jsonKey: strin
 }
 
 /** What one service's two roles may do. */
-export interface ServiceRolesSpec {
-  /** Service name (kebab-case); part of the role names. */
-  readonly serviceName: string;
-  /** Every secret the task definition references; the execution role may read exactly these. */
-  readonly secrets: readonly ContainerSecret[];
-  /**
-   * The task role may read parameters under `/<project>/<env>/<service>/`.
-   * @default false
-   */
-  readonly readOwnParameters?: boolean;
-  /**
-   * The task role may write X-Ray segments (the daemon sidecar uses the task role).
-   * @default false
-   */
-  readonly xraySidecar?: boolean;
-  /**
-   * The task role may open ECS Exec (SSM Session Manager) channels.
-   * @default false
-   */
-  readonly enableExecuteCommand?: boolean;
-}
-
-export interface IamProps {
+export interface ServiceRolesProps {
   /** Names for this environment. */
   readonly naming: Naming;
   readonly accountId: string;
@@ -91,10 +67,34 @@ export interface IamProps {
    * @default "aws"
    */
   readonly partition?: string;
-  /** KMS key that encrypts the secrets and parameters (`kms:Decrypt` for the execution role). */
+  /** Service name (kebab-case): part of the role names. */
+  readonly serviceName: string;
+  /** Every secret the task definition references; the execution role may read exactly these. */
+  readonly secrets: readonly ContainerSecret[];
+  /** KMS key the secrets (and parameters) are encrypted with. */
   readonly secretsKmsKeyArn: string;
-  /** One entry per service; each gets an execution role and a task role. */
-  readonly services: readonly ServiceRolesSpec[];
+  /** Log group the containers write to (awslogs runs as the execution role). */
+  readonly logGroupArn: string;
+  /**
+   * ECR repository the image comes from.
+   * @default - an image outside the platform's ECR: no repository read
+   */
+  readonly ecrRepositoryArn?: string;
+  /**
+   * The task role may read parameters under `/<project>/<env>/<service>/`.
+   * @default false
+   */
+  readonly readOwnParameters?: boolean;
+  /**
+   * The task role may write X-Ray traces (sidecar).
+   * @default false
+   */
+  readonly xraySidecar?: boolean;
+  /**
+   * The task role may open ECS Exec channels.
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
 }
 
 /** Actions AWS only authorizes on `Resource: "*"` (they have no resource-level permissions). */
@@ -110,11 +110,11 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: readonly string[] = [
   "ssmmessages:OpenDataChannel",
 ];
 
-/** The AWS managed policy every Fargate execution role needs (ECR pull, awslogs). */
-export const TASK_EXECUTION_MANAGED_POLICY = "service-role/AmazonECSTaskExecutionRolePolicy";
+/** What the ECS agent calls to pull an image from ECR (besides the account-wide login). */
+export const EXECUTION_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"] as const;
 
 /** The two roles of one service. */
-export interface ServiceRoles {
+interface ServiceRolesType {
   /** Used by the ECS agent: pulls the image, writes logs, resolves `secrets`. */
   readonly executionRole: IamRole;
   /** Used by the application: only what it declared. */
@@ -122,95 +122,93 @@ export interface ServiceRoles {
 }
 
 /**
- * Per service, an execution role (AWS managed `AmazonECSTaskExecutionRolePolicy` plus reads
- * of exactly the secrets its task definition references) and a separate task role holding
- * only what the application declares. Both trust `ecs-tasks.amazonaws.com` from this account
- * only (`aws:SourceAccount`).
+ * One service's two roles. The execution role (used by the ECS agent) may pull from exactly
+ * the service's repository, write to exactly its log group and read exactly the secrets its
+ * task definition references; the task role holds only what the application declares. Both
+ * trust `ecs-tasks.amazonaws.com` from this account only (`aws:SourceAccount`).
+ *
+ * The execution policy is written out, not the AWS managed AmazonECSTaskExecutionRolePolicy:
+ * that one grants ECR pulls and log writes on "*". The list below is what the ECS agent calls
+ * (ECS "Amazon ECS task execution IAM role"); dropping ecr:BatchGetImage once caused
+ * CannotPullContainerError, which test/modules/iam.test.ts pins.
  */
-export class Iam extends Construct {
-  /** Roles by service name. */
-  public readonly serviceRoles: Readonly<Record<string, ServiceRoles>>;
+export class ServiceRoles extends Construct implements ServiceRolesType {
+  public readonly executionRole: IamRole;
+  public readonly taskRole: IamRole;
 
-  constructor(scope: Construct, id: string, props: IamProps) {
+  constructor(scope: Construct, id: string, props: ServiceRolesProps) {
     super(scope, id);
     validate(this, props);
-    const { naming, accountId, region } = props;
+    const { naming, accountId, region, serviceName } = props;
     const partition = props.partition ?? "aws";
-    const roles: Record<string, ServiceRoles> = {};
+    const trust = serviceTrustPolicy(this, "ecs-tasks-trust-policy", "ecs-tasks.amazonaws.com", accountId);
 
-    for (const svc of props.services) {
-      const svcScope = new Construct(this, svc.serviceName);
-      const trust = serviceTrustPolicy(svcScope, "ecs-tasks-trust-policy", "ecs-tasks.amazonaws.com", accountId);
-
-      const executionRole = new IamRole(svcScope, "execution-role", {
-        name: naming.name("iamRole", `${svc.serviceName}-execution`),
-        description: `ECS agent for ${svc.serviceName}: pull image, write logs, resolve its secrets`,
-        assumeRolePolicy: trust,
-      });
-      // The managed policy keeps ECR pull and awslogs permissions complete (a hand-written
-      // list missed ecr:BatchGetImage once: CannotPullContainerError).
-      new IamRolePolicyAttachment(svcScope, "execution-managed-policy", {
-        role: executionRole.name,
-        policyArn: `arn:${partition}:iam::aws:policy/${TASK_EXECUTION_MANAGED_POLICY}`,
-      });
-      const ssmArns = unique(svc.secrets.filter((s) => s.source === "ssm").map((s) => s.resourceArn));
-      const secretArns = unique(svc.secrets.filter((s) => s.source === "secretsmanager").map((s) => s.resourceArn));
-      if (svc.secrets.length > 0) {
-        const statements: DataAwsIamPolicyDocumentStatement[] = [];
-        if (ssmArns.length) statements.push({ sid: "ReadTaskParameters", effect: "Allow", actions: ["ssm:GetParameters"], resources: ssmArns });
-        if (secretArns.length) statements.push({ sid: "ReadTaskSecrets", effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: secretArns });
-        statements.push({ sid: "DecryptTaskSecrets", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
-        new IamRolePolicy(svcScope, "execution-secrets-policy", {
-          name: "read-task-secrets",
-          role: executionRole.id,
-          policy: policyDocument(svcScope, "execution-secrets-policy-document", statements),
-        });
-      }
-
-      const taskRole = new IamRole(svcScope, "task-role", {
-        name: naming.name("iamRole", `${svc.serviceName}-task`),
-        description: `Application role of ${svc.serviceName}: only what the service declares`,
-        assumeRolePolicy: trust,
-      });
-      const taskStatements: DataAwsIamPolicyDocumentStatement[] = [];
-      if (svc.readOwnParameters) {
-        taskStatements.push({
-          sid: "ReadOwnParameters",
-          effect: "Allow",
-          actions: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-          resources: [
-            `arn:${partition}:ssm:${region}:${accountId}:parameter${naming.parameterPath}${svc.serviceName}`,
-            `arn:${partition}:ssm:${region}:${accountId}:parameter${naming.parameterPath}${svc.serviceName}/*`,
-          ],
-        });
-        taskStatements.push({ sid: "DecryptOwnParameters", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
-      }
-      if (svc.xraySidecar) {
-        taskStatements.push({
-          sid: "WriteXRayTraces",
-          effect: "Allow",
-          actions: ACTIONS_REQUIRING_WILDCARD_RESOURCE.filter((a) => a.startsWith("xray:")),
-          resources: ["*"], // X-Ray has no resource-level permissions for these actions
-        });
-      }
-      if (svc.enableExecuteCommand) {
-        taskStatements.push({
-          sid: "EcsExecChannels",
-          effect: "Allow",
-          actions: ACTIONS_REQUIRING_WILDCARD_RESOURCE.filter((a) => a.startsWith("ssmmessages:")),
-          resources: ["*"], // Session Manager channels have no resource-level permissions
-        });
-      }
-      if (taskStatements.length) {
-        new IamRolePolicy(svcScope, "task-policy", {
-          name: "application",
-          role: taskRole.id,
-          policy: policyDocument(svcScope, "task-policy-document", taskStatements),
-        });
-      }
-      roles[svc.serviceName] = { executionRole, taskRole };
+    this.executionRole = new IamRole(this, "execution-role", {
+      name: naming.name("iamRole", `${serviceName}-execution`),
+      description: `ECS agent for ${serviceName}: pull image, write logs, resolve its secrets`,
+      assumeRolePolicy: trust,
+    });
+    const ssmArns = unique(props.secrets.filter((s) => s.source === "ssm").map((s) => s.resourceArn));
+    const secretArns = unique(props.secrets.filter((s) => s.source === "secretsmanager").map((s) => s.resourceArn));
+    const statements: DataAwsIamPolicyDocumentStatement[] = [];
+    if (props.ecrRepositoryArn) {
+      statements.push(
+        // The registry login token is account-wide: AWS authorizes it only on "*".
+        { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+        { sid: "PullOwnImage", effect: "Allow", actions: [...EXECUTION_PULL_ACTIONS], resources: [props.ecrRepositoryArn] },
+      );
     }
-    this.serviceRoles = roles;
+    statements.push({ sid: "WriteOwnLogs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [props.logGroupArn, `${props.logGroupArn}:*`] });
+    if (ssmArns.length) statements.push({ sid: "ReadTaskParameters", effect: "Allow", actions: ["ssm:GetParameters"], resources: ssmArns });
+    if (secretArns.length) statements.push({ sid: "ReadTaskSecrets", effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: secretArns });
+    if (props.secrets.length) statements.push({ sid: "DecryptTaskSecrets", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
+    new IamRolePolicy(this, "execution-policy", {
+      name: "pull-log-read-secrets",
+      role: this.executionRole.id,
+      policy: policyDocument(this, "execution-policy-document", statements),
+    });
+
+    this.taskRole = new IamRole(this, "task-role", {
+      name: naming.name("iamRole", `${serviceName}-task`),
+      description: `Application role of ${serviceName}: only what the service declares`,
+      assumeRolePolicy: trust,
+    });
+    const taskStatements: DataAwsIamPolicyDocumentStatement[] = [];
+    if (props.readOwnParameters) {
+      taskStatements.push({
+        sid: "ReadOwnParameters",
+        effect: "Allow",
+        actions: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+        resources: [
+          `arn:${partition}:ssm:${region}:${accountId}:parameter${naming.parameterPath}${serviceName}`,
+          `arn:${partition}:ssm:${region}:${accountId}:parameter${naming.parameterPath}${serviceName}/*`,
+        ],
+      });
+      taskStatements.push({ sid: "DecryptOwnParameters", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
+    }
+    if (props.xraySidecar) {
+      taskStatements.push({
+        sid: "WriteXRayTraces",
+        effect: "Allow",
+        actions: ACTIONS_REQUIRING_WILDCARD_RESOURCE.filter((a) => a.startsWith("xray:")),
+        resources: ["*"], // X-Ray has no resource-level permissions for these actions
+      });
+    }
+    if (props.enableExecuteCommand) {
+      taskStatements.push({
+        sid: "EcsExecChannels",
+        effect: "Allow",
+        actions: ACTIONS_REQUIRING_WILDCARD_RESOURCE.filter((a) => a.startsWith("ssmmessages:")),
+        resources: ["*"], // Session Manager channels have no resource-level permissions
+      });
+    }
+    if (taskStatements.length) {
+      new IamRolePolicy(this, "task-policy", {
+        name: "application",
+        role: this.taskRole.id,
+        policy: policyDocument(this, "task-policy-document", taskStatements),
+      });
+    }
   }
 }
 
@@ -218,40 +216,31 @@ function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-function validate(scope: Construct, props: IamProps): void {
-  const seen = new Set<string>();
-  for (const svc of props.services) {
-    if (!/^[a-z][a-z0-9-]*$/.test(svc.serviceName)) {
-      throw new ConstructPropsError(scope, `serviceName must be lowercase kebab-case; got "${svc.serviceName}"`);
-    }
-    // Names first: a NameError before anything is created.
-    props.naming.name("iamRole", `${svc.serviceName}-execution`);
-    props.naming.name("iamRole", `${svc.serviceName}-task`);
-    if (seen.has(svc.serviceName)) {
-      throw new ConstructPropsError(scope, `service "${svc.serviceName}" is listed twice; give each service once`);
-    }
-    seen.add(svc.serviceName);
-    const names = new Set<string>();
-    for (const secret of svc.secrets) {
-      if (names.has(secret.name)) {
-        throw new ConstructPropsError(scope, `service "${svc.serviceName}": secret ${secret.name} is listed twice; each variable once`);
+/** Problems AWS (or a working task) would refuse, reported all at once at synth. */
+function validate(scope: Construct, props: ServiceRolesProps): void {
+  // Names first: a NameError before anything is created.
+  props.naming.name("iamRole", `${props.serviceName}-execution`);
+  props.naming.name("iamRole", `${props.serviceName}-task`);
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      const names = new Set<string>();
+      for (const secret of props.secrets) {
+        if (names.has(secret.name)) problems.push(`secret ${secret.name} is listed twice; got it ${props.secrets.filter((s) => s.name === secret.name).length} times; list each variable once`);
+        names.add(secret.name);
+        if (Token.isUnresolved(secret.resourceArn)) continue;
+        if (secret.resourceArn === "*" || !secret.resourceArn.startsWith("arn:") || /\*/.test(secret.resourceArn)) {
+          problems.push(`secret ${secret.name} must name an exact ARN (Secrets Manager may end in -??????); got "${secret.resourceArn}"`);
+          continue;
+        }
+        const service = secret.resourceArn.split(":")[2];
+        const expected = secret.source === "ssm" ? "ssm" : "secretsmanager";
+        if (service !== expected) problems.push(`secret ${secret.name} has source ${secret.source} but an ARN of ${service}; got "${secret.resourceArn}"; use an ARN of ${expected}`);
       }
-      names.add(secret.name);
-      if (Token.isUnresolved(secret.resourceArn)) continue;
-      if (secret.resourceArn === "*" || !secret.resourceArn.startsWith("arn:") || /\*/.test(secret.resourceArn)) {
-        throw new ConstructPropsError(
-          scope,
-          `service "${svc.serviceName}": secret ${secret.name} must name an exact ARN (Secrets Manager may end in -??????); got "${secret.resourceArn}"`,
-        );
+      if (!Token.isUnresolved(props.secretsKmsKeyArn) && (props.secretsKmsKeyArn === "*" || !props.secretsKmsKeyArn.startsWith("arn:"))) {
+        problems.push(`secretsKmsKeyArn must be a KMS key ARN; got "${props.secretsKmsKeyArn}"`);
       }
-      const service = secret.resourceArn.split(":")[2];
-      const expected = secret.source === "ssm" ? "ssm" : "secretsmanager";
-      if (service !== expected) {
-        throw new ConstructPropsError(scope, `service "${svc.serviceName}": secret ${secret.name} has source ${secret.source} but an ARN of ${service}; got "${secret.resourceArn}"`);
-      }
-    }
-  }
-  if (!Token.isUnresolved(props.secretsKmsKeyArn) && (props.secretsKmsKeyArn === "*" || !props.secretsKmsKeyArn.startsWith("arn:"))) {
-    throw new ConstructPropsError(scope, `secretsKmsKeyArn must be a KMS key ARN; got "${props.secretsKmsKeyArn}"`);
-  }
+      return [...new Set(problems)];
+    },
+  });
 }

@@ -41,6 +41,14 @@ export interface NetworkingProps {
   readonly taskSubnets: "public" | "private";
   /** Container ports the ALB forwards to; the ECS SG admits each only from the ALB SG. */
   readonly appPorts: readonly number[];
+  /**
+   * External Kafka clusters the tasks talk to: one ECS SG egress rule per (group, port),
+   * addressed by the group and port (never by the service that names it). The platform
+   * never writes onto the Kafka group, which it does not own: the Kafka owner admits the
+   * ECS security group (output `ecs_security_group_id`) on their side.
+   * @default []
+   */
+  readonly kafkaPeers?: readonly { readonly securityGroupId: string; readonly port: number }[];
   /** PostgreSQL port the RDS SG admits from the ECS SG.
    * @default 5432 */
   readonly databasePort?: number;
@@ -232,6 +240,17 @@ export class Networking extends Construct {
         fromPort: port,
         toPort: port,
         referencedSecurityGroupId: this.albSecurityGroup.id,
+      });
+    }
+    const peers = new Map((props.kafkaPeers ?? []).map((k) => [`${k.securityGroupId}-${k.port}`, k]));
+    for (const [key, peer] of [...peers].sort(([a], [b]) => a.localeCompare(b))) {
+      new VpcSecurityGroupEgressRule(rulesScope, `ecs-egress-kafka-${key}`, {
+        securityGroupId: this.ecsSecurityGroup.id,
+        description: `Kafka brokers in ${peer.securityGroupId} (admitted by the Kafka owner)`,
+        ipProtocol: "tcp",
+        fromPort: peer.port,
+        toPort: peer.port,
+        referencedSecurityGroupId: peer.securityGroupId,
       });
     }
     new VpcSecurityGroupEgressRule(rulesScope, "ecs-egress-rds", {

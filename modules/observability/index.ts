@@ -1,12 +1,12 @@
 import { Construct } from "constructs";
-import { Token } from "cdktf";
+import { Lazy, Token } from "cdktf";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { Naming } from "../../lib/naming";
-import { ConstructPropsError, requireServiceNames } from "../../lib/errors";
+import { ConstructPropsError } from "../../lib/errors";
 import { policyDocument } from "../../lib/iam-policy";
 
 /** One application service to watch. */
@@ -108,8 +108,10 @@ interface MetricSpec {
 
 /** What one alarm watches and why it is there. */
 interface AlarmSpec {
-  /** Key in `alarms` and the alarm name's purpose. */
+  /** Key in `alarms` (the construct ID). */
   readonly key: string;
+  /** The alarm name's purpose. @default - the key */
+  readonly name?: string;
   /** Heading of the alarm's first steps in docs/cicd-observability.md. */
   readonly runbook: string;
   readonly description: string;
@@ -172,6 +174,13 @@ export class Observability extends Construct {
   /** Email subscriptions (PendingConfirmation until each recipient confirms). */
   public readonly emailSubscriptions: SnsTopicSubscription[];
 
+  private readonly watched: ObservedService[] = [];
+
+  /** Adds services to the environment dashboard (each service's own alarms live in its construct). */
+  public watch(services: readonly ObservedService[]): void {
+    this.watched.push(...services);
+  }
+
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     validate(this, props);
@@ -203,36 +212,66 @@ export class Observability extends Construct {
       (email, i) => new SnsTopicSubscription(this, `email-subscription-${i}`, { topicArn: this.alarmTopic.arn, protocol: "email", endpoint: email }),
     );
 
-    const specs = alarmSpecs(props);
-    const keys = new Set<string>();
-    for (const spec of specs) {
-      if (keys.has(spec.key)) {
-        throw new ConstructPropsError(this, `two alarms would both be named "${spec.key}"; a service name collides with a platform alarm (e.g. a service called "db"); rename the service`);
-      }
-      keys.add(spec.key);
-    }
-    const alarms: Record<string, CloudwatchMetricAlarm> = {};
-    const alarmScope = new Construct(this, "alarms");
-    for (const spec of specs) {
-      alarms[spec.key] = new CloudwatchMetricAlarm(alarmScope, spec.key, {
-        alarmName: naming.name("generic", spec.key),
-        alarmDescription: `[${props.environment}] ${spec.description} Runbook: docs/cicd-observability.md#${spec.runbook}`,
-        comparisonOperator: spec.comparison,
-        threshold: spec.threshold,
-        evaluationPeriods: spec.evaluationPeriods,
-        datapointsToAlarm: spec.evaluationPeriods,
-        treatMissingData: spec.treatMissingData,
-        alarmActions: [this.alarmTopic.arn],
-        okActions: [this.alarmTopic.arn],
-        ...metricOf(spec),
-      });
-    }
-    this.alarms = alarms;
+    this.alarms = createAlarms(new Construct(this, "alarms"), alarmSpecs(props), naming, props.environment, this.alarmTopic.arn);
 
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: naming.name("generic", "overview"),
-      dashboardBody: JSON.stringify({ widgets: dashboardWidgets(props) }),
+      // Services register after this construct exists (they alarm on its topic): see watch().
+      dashboardBody: Lazy.stringValue({ produce: () => JSON.stringify({ widgets: dashboardWidgets({ ...props, services: [...props.services, ...this.watched] }) }) }),
     });
+  }
+}
+
+/** Alarms of a set of specs, each under its key. */
+function createAlarms(scope: Construct, specs: readonly AlarmSpec[], naming: Naming, environment: string, topicArn: string): Record<string, CloudwatchMetricAlarm> {
+  const alarms: Record<string, CloudwatchMetricAlarm> = {};
+  for (const spec of specs) {
+    alarms[spec.key] = new CloudwatchMetricAlarm(scope, spec.key, {
+      alarmName: naming.name("generic", spec.name ?? spec.key),
+      alarmDescription: `[${environment}] ${spec.description} Runbook: docs/cicd-observability.md#${spec.runbook}`,
+      comparisonOperator: spec.comparison,
+      threshold: spec.threshold,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.evaluationPeriods,
+      treatMissingData: spec.treatMissingData,
+      alarmActions: [topicArn],
+      okActions: [topicArn],
+      ...metricOf(spec),
+    });
+  }
+  return alarms;
+}
+
+/** What {@link ServiceAlarms} needs: the environment's topic and the service's metrics. */
+export interface ServiceAlarmsProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  /** Environment name (labels and environment-aware thresholds). */
+  readonly environment: string;
+  /** Topic the alarms notify (the environment's alarm topic). */
+  readonly topicArn: string;
+  /**
+   * ARN suffix of the environment's ALB (`app/<name>/<id>`); needed with target groups.
+   * @default - no ALB metrics
+   */
+  readonly albArnSuffix?: string;
+  readonly service: ObservedService;
+  readonly thresholds?: AlarmThresholds;
+}
+
+/**
+ * One service's alarms (capacity, health, errors, latency, CPU and memory), named
+ * `<project>-<env>-<service>-<purpose>` and keyed by purpose (`cpu-high`, ...).
+ */
+export class ServiceAlarms extends Construct {
+  /** Alarms by purpose, e.g. `healthy-hosts`, `cpu-high`. */
+  public readonly alarms: Readonly<Record<string, CloudwatchMetricAlarm>>;
+
+  constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
+    super(scope, id);
+    validateService(this, props);
+    const specs = serviceAlarmSpecs(props.service, props.environment, props.albArnSuffix, props.thresholds ?? {});
+    this.alarms = createAlarms(this, specs, props.naming, props.environment, props.topicArn);
   }
 }
 
@@ -270,7 +309,8 @@ export function alarmSpecs(props: ObservabilityProps): AlarmSpec[] {
   const specs: AlarmSpec[] = [];
   const lb = props.albArnSuffix;
 
-  if (lb && props.services.some((s) => (s.targetGroupArnSuffixes ?? []).length > 0)) {
+  // The ALB exists only for public services, so its own 5xx are always worth watching.
+  if (lb) {
     specs.push({
       key: "alb-elb-5xx",
       runbook: "alb-elb-5xx",
@@ -285,7 +325,17 @@ export function alarmSpecs(props: ObservabilityProps): AlarmSpec[] {
     });
   }
 
-  for (const svc of props.services) {
+  const db = props.database;
+  if (db) specs.push(...databaseAlarmSpecs(db, t));
+  return specs;
+}
+
+/** The alarms of one service (construct IDs by purpose; names carry the service). */
+export function serviceAlarmSpecs(svc: ObservedService, environment: string, lb: string | undefined, t: AlarmThresholds): AlarmSpec[] {
+  const prod = environment === "prod";
+  const minutes = prod ? 3 : 5;
+  const specs: AlarmSpec[] = [];
+  {
     const tgs = svc.targetGroupArnSuffixes ?? [];
     const perTg = (metricName: string, stat: string): MetricSpec[] =>
       tgs.map((tg) => ({ namespace: ALB, metricName, dimensions: { LoadBalancer: lb!, TargetGroup: tg }, stat }));
@@ -391,8 +441,12 @@ export function alarmSpecs(props: ObservabilityProps): AlarmSpec[] {
     );
   }
 
-  const db = props.database;
-  if (db) {
+  return specs.map((spec) => ({ ...spec, key: spec.key.slice(svc.name.length + 1), name: spec.key }));
+}
+
+function databaseAlarmSpecs(db: ObservedDatabase, t: AlarmThresholds): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  {
     const dims = { DBInstanceIdentifier: db.instanceId };
     const maxConnections = db.maxConnections ?? 100;
     specs.push(
@@ -523,6 +577,23 @@ const TG_SUFFIX = /^targetgroup\/[\w-]+\/[0-9a-f]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
 
+function validateService(scope: Construct, props: ServiceAlarmsProps): void {
+  scope.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      const svc = props.service;
+      if (svc.serviceNames.length === 0) problems.push(`serviceNames must list the ECS service(s) of "${svc.name}"; got none`);
+      const tgs = svc.targetGroupArnSuffixes ?? [];
+      if (tgs.length && props.albArnSuffix === undefined) problems.push(`target group metrics need the LoadBalancer dimension; got target groups but no albArnSuffix; pass the ALB's arn_suffix`);
+      if (known(props.albArnSuffix) && !ALB_SUFFIX.test(props.albArnSuffix)) problems.push(`albArnSuffix must be an ALB ARN suffix like "app/<name>/<id>"; got "${props.albArnSuffix}"`);
+      for (const tg of tgs) {
+        if (known(tg) && !TG_SUFFIX.test(tg)) problems.push(`targetGroupArnSuffixes must be like "targetgroup/<name>/<id>"; got "${tg}"; pass the target group's arn_suffix, not its ARN`);
+      }
+      return problems;
+    },
+  });
+}
+
 function validate(scope: Construct, props: ObservabilityProps): void {
   if (!props.environment) {
     throw new ConstructPropsError(scope, `environment must name the environment (labels and thresholds); got ${JSON.stringify(props.environment)}`);
@@ -535,7 +606,6 @@ function validate(scope: Construct, props: ObservabilityProps): void {
   if (known(props.albArnSuffix) && !ALB_SUFFIX.test(props.albArnSuffix)) {
     throw new ConstructPropsError(scope, `albArnSuffix must be an ALB ARN suffix like "app/<name>/<id>"; got "${props.albArnSuffix}"; pass the load balancer's arn_suffix, not its ARN`);
   }
-  requireServiceNames(scope, props.services.map((svc) => svc.name));
   props.services.forEach((svc, i) => {
     const at = `services[${i}]`;
     if (svc.serviceNames.length === 0) {

@@ -1,6 +1,6 @@
 /**
  * Settings that point a stack at the AWS emulator (moto_server on a loopback address), used
- * only by the `local` stacks that src/app.ts adds when `PLATFORM_EMULATOR_ENDPOINT` is set.
+ * only by the `local` stacks that src/emulator/stacks.ts adds when `PLATFORM_EMULATOR_ENDPOINT` is set.
  *
  * Every one of the provider's ~300 service endpoints is set to the emulator, so a module
  * that starts using a new service can never reach real AWS by accident; the backend's

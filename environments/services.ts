@@ -1,0 +1,44 @@
+/**
+ * The service catalogue: each application service defined once. An environment runs a
+ * service by naming it under `services` in its own file, with only what differs there
+ * (image tag, size, log level, ...). Adding a service: one entry here, then one line per
+ * environment that runs it (README "How to add a service").
+ *
+ * A service's Terraform addresses depend only on its name (the key below), never on its
+ * position here or on the other services.
+ */
+import { ServiceDefinition } from "./catalogue";
+
+/** Container health check that works in slim Python images (no curl). */
+const pythonHealthCheck = (port: number) => ({
+  command: ["CMD", "python", "-c", `import urllib.request; urllib.request.urlopen('http://localhost:${port}/health', timeout=2)`],
+});
+
+export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
+  /** The public HTTP API behind the ALB; blue/green releases. */
+  api: {
+    image: { ecrRepository: "fargate/api", tag: "bootstrap" },
+    source: { repository: "platform-team/api" },
+    containerPort: 8000,
+    cpu: 256,
+    memoryMiB: 512,
+    exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
+    autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 1000 },
+    environment: { LOG_LEVEL: "info" },
+    secrets: [{ name: "API_SIGNING_KEY", source: "ssm", key: "api/signing-key" }],
+    healthCheck: pythonHealthCheck(8000),
+    deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
+    user: "1000",
+  },
+  /** Background worker: no load balancer, rolling releases. */
+  worker: {
+    image: { ecrRepository: "fargate/worker", tag: "bootstrap" },
+    source: { repository: "platform-team/worker" },
+    containerPort: 9000,
+    cpu: 256,
+    memoryMiB: 512,
+    exposure: { type: "internal" },
+    healthCheck: pythonHealthCheck(9000),
+    user: "1000",
+  },
+};

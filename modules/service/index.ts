@@ -1,0 +1,285 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { Naming } from "../../lib/naming";
+import { skipCheckov } from "../../lib/checkov";
+import { ContainerSecret, ServiceRoles } from "../iam";
+import { Alb, AlbHealthCheck, ServiceRouting } from "../alb";
+import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
+import { Cicd, ServicePipeline } from "../cicd";
+import { AlarmThresholds, ObservedService, ServiceAlarms } from "../observability";
+
+/** Where the image comes from: a repository of the platform's ECR, or an external URI. */
+export type ServiceImage =
+  | { readonly repository: { readonly arn: string; readonly repositoryUrl: string }; readonly tag: string }
+  | { readonly uri: string; readonly tag: string };
+
+/** How a public service is reached through the environment's ALB. */
+export interface ServiceRoutingSpec {
+  readonly alb: Alb;
+  readonly vpcId: string;
+  /** Listener rule path patterns (at least one of paths or hosts). */
+  readonly paths: readonly string[];
+  /** Listener rule host headers (host names, no scheme). */
+  readonly hosts: readonly string[];
+  /** Listener rule priority, unique per listener (1-50000). */
+  readonly priority: number;
+  readonly healthCheck: AlbHealthCheck;
+  /**
+   * Seconds a deregistering target keeps its in-flight requests.
+   * @default 30
+   */
+  readonly deregistrationDelaySec?: number;
+}
+
+/** How releases reach the service: a pipeline on the environment's delivery plumbing. */
+export interface ServiceDeliverySpec {
+  readonly cicd: Cicd;
+  /** Bitbucket repository as `workspace/repo`. */
+  readonly repository: string;
+  /**
+   * Branch a manual "Release change" builds.
+   * @default "main"
+   */
+  readonly defaultBranch?: string;
+}
+
+export interface FargateServiceProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly accountId: string;
+  readonly region: string;
+  /** Service name (kebab-case): the construct's only input to its resources' addresses. */
+  readonly name: string;
+  readonly image: ServiceImage;
+  readonly containerPort: number;
+  /** Fargate CPU units. */
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  /** Tasks of the serving colour (or rolling service) at creation; autoscaling owns it afterwards. */
+  readonly desiredCount: number;
+  /**
+   * Non-secret environment variables.
+   * @default {}
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Secrets resolved at task start; the execution role may read exactly these.
+   * @default []
+   */
+  readonly secrets?: readonly ContainerSecret[];
+  /**
+   * Container health check.
+   * @default - none (the ALB health check still applies to public services)
+   */
+  readonly healthCheck?: EcsContainerHealthCheck;
+  /** @default false */
+  readonly xraySidecar?: boolean;
+  /** @default false */
+  readonly enableExecuteCommand?: boolean;
+  /** @default true */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
+   * Container user (uid or uid:gid), never root.
+   * @default - the image's user
+   */
+  readonly user?: string;
+  /**
+   * The task role may read parameters under the service's own path.
+   * @default false
+   */
+  readonly readOwnParameters?: boolean;
+  /** `rolling`: one ECS service. `blue-green`: blue and green services and target groups. */
+  readonly deployment:
+    | { readonly strategy: "rolling" }
+    | { readonly strategy: "blue-green"; readonly blueWeight: number; readonly greenWeight: number; readonly standbyDesiredCount: number };
+  /**
+   * Seconds ECS ignores failing ALB health checks after a task starts (public services only).
+   * @default 60
+   */
+  readonly healthCheckGracePeriodSec?: number;
+  /** Retention of the service's log group (a CloudWatch-allowed value). */
+  readonly logRetentionDays: number;
+  /** KMS key of the log group. */
+  readonly logsKmsKeyArn: string;
+  /** KMS key the service's secrets are encrypted with. */
+  readonly secretsKmsKeyArn: string;
+  /** The environment's cluster. */
+  readonly cluster: Ecs;
+  /** Subnets tasks run in. */
+  readonly subnetIds: readonly string[];
+  /** The networking ECS security group. */
+  readonly securityGroupId: string;
+  /** Public IPs for tasks (only in public subnets, NAT `none`). */
+  readonly assignPublicIp: boolean;
+  /**
+   * Public services: the ALB route and target group(s).
+   * @default - internal service, no load balancer
+   */
+  readonly routing?: ServiceRoutingSpec;
+  /**
+   * Application Auto Scaling bounds and targets.
+   * @default - no scaling target
+   */
+  readonly autoscaling?: EcsServiceAutoscaling & { readonly minCapacity: number; readonly maxCapacity: number };
+  /** The environment's alarm topic and thresholds. */
+  readonly alarms: { readonly topicArn: string; readonly environment: string; readonly thresholds?: AlarmThresholds };
+  /**
+   * A delivery pipeline for the service (it then owns the running revision).
+   * @default - no pipeline: apply deploys the configured image tag
+   */
+  readonly delivery?: ServiceDeliverySpec;
+}
+
+/**
+ * Everything that belongs to one application service and nothing shared: its log group,
+ * execution and task roles, target group(s) and listener rule, task definition(s), ECS
+ * service(s), autoscaling, alarms and pipeline. Each part is the concern module's own
+ * per-service construct (iam, alb, ecs, observability, cicd); this one wires them in the
+ * only order that works (log group -> roles -> routing -> tasks -> alarms, pipeline).
+ *
+ * Every resource address below depends on the service name alone: adding, removing or
+ * reordering other services never moves it (test/modules/service.test.ts).
+ */
+export class FargateService extends Construct {
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly roles: ServiceRoles;
+  public readonly routing?: ServiceRouting;
+  public readonly tasks: ServiceTasks;
+  public readonly alarms: ServiceAlarms;
+  public readonly pipeline?: ServicePipeline;
+  /** What the environment dashboard shows of this service. */
+  public readonly observed: ObservedService;
+
+  constructor(scope: Construct, id: string, props: FargateServiceProps) {
+    super(scope, id);
+    const { naming, name } = props;
+
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: naming.logGroup(`ecs/${name}`),
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logsKmsKeyArn,
+    });
+    skipCheckov(this.logGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+
+    const repository = "repository" in props.image ? props.image.repository : undefined;
+    const imageName = "repository" in props.image ? `${props.image.repository.repositoryUrl}:${props.image.tag}` : `${props.image.uri}:${props.image.tag}`;
+    const secrets = props.secrets ?? [];
+
+    this.roles = new ServiceRoles(this, "roles", {
+      naming,
+      accountId: props.accountId,
+      region: props.region,
+      serviceName: name,
+      secrets,
+      secretsKmsKeyArn: props.secretsKmsKeyArn,
+      logGroupArn: this.logGroup.arn,
+      ecrRepositoryArn: repository?.arn,
+      readOwnParameters: props.readOwnParameters,
+      xraySidecar: props.xraySidecar,
+      enableExecuteCommand: props.enableExecuteCommand,
+    });
+
+    const d = props.deployment;
+    if (props.routing) {
+      const r = props.routing;
+      this.routing = new ServiceRouting(this, "routing", {
+        naming,
+        alb: r.alb,
+        vpcId: r.vpcId,
+        serviceName: name,
+        containerPort: props.containerPort,
+        paths: r.paths,
+        hosts: r.hosts,
+        priority: r.priority,
+        healthCheck: r.healthCheck,
+        deregistrationDelaySec: r.deregistrationDelaySec,
+        deployment: d.strategy === "blue-green" ? { strategy: "blue-green", blueWeight: d.blueWeight, greenWeight: d.greenWeight } : { strategy: "rolling" },
+      });
+    }
+    const tgs = this.routing?.targetGroups;
+
+    this.tasks = new ServiceTasks(this, "tasks", {
+      naming,
+      region: props.region,
+      cluster: props.cluster,
+      subnetIds: props.subnetIds,
+      securityGroupId: props.securityGroupId,
+      assignPublicIp: props.assignPublicIp,
+      serviceName: name,
+      image: imageName,
+      logGroupName: this.logGroup.name,
+      containerPort: props.containerPort,
+      cpu: props.cpu,
+      memoryMiB: props.memoryMiB,
+      desiredCount: props.desiredCount,
+      environment: props.environment,
+      secrets,
+      healthCheck: props.healthCheck,
+      xraySidecar: props.xraySidecar,
+      enableExecuteCommand: props.enableExecuteCommand,
+      readonlyRootFilesystem: props.readonlyRootFilesystem,
+      user: props.user,
+      executionRoleArn: this.roles.executionRole.arn,
+      taskRoleArn: this.roles.taskRole.arn,
+      deployment: d,
+      loadBalancer:
+        this.routing && tgs
+          ? {
+              blueTargetGroupArn: tgs.blue.arn,
+              greenTargetGroupArn: tgs.green?.arn,
+              blueResourceLabel: this.routing.resourceLabel(tgs.blue),
+              greenResourceLabel: tgs.green ? this.routing.resourceLabel(tgs.green) : undefined,
+            }
+          : undefined,
+      healthCheckGracePeriodSec: props.healthCheckGracePeriodSec,
+      autoscaling: props.autoscaling,
+      deployedByPipeline: props.delivery !== undefined,
+      // A target group must belong to a load balancer (via its rule) before a service uses it.
+      dependsOn: this.routing ? [this.routing.listenerRule] : [],
+    });
+
+    this.observed = {
+      name,
+      clusterName: props.cluster.cluster.name,
+      serviceNames: this.tasks.units.map((u) => u.service.name),
+      targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
+    };
+    this.alarms = new ServiceAlarms(this, "alarms", {
+      naming,
+      environment: props.alarms.environment,
+      topicArn: props.alarms.topicArn,
+      albArnSuffix: props.routing?.alb.loadBalancer.arnSuffix,
+      service: this.observed,
+      thresholds: props.alarms.thresholds,
+    });
+
+    if (props.delivery) {
+      if (!repository) {
+        this.node.addValidation({ validate: () => [`a pipeline pushes to the platform's ECR, so a delivered service needs an image repository; got an external image URI; use a repository or drop delivery`] });
+      } else {
+        const unit = (variant: string) => this.tasks.units.find((u) => u.variant === variant);
+        // Blue/green: deploy to green (the candidate, no traffic), promote to blue (live) after approval.
+        const candidate = unit("green") ?? this.tasks.units[0];
+        const live = unit("green") ? unit("blue") : undefined;
+        this.pipeline = new ServicePipeline(this, "pipeline", {
+          naming,
+          accountId: props.accountId,
+          region: props.region,
+          cicd: props.delivery.cicd,
+          name,
+          repository: props.delivery.repository,
+          defaultBranch: props.delivery.defaultBranch,
+          ecrRepositoryArn: repository.arn,
+          ecrRepositoryUrl: repository.repositoryUrl,
+          clusterName: props.cluster.cluster.name,
+          serviceName: candidate.service.name,
+          taskDefinitionFamily: candidate.taskDefinition.family,
+          promoteTo: live ? { serviceName: live.service.name, taskDefinitionFamily: live.taskDefinition.family } : undefined,
+          containerName: name,
+          taskRoleArns: [this.roles.executionRole.arn, this.roles.taskRole.arn],
+          logRetentionDays: props.logRetentionDays,
+        });
+      }
+    }
+  }
+}
