@@ -482,6 +482,9 @@ function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
   }
 }
 
+/** Names the platform's own alarms use (`<project>-<env>-alb-...`, `-db-...`). */
+export const RESERVED_SERVICE_NAMES = ["alb", "db"] as const;
+
 /** Variables the platform injects into database clients (address and managed master secret). */
 export const DATABASE_CLIENT_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
 
@@ -494,8 +497,11 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
 
   env.services.forEach((svc, i) => {
     const at = (...p: (string | number)[]) => ["services", i, ...p];
+    if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(svc.name)) {
+      issue(ctx, at("name"), `is reserved (platform alarms and dashboards use it); got ${show(svc.name)}; valid: any kebab-case name except ${RESERVED_SERVICE_NAMES.map((n) => show(n)).join(", ")}`);
+    }
     if (names.has(svc.name)) {
-      issue(ctx, at("name"), `duplicates the name of services[${names.get(svc.name)}]; got ${show(svc.name)}; service names must be unique`);
+      issue(ctx, at("name"), `is listed twice; got ${show(svc.name)} at positions ${names.get(svc.name)} and ${i}; service names must be unique`);
     }
     names.set(svc.name, i);
 

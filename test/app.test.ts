@@ -74,4 +74,28 @@ describe("synth entry point", () => {
     bad.availabilityZones = [];
     expect(() => loadConfig([bad])).toThrow(ConfigError);
   });
+
+  test("bad construct props in several stacks: every problem at once, with its construct path, nothing written", () => {
+    const dir = tempDir();
+    const outdir = path.join(dir, "cdktf.out");
+    const stderr = capture();
+    const code = runSynth({
+      outdir,
+      stderr,
+      build: (app, config) => {
+        const built = buildStacks(app, config);
+        // Validation owned by the constructs (a construct used without the schema).
+        built.environments[0].node.addValidation({ validate: () => ["first problem"] });
+        built.environments[3].services.api.node.addValidation({ validate: () => ["second problem", "third problem"] });
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr.text()).toContain("Invalid construct props (3 problems):");
+    expect(stderr.text()).toContain("fargate-develop: first problem");
+    expect(stderr.text()).toContain("fargate-prod/services/api: second problem");
+    expect(stderr.text()).toContain("fargate-prod/services/api: third problem");
+    expect(stderr.text()).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(outdir)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -53,8 +53,6 @@ export interface ServicePipelineProps {
   readonly taskDefinitionFamily?: string;
   /** Execution and task role ARNs of the task definition: the only roles the pipeline may pass to ECS. */
   readonly taskRoleArns: readonly string[];
-  /** Retention of the build log group, in days (a CloudWatch-allowed value). */
-  readonly logRetentionDays: number;
   /**
    * Dockerfile path inside the repository.
    * @default "Dockerfile"
@@ -82,8 +80,10 @@ export interface CicdProps {
   readonly partition?: string;
   /** Customer-managed key for artifacts, build output and approval notifications. */
   readonly dataKmsKeyArn: string;
-  /** Customer-managed key of the CodeBuild log groups. */
+  /** Customer-managed key of the CodeBuild log group. */
   readonly logsKmsKeyArn: string;
+  /** Retention of the CodeBuild log group, in days (a CloudWatch-allowed value). */
+  readonly logRetentionDays: number;
   /**
    * An existing CodeStar/CodeConnections connection to Bitbucket.
    * @default - one connection is created; it stays PENDING until an operator completes the
@@ -148,8 +148,10 @@ export class Cicd extends Construct {
    * (CodePipeline writes under the first 20 characters of the pipeline name).
    */
   public readonly artifactBucket: SecureBucket;
+  /** CodeBuild logs of every pipeline, one stream prefix per service. */
+  public readonly buildLogGroup: CloudwatchLogGroup;
   /** What every pipeline of this environment shares. */
-  public readonly settings: Readonly<Omit<CicdProps, "naming" | "accountId" | "region" | "partition" | "connectionArn" | "artifactRetentionDays" | "accessLogsBucket">>;
+  public readonly settings: Readonly<Omit<CicdProps, "naming" | "accountId" | "region" | "partition" | "connectionArn" | "artifactRetentionDays" | "accessLogsBucket" | "logRetentionDays">>;
   /** Artifact prefixes claimed by pipelines (they must not overlap). */
   private readonly prefixes = new Map<string, string[]>();
 
@@ -181,6 +183,13 @@ export class Cicd extends Construct {
       forceDestroy: true,
     });
 
+    this.buildLogGroup = new CloudwatchLogGroup(this, "build-log-group", {
+      name: naming.logGroup("codebuild"),
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logsKmsKeyArn,
+    });
+    skipCheckov(this.buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+
     this.node.addValidation({
       validate: () =>
         [...this.prefixes]
@@ -208,7 +217,6 @@ export const ARTIFACT_PREFIX_LENGTH = 20;
 export class ServicePipeline extends Construct {
   public readonly pipeline: Codepipeline;
   public readonly buildProject: CodebuildProject;
-  public readonly buildLogGroup: CloudwatchLogGroup;
   public readonly buildRole: IamRole;
   public readonly pipelineRole: IamRole;
 
@@ -232,12 +240,8 @@ export class ServicePipeline extends Construct {
     // Only this pipeline's own artifacts: one service's build cannot touch another's.
     const ownArtifacts = `${bucketArn}/${props.cicd.claimArtifactPrefix(pipelineName, svc.name)}/*`;
 
-    this.buildLogGroup = new CloudwatchLogGroup(this, "build-log-group", {
-      name: naming.logGroup(`codebuild/${svc.name}`),
-      retentionInDays: svc.logRetentionDays,
-      kmsKeyId: settings.logsKmsKeyArn,
-    });
-    skipCheckov(this.buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    // This pipeline's builds write only their own streams (`<service>/<build id>`) of the shared group.
+    const buildLogGroupArn = props.cicd.buildLogGroup.arn;
 
     const kmsStatement: DataAwsIamPolicyDocumentStatement = {
       sid: "UseDataKey",
@@ -260,7 +264,7 @@ export class ServicePipeline extends Construct {
           sid: "WriteBuildLogs",
           effect: "Allow",
           actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          resources: [this.buildLogGroup.arn, `${this.buildLogGroup.arn}:*`],
+          resources: [`${buildLogGroupArn}:log-stream:${svc.name}/*`],
         },
         {
           sid: "ReadWriteArtifacts",
@@ -318,7 +322,7 @@ export class ServicePipeline extends Construct {
         ],
       },
       logsConfig: {
-        cloudwatchLogs: { status: "ENABLED", groupName: this.buildLogGroup.name, streamName: "build" },
+        cloudwatchLogs: { status: "ENABLED", groupName: props.cicd.buildLogGroup.name, streamName: svc.name },
         s3Logs: { status: "DISABLED" },
       },
       tags: { Service: svc.name },
@@ -612,7 +616,6 @@ function validateService(scope: Construct, svc: ServicePipelineProps): void {
       for (const arn of svc.taskRoleArns) {
         if (known(arn) && !ROLE_ARN.test(arn)) problems.push(`taskRoleArns must be IAM role ARNs; got "${arn}"`);
       }
-      if (!Number.isInteger(svc.logRetentionDays) || svc.logRetentionDays < 1) problems.push(`logRetentionDays must be a positive number of days; got ${svc.logRetentionDays}`);
       return problems;
     },
   });

@@ -126,7 +126,11 @@ export interface ServiceTasksProps {
    */
   readonly user?: string;
   readonly executionRoleArn: string;
-  readonly taskRoleArn: string;
+  /**
+   * The application's role.
+   * @default - none: the application gets no AWS credentials
+   */
+  readonly taskRoleArn?: string;
   /** `rolling`: one ECS service. `blue-green`: a blue and a green service. */
   readonly deployment:
     | { readonly strategy: "rolling" }

@@ -117,8 +117,8 @@ export const EXECUTION_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:G
 interface ServiceRolesType {
   /** Used by the ECS agent: pulls the image, writes logs, resolves `secrets`. */
   readonly executionRole: IamRole;
-  /** Used by the application: only what it declared. */
-  readonly taskRole: IamRole;
+  /** Used by the application: only what it declared; absent when it declared nothing. */
+  readonly taskRole?: IamRole;
 }
 
 /**
@@ -134,7 +134,8 @@ interface ServiceRolesType {
  */
 export class ServiceRoles extends Construct implements ServiceRolesType {
   public readonly executionRole: IamRole;
-  public readonly taskRole: IamRole;
+  /** Absent when the application declares no AWS permission: its tasks then get no credentials at all. */
+  public readonly taskRole?: IamRole;
 
   constructor(scope: Construct, id: string, props: ServiceRolesProps) {
     super(scope, id);
@@ -168,11 +169,6 @@ export class ServiceRoles extends Construct implements ServiceRolesType {
       policy: policyDocument(this, "execution-policy-document", statements),
     });
 
-    this.taskRole = new IamRole(this, "task-role", {
-      name: naming.name("iamRole", `${serviceName}-task`),
-      description: `Application role of ${serviceName}: only what the service declares`,
-      assumeRolePolicy: trust,
-    });
     const taskStatements: DataAwsIamPolicyDocumentStatement[] = [];
     if (props.readOwnParameters) {
       taskStatements.push({
@@ -203,6 +199,11 @@ export class ServiceRoles extends Construct implements ServiceRolesType {
       });
     }
     if (taskStatements.length) {
+      this.taskRole = new IamRole(this, "task-role", {
+        name: naming.name("iamRole", `${serviceName}-task`),
+        description: `Application role of ${serviceName}: only what the service declares`,
+        assumeRolePolicy: trust,
+      });
       new IamRolePolicy(this, "task-policy", {
         name: "application",
         role: this.taskRole.id,

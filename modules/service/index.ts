@@ -220,7 +220,7 @@ export class FargateService extends Construct {
       readonlyRootFilesystem: props.readonlyRootFilesystem,
       user: props.user,
       executionRoleArn: this.roles.executionRole.arn,
-      taskRoleArn: this.roles.taskRole.arn,
+      taskRoleArn: this.roles.taskRole?.arn,
       deployment: d,
       loadBalancer:
         this.routing && tgs
@@ -276,8 +276,7 @@ export class FargateService extends Construct {
           taskDefinitionFamily: candidate.taskDefinition.family,
           promoteTo: live ? { serviceName: live.service.name, taskDefinitionFamily: live.taskDefinition.family } : undefined,
           containerName: name,
-          taskRoleArns: [this.roles.executionRole.arn, this.roles.taskRole.arn],
-          logRetentionDays: props.logRetentionDays,
+          taskRoleArns: [this.roles.executionRole.arn, ...(this.roles.taskRole ? [this.roles.taskRole.arn] : [])],
         });
       }
     }

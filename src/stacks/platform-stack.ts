@@ -204,6 +204,7 @@ export class PlatformStack extends TerraformStack {
       region: c.region,
       dataKmsKeyArn: this.security.dataKey.key.arn,
       logsKmsKeyArn: this.security.logsKey.key.arn,
+      logRetentionDays: c.logRetentionDays,
       connectionArn: c.cicd.connectionArn,
       manualApproval: c.cicd.manualApproval,
       branchPattern: c.cicd.branchPattern,

@@ -3,9 +3,9 @@
  * their provider and backend configuration is that loopback address.
  */
 import { Testing } from "cdktf";
-import { loadConfig, ENVIRONMENT_INPUTS } from "../../environments";
-import { local } from "../../environments/local";
+import { loadConfig, ENVIRONMENT_INPUTS, LOCAL_INPUT } from "../../environments";
 import { buildStacks } from "../../src/app";
+import { buildLocalStacks } from "../../src/emulator";
 
 const ENDPOINT = "https://127.0.0.1:45678";
 
@@ -18,22 +18,24 @@ function urls(value: unknown, out: string[] = []): string[] {
 
 describe("local environment", () => {
   test("is valid, is not one of the synthesized environments, and switches features off with reasons", () => {
-    expect(() => loadConfig([local])).not.toThrow();
+    expect(() => loadConfig([LOCAL_INPUT])).not.toThrow();
     expect(ENVIRONMENT_INPUTS.map((e) => e.name)).not.toContain("local");
-    expect(local.accountId).toBe("123456789012"); // moto's account: allowed_account_ids is checked for real
+    expect(LOCAL_INPUT.accountId).toBe("123456789012"); // moto's account: allowed_account_ids is checked for real
   });
 
-  test("without an endpoint the app builds exactly the bootstrap and the four environments", () => {
-    const built = buildStacks(Testing.app(), loadConfig(), { emulatorEndpoint: undefined });
-    expect(built.local).toBeUndefined();
+  test("the production composition builds exactly the bootstrap and the four environments", () => {
+    const app = Testing.app();
+    const built = buildStacks(app, loadConfig());
     expect([built.stateBackend, ...built.environments].map((s) => s.node.id)).toEqual(["fargate-state", "fargate-develop", "fargate-test", "fargate-qa", "fargate-prod"]);
+    expect(app.node.children.map((c) => c.node.id).filter((id) => id.includes("local"))).toEqual([]);
   });
 
   test("with an endpoint every provider and backend URL of the local stacks is that loopback address", () => {
-    const built = buildStacks(Testing.app(), loadConfig(), { emulatorEndpoint: ENDPOINT });
-    expect(built.local).toBeDefined();
-    const bootstrap = JSON.parse(Testing.synth(built.local!.stateBackend));
-    const platform = JSON.parse(Testing.synth(built.local!.environment));
+    const app = Testing.app();
+    const built = buildStacks(app, loadConfig());
+    const local = buildLocalStacks(app, ENDPOINT);
+    const bootstrap = JSON.parse(Testing.synth(local.stateBackend));
+    const platform = JSON.parse(Testing.synth(local.environment));
     for (const json of [bootstrap, platform]) {
       const found = urls({ provider: json.provider, terraform: json.terraform });
       expect(found.length).toBeGreaterThan(250);

@@ -139,7 +139,7 @@ describe("environment configs", () => {
       e.services![0].image = { uri: "public.ecr.aws/acme/api", tag: "1.0.0" };
     });
     expect(problemsOf(env)).toContain(
-      'develop.services[0].source: a pipeline pushes to the platform\'s ECR, so a service with a source needs image.ecrRepository; got image.uri "public.ecr.aws/acme/api"; set image.ecrRepository or remove source',
+      'develop.services.api.source: a pipeline pushes to the platform\'s ECR, so a service with a source needs image.ecrRepository; got image.uri "public.ecr.aws/acme/api"; set image.ecrRepository or remove source',
     );
   });
 
@@ -151,7 +151,7 @@ describe("environment configs", () => {
     });
     expect(problemsOf(env)).toEqual(
       expect.arrayContaining([
-        'develop.services[0].source.repository: must be "workspace/repo"; got "just-a-name"',
+        'develop.services.api.source.repository: must be "workspace/repo"; got "just-a-name"',
         'develop.cicd.connectionArn: must be a CodeConnections connection ARN; got "arn:aws:s3:::bucket"',
         'develop.observability.alarmEmails[0]: must be an email address; got "oncall"',
       ]),

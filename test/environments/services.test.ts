@@ -44,13 +44,13 @@ describe("service and database config", () => {
 
   test("rejects an invalid Fargate cpu/memory pair", () => {
     expect(problemsOf(developWith((e) => (e.services[0].memoryMiB = 4096)))).toEqual([
-      "develop.services[0].memoryMiB: 256 CPU units need 512 or 1024-2048 MiB in steps of 1024 of memory on Fargate; got 4096",
+      "develop.services.api.memoryMiB: 256 CPU units need 512 or 1024-2048 MiB in steps of 1024 of memory on Fargate; got 4096",
     ]);
   });
 
   test("rejects duplicate service names", () => {
     expect(problemsOf(developWith((e) => (e.services[1].name = "api")))).toContain(
-      'develop.services[1].name: duplicates the name of services[0]; got "api"; service names must be unique',
+      'develop.services.api.name: is listed twice; got "api" at positions 0 and 1; service names must be unique',
     );
   });
 
@@ -58,28 +58,28 @@ describe("service and database config", () => {
     const problems = problemsOf(
       developWith((e) => e.services.push({ ...structuredClone(e.services[1]), name: "web", exposure: { type: "public", paths: ["/*"], priority: 200 } })),
     );
-    expect(problems).toEqual(['develop.services[2].exposure: duplicates a route of service "api"; got host "*" path "/*"; give each public service its own path or host']);
+    expect(problems).toEqual(['develop.services.web.exposure: duplicates a route of service "api"; got host "*" path "/*"; give each public service its own path or host']);
   });
 
   test("rejects a duplicate listener rule priority", () => {
     const problems = problemsOf(developWith((e) => e.services.push({ ...structuredClone(e.services[1]), name: "web", exposure: { type: "public", paths: ["/web/*"], priority: 100 } })));
-    expect(problems).toEqual(['develop.services[2].exposure.priority: listener rule priority 100 is already used by service "api"; got 100; priorities must be unique']);
+    expect(problems).toEqual(['develop.services.web.exposure.priority: listener rule priority 100 is already used by service "api"; got 100; priorities must be unique']);
   });
 
   test("rejects a health check path without a leading /", () => {
     expect(problemsOf(developWith((e) => (e.services[0].exposure.healthCheck.path = "health")))).toEqual([
-      'develop.services[0].exposure.healthCheck.path: must start with "/"; got "health"; e.g. "/health"',
+      'develop.services.api.exposure.healthCheck.path: must start with "/"; got "health"; e.g. "/health"',
     ]);
   });
 
   test("rejects a port out of range", () => {
-    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 70000)))).toEqual(["develop.services[0].containerPort: is too big; got 70000; maximum 65535"]);
-    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 0)))).toEqual(["develop.services[0].containerPort: is too small; got 0; minimum 1"]);
+    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 70000)))).toEqual(["develop.services.api.containerPort: must be a whole number from 1 to 65535; got 70000"]);
+    expect(problemsOf(developWith((e) => (e.services[0].containerPort = 0)))).toEqual(["develop.services.api.containerPort: must be a whole number from 1 to 65535; got 0"]);
   });
 
   test("rejects blue/green weights that do not sum to 100", () => {
     expect(problemsOf(developWith((e) => (e.services[0].deployment = { strategy: "blue-green", blueWeight: 90, greenWeight: 20 })))).toEqual([
-      "develop.services[0].deployment: blueWeight + greenWeight must be 100; got 90 + 20 = 110",
+      "develop.services.api.deployment: blueWeight + greenWeight must be 100; got 90 + 20 = 110",
     ]);
   });
 
@@ -115,10 +115,10 @@ describe("service and database config", () => {
 
   test("rejects secret names outside the environment's parameter or secret path", () => {
     expect(problemsOf(developWith((e) => (e.services[0].secrets[0].path = "/fargate/prod/api/signing-key")))).toEqual([
-      'develop.services[0].secrets[0].path: is outside this environment\'s parameter path; got "/fargate/prod/api/signing-key"; use a name under "/fargate/develop/"',
+      'develop.services.api.secrets[0].path: is outside this environment\'s parameter path; got "/fargate/prod/api/signing-key"; use a name under "/fargate/develop/"',
     ]);
     expect(problemsOf(developWith((e) => (e.services[0].secrets = [{ name: "X", source: "secretsmanager", path: "other/develop/x" }])))).toEqual([
-      'develop.services[0].secrets[0].path: is outside this environment\'s secret path; got "other/develop/x"; use a name under "fargate/develop/"',
+      'develop.services.api.secrets[0].path: is outside this environment\'s secret path; got "other/develop/x"; use a name under "fargate/develop/"',
     ]);
   });
 
@@ -130,46 +130,46 @@ describe("service and database config", () => {
       }),
     );
     expect(problems).toEqual([
-      'develop.services[0].name: targetGroup name "fargate-develop-payments-gateway-v2-blue" is 40 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-blue"; shorten it',
-      'develop.services[0].name: targetGroup name "fargate-develop-payments-gateway-v2-green" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-green"; shorten it',
+      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-blue" is 40 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-blue"; shorten it',
+      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-green" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-green"; shorten it',
     ]);
   });
 
   test("rejects a desired count outside the autoscaling range and a standby count over the max", () => {
-    expect(problemsOf(developWith((e) => (e.services[0].desiredCount = 9)))).toEqual(["develop.services[0].desiredCount: must be between autoscaling min (1) and max (5); got 9"]);
+    expect(problemsOf(developWith((e) => (e.services[0].desiredCount = 9)))).toEqual(["develop.services.api.desiredCount: must be between autoscaling min (1) and max (5); got 9"]);
     expect(problemsOf(developWith((e) => (e.services[0].deployment.standbyDesiredCount = 9)))).toEqual([
-      "develop.services[0].deployment.standbyDesiredCount: must not exceed autoscaling max (5); got 9",
+      "develop.services.api.deployment.standbyDesiredCount: must not exceed autoscaling max (5); got 9",
     ]);
   });
 
   test("rejects blue/green on an internal service and request scaling without an ALB", () => {
     expect(problemsOf(developWith((e) => (e.services[1].deployment = { strategy: "blue-green" })))).toEqual([
-      'develop.services[1].deployment.strategy: blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"',
+      'develop.services.worker.deployment.strategy: blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"',
     ]);
     expect(problemsOf(developWith((e) => (e.services[1].autoscaling = { requestsPerTarget: 100 })))).toEqual([
-      "develop.services[1].autoscaling.requestsPerTarget: internal services have no ALB to count requests; got 100; remove it",
+      "develop.services.worker.autoscaling.requestsPerTarget: internal services have no ALB to count requests; got 100; remove it",
     ]);
   });
 
   test("rejects a listener rule with more than 5 conditions", () => {
     expect(problemsOf(developWith((e) => (e.services[0].exposure.paths = ["/a", "/b", "/c", "/d", "/e", "/f"])))).toEqual([
-      "develop.services[0].exposure: a listener rule matches at most 5 paths and hosts together; got 6; split the service's routes or use wildcards",
+      "develop.services.api.exposure.paths: a listener rule condition matches at most 3 values; got 6 paths; split the routes or use wildcards",
     ]);
   });
 
   test("rejects ECS Exec on a read-only root filesystem", () => {
     expect(problemsOf(developWith((e) => (e.services[0].enableExecuteCommand = true)))).toEqual([
-      "develop.services[0].enableExecuteCommand: ECS Exec needs a writable root filesystem (the SSM agent writes into it); got true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off",
+      "develop.services.api.enableExecuteCommand: ECS Exec needs a writable root filesystem (the SSM agent writes into it); got true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off",
     ]);
     expect(problemsOf(developWith((e) => Object.assign(e.services[0], { enableExecuteCommand: true, readonlyRootFilesystem: false })))).toEqual([]);
   });
 
   test("rejects secrets in plaintext environment variables and variables the platform injects", () => {
     expect(problemsOf(developWith((e) => (e.services[0].environment.STRIPE_API_KEY = "sk_live")))).toEqual([
-      'develop.services[0].environment.STRIPE_API_KEY: looks like a secret in a plaintext environment variable; got "STRIPE_API_KEY"="<redacted>"; move it to secrets (SSM or Secrets Manager)',
+      'develop.services.api.environment.STRIPE_API_KEY: looks like a secret in a plaintext environment variable; got "STRIPE_API_KEY"="<redacted>"; move it to secrets (SSM or Secrets Manager)',
     ]);
     expect(problemsOf(developWith((e) => (e.services[0].environment.DB_HOST = "db.internal")))).toEqual([
-      'develop.services[0].environment.DB_HOST: is set by the platform for database clients; got "DB_HOST" defined by the service; remove it (the platform injects DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD)',
+      'develop.services.api.environment.DB_HOST: is set by the platform for database clients; got "DB_HOST" defined by the service; remove it (the platform injects DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD)',
     ]);
   });
 
@@ -184,10 +184,10 @@ describe("service and database config", () => {
 
   test("rejects an image with both or neither of ecrRepository and uri, and a tagged uri", () => {
     expect(problemsOf(developWith((e) => (e.services[0].image = { ecrRepository: "fargate/api", uri: "public.ecr.aws/x/api", tag: "1" })))).toEqual([
-      'develop.services[0].image: give either ecrRepository or uri, not both or neither; got {"ecrRepository":"fargate/api","uri":"public.ecr.aws/x/api"}',
+      'develop.services.api.image: give either ecrRepository or uri, not both or neither; got {"ecrRepository":"fargate/api","uri":"public.ecr.aws/x/api"}',
     ]);
     expect(problemsOf(developWith((e) => ((e.services[0].image = { uri: "public.ecr.aws/x/api:1.0", tag: "1" }), delete e.services[0].source)))).toEqual([
-      'develop.services[0].image.uri: must not carry a tag (use image.tag); got "public.ecr.aws/x/api:1.0"',
+      'develop.services.api.image.uri: must not carry a tag (use image.tag); got "public.ecr.aws/x/api:1.0"',
     ]);
   });
 
@@ -200,5 +200,50 @@ describe("service and database config", () => {
       }),
     );
     expect(problems).toHaveLength(4); // cpu/memory, port, duplicate name, unknown DB client "worker"
+  });
+
+  test("rejects a host header given as a URL, and a host AWS would refuse", () => {
+    const problems = problemsOf(developWith((e) => (e.services[0].exposure.hosts = ["https://api.example.com", "localhost", "api.example.123"])));
+    expect(problems).toEqual([
+      'develop.services.api.exposure.hosts[0]: is a URL, not a host name; got "https://api.example.com"; give the host alone, e.g. "api.example.com"',
+      'develop.services.api.exposure.hosts[1]: must contain at least one "."; got "localhost"; e.g. "api.example.com"',
+      'develop.services.api.exposure.hosts[2]: may have only letters after the last "."; got "api.example.123"; e.g. "api.example.com"',
+    ]);
+  });
+
+  test("rejects a certificate from another region than the load balancer", () => {
+    const problems = problemsOf(developWith((e) => (e.alb.certificate = { arn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001" })));
+    expect(problems).toEqual([
+      'develop.alb.certificate.arn: is in region eu-west-1, but the load balancer is in us-east-1 (ACM certificates are regional); got "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001"; request or import the certificate in us-east-1',
+    ]);
+  });
+
+  test("rejects container and target health checks outside AWS's limits, every field at once", () => {
+    const problems = problemsOf(
+      developWith((e) => {
+        e.services[0].healthCheck = { command: ["curl", "-f", "http://localhost/"], intervalSec: 4, timeoutSec: 61, retries: 11, startPeriodSec: 301 };
+        e.services[0].exposure.healthCheck = { path: "/health", matcher: "600", intervalSec: 301, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 11 };
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^develop\.services\.api\.healthCheck\.command: must start with "CMD" or "CMD-SHELL"/),
+        "develop.services.api.healthCheck.intervalSec: must be a whole number from 5 to 300 seconds; got 4",
+        "develop.services.api.healthCheck.timeoutSec: must be a whole number from 2 to 60 seconds; got 61",
+        "develop.services.api.healthCheck.retries: must be a whole number from 1 to 10; got 11",
+        "develop.services.api.healthCheck.startPeriodSec: must be a whole number from 0 to 300 seconds; got 301",
+        expect.stringMatching(/^develop\.services\.api\.exposure\.healthCheck\.matcher: must be HTTP codes from 200 to 499/),
+        "develop.services.api.exposure.healthCheck.intervalSec: must be a whole number from 5 to 300 seconds; got 301",
+        "develop.services.api.exposure.healthCheck.timeoutSec: must be a whole number from 2 to 120 seconds; got 1",
+        "develop.services.api.exposure.healthCheck.healthyThreshold: must be a whole number from 2 to 10; got 1",
+        "develop.services.api.exposure.healthCheck.unhealthyThreshold: must be a whole number from 2 to 10; got 11",
+      ]),
+    );
+    expect(problems).toHaveLength(10);
+  });
+
+  test("rejects a service name that would collide with a platform alarm", () => {
+    const problems = problemsOf(developWith((e) => (e.services[1].name = "db")));
+    expect(problems).toContain('develop.services.db.name: is reserved (platform alarms and dashboards use it); got "db"; valid: any kebab-case name except "alb", "db"');
   });
 });

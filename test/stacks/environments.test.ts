@@ -117,8 +117,8 @@ describe("PlatformStack per environment", () => {
   test("blue/green releases land on green (no traffic) and are promoted to blue", () => {
     const [, api] = resourcesOf(synthesized.prod, "aws_codepipeline").find(([, p]) => p.tags.Service === "api")!;
     const serviceOf = (stage: string) => api.stage.find((st: any) => st.name === stage).action[0].configuration.ServiceName;
-    expect(serviceOf("Deploy")).toContain("aws_ecs_service.ecs_api_green");
-    expect(serviceOf("DeployLive")).toContain("aws_ecs_service.ecs_api_blue");
+    expect(serviceOf("Deploy")).toContain("aws_ecs_service.services_api_tasks_green");
+    expect(serviceOf("DeployLive")).toContain("aws_ecs_service.services_api_tasks_blue");
   });
 
   test("every environment has an alarm topic, alarms on it and a dashboard", () => {

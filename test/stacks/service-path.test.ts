@@ -126,8 +126,15 @@ describe("service path, whole stack", () => {
     for (const [, td] of resourcesOf(json, "aws_ecs_task_definition")) {
       const role = refName(td.execution_role_arn, "aws_iam_role")!;
       expect(statementsOfRole(json, role)).toEqual(expect.arrayContaining([expect.objectContaining({ actions: ["kms:Decrypt"] })]));
-      // The managed policy covers ECR pulls and awslogs.
-      expect(resourcesOf(json, "aws_iam_role_policy_attachment").some(([, a]) => refName(a.role, "aws_iam_role") === role && a.policy_arn.endsWith("/AmazonECSTaskExecutionRolePolicy"))).toBe(true);
+      // ECR pulls from its own repository and awslogs to its own log group, written out (no managed policy on "*").
+      const statements = statementsOfRole(json, role);
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ sid: "PullOwnImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [expect.stringMatching(/^\$\{aws_ecr_repository\.ecs_ecr-fargate-(api|worker)_/)] }),
+          expect.objectContaining({ sid: "WriteOwnLogs", resources: [expect.stringMatching(/log-group.*\.arn\}$/), expect.stringMatching(/log-group.*\.arn\}:\*$/)] }),
+        ]),
+      );
+      expect(resourcesOf(json, "aws_iam_role_policy_attachment").filter(([, a]) => refName(a.role, "aws_iam_role") === role)).toEqual([]);
     }
   });
 
@@ -209,12 +216,12 @@ describe("service path, whole stack", () => {
   test.each(cases)("%s: services scale on CPU, memory and ALB requests between the environment's min and max", (name, env) => {
     const json = synthesized[name];
     const targets = resourcesOf(json, "aws_appautoscaling_target").map(([, t]) => t);
-    const active = targets.filter((t) => !t.resource_id.includes("api_green"));
+    const active = targets.filter((t) => !t.resource_id.includes("api_tasks_green"));
     expect(active.map((t) => [t.min_capacity, t.max_capacity])).toEqual(active.map(() => [env.scaling.minCapacity, env.scaling.maxCapacity]));
     const metrics = resourcesOf(json, "aws_appautoscaling_policy").map(([, p]) => p.target_tracking_scaling_policy_configuration.predefined_metric_specification);
     expect(metrics.filter((m) => m.predefined_metric_type === "ALBRequestCountPerTarget").map((m) => m.resource_label)).toEqual([
-      expect.stringMatching(/^\$\{aws_lb\.[^.]+\.arn_suffix\}\/\$\{aws_lb_target_group\.alb_api_blue-target-group_[^.]+\.arn_suffix\}$/),
-      expect.stringMatching(/alb_api_green-target-group_[^.]+\.arn_suffix\}$/),
+      expect.stringMatching(/^\$\{aws_lb\.[^.]+\.arn_suffix\}\/\$\{aws_lb_target_group\.services_api_routing_blue-target-group_[^.]+\.arn_suffix\}$/),
+      expect.stringMatching(/services_api_routing_green-target-group_[^.]+\.arn_suffix\}$/),
     ]);
     expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageCPUUtilization")).toHaveLength(3);
     expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageMemoryUtilization")).toHaveLength(3);
@@ -263,14 +270,16 @@ describe("service path, whole stack", () => {
     }
   });
 
-  test("an internal Kafka client gets the brokers and the SG rules to reach them", () => {
+  test("an internal Kafka client gets the brokers and an egress rule; the Kafka group (not ours) is never written to", () => {
     const env = environments.find((e) => e.name === "test")!;
     const kafka = { brokers: ["b-1.kafka.internal:9094", "b-2.kafka.internal:9094"], securityGroupId: "sg-0123456789abcdef0", port: 9094 };
     const worker = { ...env.services[1], exposure: { type: "internal" as const, kafka } };
     const json = synthEnv({ ...env, services: [env.services[0], worker] });
     const [, td] = resourcesOf(json, "aws_ecs_task_definition").find(([, t]) => t.family === "fargate-test-worker")!;
     expect(JSON.parse(td.container_definitions)[0].environment).toEqual(expect.arrayContaining([{ name: "KAFKA_BROKERS", value: "b-1.kafka.internal:9094,b-2.kafka.internal:9094" }]));
-    expect(sgRules(json)).toEqual(expect.arrayContaining(["ecs-tasks -> sg-0123456789abcdef0 tcp/9094", "sg-0123456789abcdef0 <- ecs-tasks tcp/9094"]));
+    expect(sgRules(json)).toEqual(expect.arrayContaining(["ecs-tasks -> sg-0123456789abcdef0 tcp/9094"]));
+    // The Kafka owner admits our ECS security group on their side (docs/service-path.md#kafka-clients).
+    expect(resourcesOf(json, "aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === kafka.securityGroupId)).toEqual([]);
   });
 
   test("without pipelines Terraform keeps owning the running task definition", () => {
