@@ -8,6 +8,7 @@ import { ConfigError, LoadedConfig, loadConfig } from "../environments";
 import { synthesizeAtomically } from "./app";
 import { NameError } from "../lib/naming";
 import { ConstructPropsError, ConstructValidationError } from "../lib/errors";
+import { printSynthCosts } from "./insight";
 
 export interface RunOptions {
   /** Output directory. @default - CDKTF_OUTDIR (set by cdktf-cli) or cdktf.out */
@@ -18,6 +19,8 @@ export interface RunOptions {
   readonly build: (app: App, config: LoadedConfig) => void;
   /** Where problems are reported. @default process.stderr */
   readonly stderr?: Pick<NodeJS.WritableStream, "write">;
+  /** Where the cost line per stack is printed after a synth (src/insight). @default process.stdout */
+  readonly stdout?: Pick<NodeJS.WritableStream, "write">;
 }
 
 /** @returns the process exit code: 0 when every stack was written, 1 otherwise */
@@ -27,6 +30,8 @@ export function runSynth(options: RunOptions): number {
   try {
     const config = (options.load ?? loadConfig)();
     synthesizeAtomically(outdir, (app) => options.build(app, config));
+    // One cost line per stack; an estimate that fails only warns (the synth output is complete).
+    printSynthCosts(outdir, options.stdout ?? process.stdout, stderr);
     return 0;
   } catch (error) {
     const known = error instanceof ConfigError || error instanceof NameError || error instanceof ConstructPropsError || error instanceof ConstructValidationError;
