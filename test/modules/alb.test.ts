@@ -1,45 +1,21 @@
-import { Testing } from "cdktf";
-import { Construct } from "constructs";
-import { Alb, AlbProps, AlbServiceSpec, TLS_POLICY } from "../../modules/alb";
+import { TerraformOutput, TerraformStack, Testing } from "cdktf";
+import { Alb, AlbProps, ServiceRouting, ServiceRoutingProps, TLS_POLICY } from "../../modules/alb";
 import { Naming } from "../../lib/naming";
-import { resourcesOf } from "../helpers";
 import { checkovSkips } from "../../lib/checkov";
+import { CERT_ARN, makeAlb, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
 
-const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001";
+const naming = new Naming("fargate", "prod");
 
-const api: AlbServiceSpec = {
-  serviceName: "api",
-  containerPort: 8000,
-  paths: ["/api/*"],
-  hosts: [],
-  priority: 100,
-  healthCheck: { path: "/health", matcher: "200", intervalSec: 30, timeoutSec: 5, healthyThreshold: 3, unhealthyThreshold: 3 },
-  deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0 },
-};
-const web: AlbServiceSpec = { ...api, serviceName: "web", paths: [], hosts: ["www.example.com"], priority: 200, deployment: { strategy: "rolling" } };
-
-const baseProps: AlbProps = {
-  naming: new Naming("fargate", "prod"),
-  accountId: "123456789012",
-  region: "us-east-1",
-  vpcId: "vpc-123",
-  publicSubnetIds: ["subnet-a", "subnet-b"],
-  securityGroupId: "sg-alb",
-  certificate: { arn: CERT },
-  deletionProtection: true,
-  services: [api, web],
-};
-
-function synthText(overrides: Partial<AlbProps> = {}): string {
-  return Testing.synthScope((scope: Construct) => {
-    new Alb(scope, "alb", { ...baseProps, ...overrides });
-  });
+function albStack(overrides: Partial<AlbProps> = {}): { stack: TerraformStack; alb: Alb } {
+  const stack = newStack();
+  return { stack, alb: makeAlb(stack, { naming, ...overrides }) };
 }
-const synth = (overrides: Partial<AlbProps> = {}) => JSON.parse(synthText(overrides));
+
+const statementsOf = (json: any): any[] => Object.values<any>(json.data.aws_iam_policy_document).flatMap((d) => d.statement);
 
 describe("Alb", () => {
   test("creates an internet-facing ALB with hardened defaults by default", () => {
-    expect(synthText()).toHaveResourceWithProperties(
+    expect(synthText(albStack().stack)).toHaveResourceWithProperties(
       { tfResourceType: "aws_lb" },
       {
         name: "fargate-prod-alb",
@@ -50,13 +26,15 @@ describe("Alb", () => {
         drop_invalid_header_fields: true,
         desync_mitigation_mode: "defensive",
         enable_deletion_protection: true,
+        idle_timeout: 60,
         access_logs: expect.objectContaining({ enabled: true, prefix: "alb" }),
+        depends_on: [expect.stringMatching(/^aws_s3_bucket_policy\./)],
       },
     );
   });
 
   test("redirects HTTP to HTTPS with a 301 and serves HTTPS with the TLS 1.3 policy and a 404 default", () => {
-    const text = synthText();
+    const text = synthText(albStack().stack);
     expect(text).toHaveResourceWithProperties(
       { tfResourceType: "aws_lb_listener" },
       { port: 80, protocol: "HTTP", default_action: [expect.objectContaining({ type: "redirect", redirect: expect.objectContaining({ protocol: "HTTPS", port: "443", status_code: "HTTP_301" }) })] },
@@ -67,53 +45,15 @@ describe("Alb", () => {
         port: 443,
         protocol: "HTTPS",
         ssl_policy: TLS_POLICY,
-        certificate_arn: CERT,
+        certificate_arn: CERT_ARN,
         default_action: [expect.objectContaining({ type: "fixed-response", fixed_response: expect.objectContaining({ status_code: "404" }) })],
       },
     );
     expect(TLS_POLICY).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
   });
 
-  test("creates ip target groups with health checks from config and a 30 s deregistration delay", () => {
-    const text = synthText();
-    for (const name of ["fargate-prod-api-blue", "fargate-prod-api-green", "fargate-prod-web"]) {
-      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_lb_target_group" }, { name, target_type: "ip", protocol: "HTTP", deregistration_delay: "30" });
-    }
-    expect(text).toHaveResourceWithProperties(
-      { tfResourceType: "aws_lb_target_group" },
-      { name: "fargate-prod-api-blue", port: 8000, health_check: expect.objectContaining({ path: "/health", matcher: "200", port: "traffic-port", interval: 30, timeout: 5, healthy_threshold: 3, unhealthy_threshold: 3 }) },
-    );
-  });
-
-  test("forwards a blue/green rule to both target groups with the config weights, and ignores later action changes", () => {
-    const json = synth();
-    const [, rule] = resourcesOf(json, "aws_lb_listener_rule").find(([name]) => name.includes("_api_"))!;
-    expect(rule.priority).toBe(100);
-    expect(rule.condition).toEqual([{ path_pattern: { values: ["/api/*"] } }]);
-    expect(rule.action).toEqual([
-      {
-        type: "forward",
-        forward: {
-          target_group: [
-            { arn: expect.stringMatching(/aws_lb_target_group\.alb_api_blue-target-group_.*\.arn/), weight: 100 },
-            { arn: expect.stringMatching(/aws_lb_target_group\.alb_api_green-target-group_.*\.arn/), weight: 0 },
-          ],
-        },
-      },
-    ]);
-    // The operator tool owns the weights after creation: apply never reverts a switch.
-    expect(rule.lifecycle).toEqual({ ignore_changes: ["action"] });
-  });
-
-  test("forwards a rolling rule to its one target group by host, under full Terraform control", () => {
-    const [, rule] = resourcesOf(synth(), "aws_lb_listener_rule").find(([name]) => name.includes("_web_"))!;
-    expect(rule.condition).toEqual([{ host_header: { values: ["www.example.com"] } }]);
-    expect(rule.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/alb_web_target-group_.*\.arn/) }]);
-    expect(rule.lifecycle).toBeUndefined();
-  });
-
   test("writes access logs to an SSE-S3 bucket the regional ELB account may write to, TLS only", () => {
-    const json = synth();
+    const json = synthJson(albStack().stack);
     const text = JSON.stringify(json);
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket" }, { bucket: "fargate-prod-alb-logs-123456789012", force_destroy: false });
     expect(text).toHaveResourceWithProperties(
@@ -121,8 +61,7 @@ describe("Alb", () => {
       { rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }] },
     );
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket_public_access_block" }, { block_public_acls: true, restrict_public_buckets: true });
-    const statements = Object.values<any>(json.data.aws_iam_policy_document).flatMap((d) => d.statement);
-    expect(statements).toEqual(
+    expect(statementsOf(json)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           sid: "ElbLogDelivery",
@@ -136,46 +75,49 @@ describe("Alb", () => {
   });
 
   test("uses the log-delivery service principal in regions without an ELB account", () => {
-    const statements = Object.values<any>(synth({ region: "eu-south-2" }).data.aws_iam_policy_document).flatMap((d) => d.statement);
+    const statements = statementsOf(synthJson(albStack({ region: "eu-south-2", certificate: { arn: CERT_ARN.replace("us-east-1", "eu-south-2") } }).stack));
     expect(statements).toEqual(
       expect.arrayContaining([expect.objectContaining({ sid: "ElbLogDelivery", principals: [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }] })]),
     );
   });
 
+  test("lets a non-prod log bucket be destroyed with its logs", () => {
+    expect(synthText(albStack({ deletionProtection: false }).stack)).toHaveResourceWithProperties(
+      { tfResourceType: "aws_s3_bucket" },
+      { bucket: "fargate-prod-alb-logs-123456789012", force_destroy: true },
+    );
+  });
+
   test("declares each checkov skip on its resource with a reason", () => {
-    const build = (overrides: Partial<AlbProps>) => {
-      let alb: Alb | undefined;
-      Testing.synthScope((scope: Construct) => {
-        alb = new Alb(scope, "alb", { ...baseProps, ...overrides });
-      });
-      return alb!;
-    };
-    const alb = build({});
+    const { alb } = albStack();
     expect([...checkovSkips(alb.loadBalancer).keys()]).toEqual(["CKV2_AWS_28"]);
-    expect([...checkovSkips(build({ deletionProtection: false }).loadBalancer).keys()]).toEqual(["CKV2_AWS_28", "CKV_AWS_150"]);
-    for (const tgs of Object.values(alb.targetGroups)) {
-      for (const tg of [tgs.blue, tgs.green].filter((t) => t !== undefined)) expect(checkovSkips(tg).get("CKV_AWS_378")).toMatch(/TLS ends at the ALB/);
-    }
+    expect([...checkovSkips(albStack({ deletionProtection: false }).alb.loadBalancer).keys()]).toEqual(["CKV2_AWS_28", "CKV_AWS_150"]);
     expect([...checkovSkips(alb.accessLogsBucket!).keys()]).toEqual(["CKV_AWS_145", "CKV_AWS_144", "CKV2_AWS_62"]);
-    const httpOnly = build({ certificate: undefined, allowHttpOnly: true, accessLogs: false });
+    const httpOnly = albStack({ certificate: undefined, allowHttpOnly: true, accessLogs: false }).alb;
     expect([...checkovSkips(httpOnly.loadBalancer).keys()]).toEqual(["CKV_AWS_91", "CKV2_AWS_28", "CKV2_AWS_20"]);
     expect([...checkovSkips(httpOnly.httpListener).keys()]).toEqual(["CKV_AWS_2", "CKV_AWS_103"]);
+    for (const reason of checkovSkips(httpOnly.loadBalancer).values()) expect(reason.length).toBeGreaterThanOrEqual(15);
   });
 
   test("creates no log bucket when access logs are off", () => {
-    const json = synth({ accessLogs: false });
+    const { stack, alb } = albStack({ accessLogs: false });
+    const json = synthJson(stack);
+    expect(alb.accessLogsBucket).toBeUndefined();
     expect(resourcesOf(json, "aws_s3_bucket")).toEqual([]);
     expect(resourcesOf(json, "aws_lb")[0][1].access_logs).toBeUndefined();
   });
 
   test("creates and validates a certificate for a domain, with an alias record", () => {
-    const text = synthText({ certificate: { domain: "app.example.com", hostedZoneId: "Z0123456789ABC" } });
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_acm_certificate" }, { domain_name: "app.example.com", validation_method: "DNS" });
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_route53_record" }, {
-      zone_id: "Z0123456789ABC",
-      type: expect.stringMatching(/^\$\{tolist\(aws_acm_certificate\.alb_certificate_\w+\.domain_validation_options\)\.0\.resource_record_type\}$/),
-      records: [expect.stringContaining("resource_record_value")],
-    });
+    const text = synthText(albStack({ certificate: { domain: "app.example.com", hostedZoneId: "Z0123456789ABC" } }).stack);
+    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_acm_certificate" }, { domain_name: "app.example.com", validation_method: "DNS", lifecycle: { create_before_destroy: true } });
+    expect(text).toHaveResourceWithProperties(
+      { tfResourceType: "aws_route53_record" },
+      {
+        zone_id: "Z0123456789ABC",
+        type: expect.stringMatching(/^\$\{tolist\(aws_acm_certificate\.alb_certificate_\w+\.domain_validation_options\)\.0\.resource_record_type\}$/),
+        records: [expect.stringContaining("resource_record_value")],
+      },
+    );
     expect(text).toHaveResourceWithProperties(
       { tfResourceType: "aws_route53_record" },
       { zone_id: "Z0123456789ABC", name: "app.example.com", type: "A", alias: expect.objectContaining({ evaluate_target_health: true }) },
@@ -184,40 +126,167 @@ describe("Alb", () => {
   });
 
   test("serves plain HTTP only when explicitly allowed", () => {
-    const json = synth({ certificate: undefined, allowHttpOnly: true });
-    const listeners = resourcesOf(json, "aws_lb_listener").map(([, l]) => l);
+    const { stack, alb } = albStack({ certificate: undefined, allowHttpOnly: true });
+    const listeners = resourcesOf(synthJson(stack), "aws_lb_listener").map(([, l]) => l);
     expect(listeners).toHaveLength(1);
     expect(listeners[0]).toEqual(expect.objectContaining({ port: 80, protocol: "HTTP", default_action: [expect.objectContaining({ type: "fixed-response" })] }));
+    expect(alb.httpsListener).toBeUndefined();
+    expect(alb.serviceListener).toBe(alb.httpListener);
   });
 
-  test("throws when there is no certificate and HTTP-only was not said", () => {
-    expect(() => synth({ certificate: undefined })).toThrow(/alb: an HTTPS certificate is required; got none/);
+  test("reports no problem for valid props", () => {
+    expect(problemsOf(albStack().stack)).toEqual([]);
+    expect(problemsOf(albStack({ certificate: undefined, allowHttpOnly: true }).stack)).toEqual([]);
   });
 
-  test("throws when both a certificate and allowHttpOnly are given", () => {
-    expect(() => synth({ allowHttpOnly: true })).toThrow(/give either a certificate or allowHttpOnly, not both/);
+  test.each<[string, Partial<AlbProps>, RegExp]>([
+    ["there is no certificate and HTTP-only was not said", { certificate: undefined }, /^test\/alb: an HTTPS certificate is required; got none/],
+    ["both a certificate and allowHttpOnly are given", { allowHttpOnly: true }, /^test\/alb: give either a certificate or allowHttpOnly, not both; got both$/],
+    ["the ALB would have fewer than two subnets", { publicSubnetIds: ["subnet-a"] }, /^test\/alb: an ALB needs public subnets in at least 2 AZs; got 1$/],
+    ["the certificate is in another region", { certificate: { arn: CERT_ARN.replace("us-east-1", "eu-west-1") } }, /^test\/alb: certificate\.arn is in region eu-west-1, but the load balancer is in us-east-1/],
+    ["the certificate ARN is not an ACM ARN", { certificate: { arn: "arn:aws:iam::123456789012:server-certificate/x" } }, /^test\/alb: certificate\.arn must be an ACM certificate ARN/],
+  ])("refuses when %s", (_what, overrides, message) => {
+    const { stack } = albStack(overrides);
+    expect(problemsOf(stack)).toEqual([expect.stringMatching(message)]);
+    expect(() => Testing.synth(stack, true)).toThrow(/Validation failed with the following errors/);
   });
 
-  test("throws for bad listener rules", () => {
-    expect(() => synth({ services: [{ ...api, paths: [], hosts: [] }] })).toThrow(/service "api": a listener rule needs at least one path or host; got none/);
-    expect(() => synth({ services: [{ ...api, paths: ["/a", "/b", "/c", "/d", "/e", "/f"] }] })).toThrow(/at most 5 condition values; got 6/);
-    expect(() => synth({ services: [api, { ...web, priority: 100 }] })).toThrow(/service "web": priority 100 is already used by service "api"/);
-    expect(() => synth({ services: [{ ...api, priority: 0 }] })).toThrow(/priority must be 1-50000; got 0/);
-    expect(() => synth({ services: [api, api] })).toThrow(/service "api" is listed twice/);
+  test("refuses two services on the same listener rule priority, naming both in one problem", () => {
+    const { stack, alb } = albStack();
+    routing(stack, alb, { serviceName: "api", priority: 100 });
+    routing(stack, alb, { serviceName: "web", priority: 100 });
+    routing(stack, alb, { serviceName: "admin", priority: 300 });
+    expect(problemsOf(stack)).toEqual([
+      'test/alb: listener rule priority 100 is claimed by services "api", "web"; got 100 2 times; priorities must be unique per listener',
+    ]);
   });
 
-  test("throws for bad target groups", () => {
-    expect(() => synth({ services: [{ ...api, healthCheck: { ...api.healthCheck, path: "health" } }] })).toThrow(/healthCheck.path must start with "\/"; got "health"/);
-    expect(() => synth({ services: [{ ...api, containerPort: 70000 }] })).toThrow(/containerPort must be 1-65535; got 70000/);
-    expect(() => synth({ services: [{ ...api, deployment: { strategy: "blue-green", blueWeight: 90, greenWeight: 20 } }] })).toThrow(/weights must be 0-100 and sum to 100; got 90 \+ 20/);
-    expect(() => synth({ services: [{ ...api, deregistrationDelaySec: 4000 }] })).toThrow(/deregistrationDelaySec must be 0-3600; got 4000/);
+  test("accepts services on distinct priorities", () => {
+    const { stack, alb } = albStack();
+    routing(stack, alb, { serviceName: "api", priority: 100 });
+    routing(stack, alb, { serviceName: "web", priority: 200 });
+    expect(problemsOf(stack)).toEqual([]);
+  });
+});
+
+const healthCheck = { path: "/health", matcher: "200", intervalSec: 30, timeoutSec: 5, healthyThreshold: 3, unhealthyThreshold: 3 };
+
+/** A blue/green service routed by path (the default), with `overrides`. */
+function routing(stack: TerraformStack, alb: Alb, overrides: Partial<ServiceRoutingProps> = {}): ServiceRouting {
+  const props: ServiceRoutingProps = {
+    naming,
+    alb,
+    vpcId: "vpc-123",
+    serviceName: "api",
+    containerPort: 8000,
+    paths: ["/api/*"],
+    hosts: [],
+    priority: 100,
+    healthCheck,
+    deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0 },
+    ...overrides,
+  };
+  return new ServiceRouting(stack, `routing-${props.serviceName}`, props);
+}
+
+/** The environment's two public services: api (blue/green by path) and web (rolling by host). */
+function routedStack(albOverrides: Partial<AlbProps> = {}) {
+  const { stack, alb } = albStack(albOverrides);
+  const api = routing(stack, alb);
+  const web = routing(stack, alb, { serviceName: "web", paths: [], hosts: ["www.example.com"], priority: 200, deployment: { strategy: "rolling" } });
+  return { stack, alb, api, web };
+}
+
+const ruleOf = (json: any, service: string) => resourcesOf(json, "aws_lb_listener_rule").find(([id]) => id.startsWith(`routing-${service}_`))![1];
+
+describe("ServiceRouting", () => {
+  test("creates ip target groups with health checks from config and a 30 s deregistration delay by default", () => {
+    const { stack, api, web } = routedStack();
+    const text = synthText(stack);
+    for (const name of ["fargate-prod-api-blue", "fargate-prod-api-green", "fargate-prod-web"]) {
+      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_lb_target_group" }, { name, target_type: "ip", protocol: "HTTP", vpc_id: "vpc-123", deregistration_delay: "30" });
+    }
+    expect(text).toHaveResourceWithProperties(
+      { tfResourceType: "aws_lb_target_group" },
+      { name: "fargate-prod-api-blue", port: 8000, health_check: expect.objectContaining({ path: "/health", matcher: "200", port: "traffic-port", interval: 30, timeout: 5, healthy_threshold: 3, unhealthy_threshold: 3 }) },
+    );
+    expect(api.targetGroups.green).toBeDefined();
+    expect(web.targetGroups.green).toBeUndefined();
+    const tgs = [api.targetGroups.blue, api.targetGroups.green!, web.targetGroups.blue];
+    for (const tg of tgs) expect(checkovSkips(tg).get("CKV_AWS_378")).toMatch(/TLS ends at the ALB/);
   });
 
-  test("throws when the ALB would have fewer than two subnets", () => {
-    expect(() => synth({ publicSubnetIds: ["subnet-a"] })).toThrow(/public subnets in at least 2 AZs; got 1/);
+  test("forwards a blue/green rule on the HTTPS listener to both target groups with the config weights, and ignores later action changes", () => {
+    const rule = ruleOf(synthJson(routedStack().stack), "api");
+    expect(rule.priority).toBe(100);
+    expect(rule.listener_arn).toMatch(/aws_lb_listener\.alb_https-listener_.*\.arn/);
+    expect(rule.condition).toEqual([{ path_pattern: { values: ["/api/*"] } }]);
+    expect(rule.action).toEqual([
+      {
+        type: "forward",
+        forward: {
+          target_group: [
+            { arn: expect.stringMatching(/aws_lb_target_group\.routing-api_blue-target-group_.*\.arn/), weight: 100 },
+            { arn: expect.stringMatching(/aws_lb_target_group\.routing-api_green-target-group_.*\.arn/), weight: 0 },
+          ],
+        },
+      },
+    ]);
+    // The operator tool owns the weights after creation: apply never reverts a switch.
+    expect(rule.lifecycle).toEqual({ ignore_changes: ["action"] });
+  });
+
+  test("forwards a rolling rule to its one target group by host, under full Terraform control", () => {
+    const rule = ruleOf(synthJson(routedStack().stack), "web");
+    expect(rule.condition).toEqual([{ host_header: { values: ["www.example.com"] } }]);
+    expect(rule.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/routing-web_target-group_.*\.arn/) }]);
+    expect(rule.lifecycle).toBeUndefined();
+  });
+
+  test("routes on both paths and hosts when both are given", () => {
+    const { stack, alb } = albStack();
+    routing(stack, alb, { paths: ["/api/*"], hosts: ["api.example.com"] });
+    expect(ruleOf(synthJson(stack), "api").condition).toEqual([{ path_pattern: { values: ["/api/*"] } }, { host_header: { values: ["api.example.com"] } }]);
+  });
+
+  test("attaches its rule to the HTTP listener of an HTTP-only environment", () => {
+    const { stack } = routedStack({ certificate: undefined, allowHttpOnly: true });
+    expect(ruleOf(synthJson(stack), "web").listener_arn).toMatch(/aws_lb_listener\.alb_http-listener_.*\.arn/);
+  });
+
+  test("labels a target group for request-count scaling as <alb arn_suffix>/<target group arn_suffix>", () => {
+    const { stack, api } = routedStack();
+    new TerraformOutput(stack, "label", { value: api.resourceLabel(api.targetGroups.green!) });
+    expect(synthJson(stack).output.label.value).toMatch(/^\$\{aws_lb\.alb_load-balancer_\w+\.arn_suffix\}\/\$\{aws_lb_target_group\.routing-api_green-target-group_\w+\.arn_suffix\}$/);
+  });
+
+  test("reports no problem for valid props", () => {
+    expect(problemsOf(routedStack().stack)).toEqual([]);
+  });
+
+  test.each<[string, Partial<ServiceRoutingProps>, RegExp]>([
+    ["the rule has neither paths nor hosts", { paths: [], hosts: [] }, /^a listener rule needs at least one path or host to route on; got none/],
+    ["a condition has more than 3 values", { paths: ["/a", "/b", "/c", "/d"] }, /^a listener rule condition matches at most 3 values; got 4 paths/],
+    ["paths and hosts together exceed 5", { paths: ["/a", "/b", "/c"], hosts: ["a.example.com", "b.example.com", "c.example.com"] }, /^a listener rule matches at most 5 paths and hosts together; got 6/],
+    ["the rule has more than 5 wildcards", { paths: ["/a*/*/*", "/b*/*/*"] }, /^a listener rule allows at most 5 wildcards \(\* or \?\) across its conditions; got 6/],
+    ["a path does not start with /", { paths: ["api/*"] }, /^paths: must start with "\/"; got "api\/\*"/],
+    ["a host is a URL", { paths: [], hosts: ["https://www.example.com/"] }, /^hosts: is a URL, not a host name; got "https:\/\/www.example.com\/"; give the host alone, e.g. "www.example.com"/],
+    ["the priority is 0", { priority: 0 }, /^priority must be a whole number from 1 to 50000; got 0$/],
+    ["the health check path does not start with /", { healthCheck: { ...healthCheck, path: "health" } }, /^healthCheck\.path must start with "\/"; got "health"/],
+    ["the health check timeout is not shorter than the interval", { healthCheck: { ...healthCheck, timeoutSec: 30 } }, /^healthCheck\.timeoutSec must be shorter than intervalSec \(30\); got 30$/],
+    ["the health check matcher is not an HTTP code", { healthCheck: { ...healthCheck, matcher: "ok" } }, /^healthCheck\.matcher must be HTTP codes from 200 to 499/],
+    ["the container port is out of range", { containerPort: 70000 }, /^containerPort must be a whole number from 1 to 65535; got 70000$/],
+    ["blue/green weights do not sum to 100", { deployment: { strategy: "blue-green", blueWeight: 90, greenWeight: 20 } }, /^blue and green weights must be 0-100 and sum to 100; got 90 \+ 20$/],
+    ["the deregistration delay exceeds an hour", { deregistrationDelaySec: 4000 }, /^deregistrationDelaySec must be a whole number from 0 to 3600 seconds; got 4000$/],
+  ])("refuses when %s", (_what, overrides, message) => {
+    const { stack, alb } = albStack();
+    const api = routing(stack, alb, overrides);
+    expect(api.node.validate()).toEqual([expect.stringMatching(message)]);
+    expect(problemsOf(stack)).toEqual([expect.stringMatching(/^test\/routing-api: /)]);
   });
 
   test("throws a NameError when a target group name would exceed 32 characters", () => {
-    expect(() => synth({ services: [{ ...api, serviceName: "payments-gateway-v2" }] })).toThrow(/targetGroup name "fargate-prod-payments-gateway-v2-blue" is 37 characters; the AWS limit is 32/);
+    const { stack, alb } = albStack();
+    expect(() => routing(stack, alb, { serviceName: "payments-gateway-v2" })).toThrow(/targetGroup name "fargate-prod-payments-gateway-v2-blue" is 37 characters; the AWS limit is 32/);
   });
 });

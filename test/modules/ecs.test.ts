@@ -1,65 +1,19 @@
-import { Testing } from "cdktf";
-import { Construct } from "constructs";
-import { DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, EcsServiceSpec } from "../../modules/ecs";
+import { TerraformStack } from "cdktf";
+import { DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, repositoryId, ServiceTasks, ServiceTasksProps } from "../../modules/ecs";
 import { Naming } from "../../lib/naming";
-import { resourcesOf } from "../helpers";
 import { checkovSkips } from "../../lib/checkov";
+import { DATA_KEY, makeEcs, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
 
-const api: EcsServiceSpec = {
-  serviceName: "api",
-  image: { ecrRepository: "fargate/api", tag: "v1.2.3" },
-  containerPort: 8000,
-  cpu: 256,
-  memoryMiB: 512,
-  desiredCount: 2,
-  environment: { LOG_LEVEL: "info" },
-  secrets: [{ name: "API_SIGNING_KEY", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/fargate/test/api/signing-key" }],
-  healthCheck: { command: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"], intervalSec: 30, timeoutSec: 5, retries: 3, startPeriodSec: 60 },
-  user: "1000",
-  executionRoleArn: "arn:aws:iam::123456789012:role/fargate-test-api-execution",
-  taskRoleArn: "arn:aws:iam::123456789012:role/fargate-test-api-task",
-  deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
-  loadBalancer: { blueTargetGroupArn: "arn:tg/blue", greenTargetGroupArn: "arn:tg/green", blueResourceLabel: "app/alb/1/targetgroup/blue/2", greenResourceLabel: "app/alb/1/targetgroup/green/3" },
-  autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 500 },
-};
-const worker: EcsServiceSpec = {
-  ...api,
-  serviceName: "worker",
-  image: { uri: "public.ecr.aws/acme/worker", tag: "2.0" },
-  containerPort: 9000,
-  secrets: [],
-  deployment: { strategy: "rolling" },
-  loadBalancer: undefined,
-  autoscaling: { cpuTargetPercent: 60, memoryTargetPercent: 75 },
-  kafka: { securityGroupId: "sg-0123456789abcdef0", port: 9094 },
-};
+const naming = new Naming("fargate", "test");
 
-const baseProps: EcsProps = {
-  naming: new Naming("fargate", "test"),
-  region: "us-east-1",
-  subnetIds: ["subnet-a", "subnet-b"],
-  securityGroupId: "sg-ecs",
-  assignPublicIp: false,
-  logRetentionDays: 30,
-  logsKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/logs",
-  repositoryKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/data",
-  fargateSpotPercent: 30,
-  autoscaling: { enabled: true, minCapacity: 2, maxCapacity: 10 },
-  services: [api, worker],
-};
-
-function synthText(overrides: Partial<EcsProps> = {}): string {
-  return Testing.synthScope((scope: Construct) => {
-    new Ecs(scope, "ecs", { ...baseProps, ...overrides });
-  });
+function ecsStack(overrides: Partial<EcsProps> = {}): { stack: TerraformStack; ecs: Ecs } {
+  const stack = newStack();
+  return { stack, ecs: makeEcs(stack, { naming, ...overrides }) };
 }
-const synth = (overrides: Partial<EcsProps> = {}) => JSON.parse(synthText(overrides));
-const services = (json: any) => resourcesOf(json, "aws_ecs_service").map(([, s]) => s);
-const containersOf = (json: any, family: string) => JSON.parse(resourcesOf(json, "aws_ecs_task_definition").find(([, t]) => t.family === family)![1].container_definitions);
 
 describe("Ecs", () => {
-  test("creates a cluster with Container Insights and the Spot share as default strategy", () => {
-    const text = synthText();
+  test("creates a cluster with Container Insights and the Spot share as default strategy by default", () => {
+    const text = synthText(ecsStack().stack);
     expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_ecs_cluster" }, { name: "fargate-test-cluster", setting: [{ name: "containerInsights", value: "enabled" }] });
     expect(text).toHaveResourceWithProperties(
       { tfResourceType: "aws_ecs_cluster_capacity_providers" },
@@ -74,30 +28,164 @@ describe("Ecs", () => {
   });
 
   test("uses only FARGATE when the Spot share is 0 and only FARGATE_SPOT when it is 100", () => {
-    const strategy = (spot: number) => resourcesOf(synth({ fargateSpotPercent: spot }), "aws_ecs_cluster_capacity_providers")[0][1].default_capacity_provider_strategy;
+    const strategy = (spot: number) => resourcesOf(synthJson(ecsStack({ fargateSpotPercent: spot }).stack), "aws_ecs_cluster_capacity_providers")[0][1].default_capacity_provider_strategy;
     expect(strategy(0)).toEqual([{ capacity_provider: "FARGATE", base: 1, weight: 100 }]);
     expect(strategy(100)).toEqual([{ capacity_provider: "FARGATE_SPOT", base: 0, weight: 100 }]);
   });
 
-  test("runs blue and green services for blue/green and one service for rolling", () => {
-    expect(services(synth()).map((s) => s.name).sort()).toEqual(["fargate-test-api-blue", "fargate-test-api-green", "fargate-test-worker"]);
+  test("turns on ECS Exec logging, with its checkov skip, only when a service uses ECS Exec", () => {
+    const on = ecsStack({ executeCommand: true });
+    expect(resourcesOf(synthJson(on.stack), "aws_ecs_cluster")[0][1].configuration).toEqual({ execute_command_configuration: { logging: "DEFAULT" } });
+    expect(checkovSkips(on.ecs.cluster).get("CKV_AWS_224")).toMatch(/awslogs/);
+    const off = ecsStack();
+    expect(resourcesOf(synthJson(off.stack), "aws_ecs_cluster")[0][1].configuration).toBeUndefined();
+    expect(checkovSkips(off.ecs.cluster).size).toBe(0);
+  });
+
+  test("creates an immutable, scanned, KMS-encrypted ECR repository with a lifecycle policy", () => {
+    const json = synthJson(ecsStack({ repositories: ["fargate/api"] }).stack);
+    expect(JSON.stringify(json)).toHaveResourceWithProperties(
+      { tfResourceType: "aws_ecr_repository" },
+      {
+        name: "fargate-test/fargate/api",
+        image_tag_mutability: "IMMUTABLE",
+        image_scanning_configuration: { scan_on_push: true },
+        encryption_configuration: [{ encryption_type: "KMS", kms_key: DATA_KEY }],
+        force_delete: false,
+      },
+    );
+    const [[, lifecycle]] = resourcesOf(json, "aws_ecr_lifecycle_policy");
+    expect(lifecycle.repository).toMatch(/aws_ecr_repository\..*\.name/);
+    const policy = JSON.parse(lifecycle.policy);
+    expect(policy.rules.map((r: any) => [r.selection.tagStatus, r.selection.countNumber])).toEqual([["untagged", 7], ["any", 50]]);
+  });
+
+  test("creates no repository by default (services on external images need none)", () => {
+    const json = synthJson(ecsStack().stack);
+    expect(resourcesOf(json, "aws_ecr_repository")).toEqual([]);
+    expect(resourcesOf(json, "aws_ecr_lifecycle_policy")).toEqual([]);
+  });
+
+  test("creates one repository per name, shared by every service that names it", () => {
+    const { stack, ecs } = ecsStack({ repositories: ["fargate/api", "fargate/api", "worker"] });
+    expect(resourcesOf(synthJson(stack), "aws_ecr_repository").map(([, r]) => r.name).sort()).toEqual(["fargate-test/fargate/api", "fargate-test/worker"]);
+    expect(Object.keys(ecs.repositories).sort()).toEqual(["fargate/api", "worker"]);
+  });
+
+  test("addresses each repository by its own name: the order of repositories never moves one", () => {
+    const forward = ecsStack({ repositories: ["fargate/api", "worker"] });
+    const reversed = ecsStack({ repositories: ["worker", "fargate/api"] });
+    expect(repositoryId("fargate/api")).toBe("ecr-fargate-api");
+    expect(forward.ecs.repositories["fargate/api"].node.path).toBe("test/ecs/ecr-fargate-api/ecr-repository");
+    expect(forward.ecs.repositories.worker.node.path).toBe("test/ecs/ecr-worker/ecr-repository");
+    const addresses = (stack: TerraformStack) => resourcesOf(synthJson(stack), "aws_ecr_repository").map(([id, r]) => [id, r.name]).sort();
+    expect(addresses(forward.stack)).toHaveLength(2);
+    expect(addresses(reversed.stack)).toEqual(addresses(forward.stack));
+    expect(addresses(forward.stack).map(([id]) => id)).toEqual([expect.stringMatching(/^ecs_ecr-fargate-api_ecr-repository_/), expect.stringMatching(/^ecs_ecr-worker_ecr-repository_/)]);
+  });
+
+  test("reports no problem for valid props", () => {
+    expect(problemsOf(ecsStack({ repositories: ["fargate/api"] }).stack)).toEqual([]);
+  });
+
+  test("refuses when the Spot share is not a whole percentage", () => {
+    expect(problemsOf(ecsStack({ fargateSpotPercent: 120 }).stack)).toEqual(["test/ecs: fargateSpotPercent must be an integer 0-100; got 120"]);
+    expect(problemsOf(ecsStack({ fargateSpotPercent: 12.5 }).stack)).toEqual(["test/ecs: fargateSpotPercent must be an integer 0-100; got 12.5"]);
+  });
+
+  test("refuses when a repository name is not a valid ECR repository name", () => {
+    expect(problemsOf(ecsStack({ repositories: ["Fargate/API"] }).stack)).toEqual([
+      expect.stringMatching(/^test\/ecs: repository "Fargate\/API" is not a valid ECR repository name .*got "fargate-test\/Fargate\/API"/),
+    ]);
+  });
+});
+
+const blueGreen: ServiceTasksProps["deployment"] = { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 };
+const autoscaling = { minCapacity: 2, maxCapacity: 10, cpuTargetPercent: 70, memoryTargetPercent: 80 };
+const API_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fargate-test/fargate/api:v1.2.3";
+const EXECUTION_ROLE = "arn:aws:iam::123456789012:role/fargate-test-api-execution";
+const TASK_ROLE = "arn:aws:iam::123456789012:role/fargate-test-api-task";
+const HEALTH_COMMAND = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"];
+
+/** A public blue/green service with every optional feature a test reads. */
+function apiProps(ecs: Ecs): ServiceTasksProps {
+  return {
+    naming,
+    region: "us-east-1",
+    cluster: ecs,
+    subnetIds: ["subnet-a", "subnet-b"],
+    securityGroupId: "sg-ecs",
+    assignPublicIp: false,
+    serviceName: "api",
+    image: API_IMAGE,
+    logGroupName: "/fargate/test/ecs/api",
+    containerPort: 8000,
+    cpu: 256,
+    memoryMiB: 512,
+    desiredCount: 2,
+    environment: { LOG_LEVEL: "info" },
+    secrets: [{ name: "API_SIGNING_KEY", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/fargate/test/api/signing-key" }],
+    healthCheck: { command: HEALTH_COMMAND, intervalSec: 30, timeoutSec: 5, retries: 3, startPeriodSec: 60 },
+    user: "1000",
+    executionRoleArn: EXECUTION_ROLE,
+    taskRoleArn: TASK_ROLE,
+    deployment: blueGreen,
+    loadBalancer: { blueTargetGroupArn: "arn:tg/blue", greenTargetGroupArn: "arn:tg/green", blueResourceLabel: "app/alb/1/targetgroup/blue/2", greenResourceLabel: "app/alb/1/targetgroup/green/3" },
+    autoscaling: { ...autoscaling, requestsPerTarget: 500 },
+  };
+}
+
+/** An internal rolling service on an external image. */
+function workerProps(ecs: Ecs): ServiceTasksProps {
+  return {
+    ...apiProps(ecs),
+    serviceName: "worker",
+    image: "public.ecr.aws/acme/worker:2.0",
+    logGroupName: "/fargate/test/ecs/worker",
+    containerPort: 9000,
+    secrets: [],
+    deployment: { strategy: "rolling" },
+    loadBalancer: undefined,
+    autoscaling: { ...autoscaling, cpuTargetPercent: 60, memoryTargetPercent: 75 },
+  };
+}
+
+type TasksOverrides = (ecs: Ecs) => Partial<ServiceTasksProps>;
+
+/** The api and worker services (each optionally changed) on one cluster. */
+function tasksStack(api: TasksOverrides = () => ({}), worker: TasksOverrides = () => ({})) {
+  const { stack, ecs } = ecsStack();
+  const apiTasks = new ServiceTasks(stack, "api", { ...apiProps(ecs), ...api(ecs) });
+  const workerTasks = new ServiceTasks(stack, "worker", { ...workerProps(ecs), ...worker(ecs) });
+  return { stack, ecs, apiTasks, workerTasks };
+}
+
+const services = (json: any) => resourcesOf(json, "aws_ecs_service").map(([, s]) => s);
+const servicesByName = (json: any): Record<string, any> => Object.fromEntries(services(json).map((s) => [s.name, s]));
+const containersOf = (json: any, family: string) => JSON.parse(resourcesOf(json, "aws_ecs_task_definition").find(([, t]) => t.family === family)![1].container_definitions);
+
+describe("ServiceTasks", () => {
+  test("runs blue and green services for blue/green and one service for rolling by default", () => {
+    const { stack, apiTasks, workerTasks } = tasksStack();
+    expect(services(synthJson(stack)).map((s) => s.name).sort()).toEqual(["fargate-test-api-blue", "fargate-test-api-green", "fargate-test-worker"]);
+    expect(apiTasks.units.map((u) => u.variant)).toEqual(["blue", "green"]);
+    expect(workerTasks.units.map((u) => u.variant)).toEqual(["rolling"]);
   });
 
   test("gives the colour with traffic the desired count and the standby colour its standby count", () => {
-    const byName = Object.fromEntries(services(synth()).map((s) => [s.name, s]));
-    expect(byName["fargate-test-api-blue"].desired_count).toBe(2);
-    expect(byName["fargate-test-api-green"].desired_count).toBe(0);
-    const flipped = synth({ services: [{ ...api, deployment: { strategy: "blue-green", blueWeight: 0, greenWeight: 100, standbyDesiredCount: 1 } }] });
-    const f = Object.fromEntries(services(flipped).map((s) => [s.name, s]));
-    expect([f["fargate-test-api-blue"].desired_count, f["fargate-test-api-green"].desired_count]).toEqual([1, 2]);
+    const byName = servicesByName(synthJson(tasksStack().stack));
+    expect([byName["fargate-test-api-blue"].desired_count, byName["fargate-test-api-green"].desired_count]).toEqual([2, 0]);
+    const flipped = servicesByName(synthJson(tasksStack(() => ({ deployment: { strategy: "blue-green", blueWeight: 0, greenWeight: 100, standbyDesiredCount: 1 } })).stack));
+    expect([flipped["fargate-test-api-blue"].desired_count, flipped["fargate-test-api-green"].desired_count]).toEqual([1, 2]);
   });
 
-  test("configures every service for safe deployments and ignores desired_count after creation", () => {
-    const text = synthText();
-    expect(text).toHaveResourceWithProperties(
+  test("configures every service for safe deployments on the cluster's strategy and ignores desired_count after creation", () => {
+    const { stack } = tasksStack();
+    expect(synthText(stack)).toHaveResourceWithProperties(
       { tfResourceType: "aws_ecs_service" },
       {
         name: "fargate-test-api-blue",
+        cluster: expect.stringMatching(/aws_ecs_cluster\.ecs_cluster_.*\.arn/),
         health_check_grace_period_seconds: 60,
         deployment_circuit_breaker: { enable: true, rollback: true },
         deployment_minimum_healthy_percent: 100,
@@ -107,43 +195,48 @@ describe("Ecs", () => {
         network_configuration: { subnets: ["subnet-a", "subnet-b"], security_groups: ["sg-ecs"], assign_public_ip: false },
         load_balancer: [{ target_group_arn: "arn:tg/blue", container_name: "api", container_port: 8000 }],
         capacity_provider_strategy: expect.arrayContaining([expect.objectContaining({ capacity_provider: "FARGATE_SPOT", weight: 30 })]),
+        depends_on: [expect.stringMatching(/^aws_ecs_cluster_capacity_providers\./)],
         lifecycle: { ignore_changes: ["desired_count"] },
       },
     );
-    for (const s of services(synth())) expect(s.lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+    const all = services(synthJson(stack));
+    expect(all).toHaveLength(3);
+    for (const s of all) expect(s.lifecycle).toEqual({ ignore_changes: ["desired_count"] });
   });
 
   test("also ignores task_definition when a delivery pipeline deploys the service", () => {
-    const json = synth({ services: [{ ...api, deployedByPipeline: true }, worker] });
-    const byName = Object.fromEntries(services(json).map((s) => [s.name, s]));
+    const byName = servicesByName(synthJson(tasksStack(() => ({ deployedByPipeline: true })).stack));
     expect(byName["fargate-test-api-green"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
+    expect(byName["fargate-test-api-blue"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
     expect(byName["fargate-test-worker"].lifecycle).toEqual({ ignore_changes: ["desired_count"] });
   });
 
   test("attaches the green service to the green target group; an internal service has no load balancer or grace period", () => {
-    const byName = Object.fromEntries(services(synth()).map((s) => [s.name, s]));
+    const byName = servicesByName(synthJson(tasksStack().stack));
     expect(byName["fargate-test-api-green"].load_balancer).toEqual([{ target_group_arn: "arn:tg/green", container_name: "api", container_port: 8000 }]);
     expect(byName["fargate-test-worker"].load_balancer).toBeUndefined();
     expect(byName["fargate-test-worker"].health_check_grace_period_seconds).toBeUndefined();
   });
 
-  test("assigns public IPs only when asked (tasks in public subnets), declaring the checkov skip there only", () => {
-    for (const s of services(synth({ assignPublicIp: true }))) expect(s.network_configuration.assign_public_ip).toBe(true);
-    const units = (assignPublicIp: boolean) => {
-      let ecs: Ecs | undefined;
-      Testing.synthScope((scope: Construct) => {
-        ecs = new Ecs(scope, "ecs", { ...baseProps, assignPublicIp });
-      });
-      return Object.values(ecs!.serviceUnits).flat();
-    };
-    for (const unit of units(true)) expect(checkovSkips(unit.service).get("CKV_AWS_333")).toMatch(/NAT strategy none/);
-    for (const unit of units(false)) expect(checkovSkips(unit.service).size).toBe(0);
+  test("waits for what it is told to depend on (the listener rule of its target groups)", () => {
+    const { stack } = tasksStack((ecs) => ({ dependsOn: [ecs.cluster] }));
+    const blue = servicesByName(synthJson(stack))["fargate-test-api-blue"];
+    expect(blue.depends_on).toEqual([expect.stringMatching(/^aws_ecs_cluster_capacity_providers\./), expect.stringMatching(/^aws_ecs_cluster\./)]);
   });
 
-  test("defines Fargate tasks with awslogs to the KMS log group, secrets by valueFrom and a curl-free health check", () => {
-    const json = synth();
-    const text = JSON.stringify(json);
-    expect(text).toHaveResourceWithProperties(
+  test("assigns public IPs only when asked (tasks in public subnets), declaring the checkov skip there only", () => {
+    const open = tasksStack(() => ({ assignPublicIp: true }), () => ({ assignPublicIp: true }));
+    const units = [...open.apiTasks.units, ...open.workerTasks.units];
+    expect(units).toHaveLength(3);
+    for (const s of services(synthJson(open.stack))) expect(s.network_configuration.assign_public_ip).toBe(true);
+    for (const unit of units) expect(checkovSkips(unit.service).get("CKV_AWS_333")).toMatch(/NAT strategy none/);
+    const closed = tasksStack();
+    for (const unit of [...closed.apiTasks.units, ...closed.workerTasks.units]) expect(checkovSkips(unit.service).size).toBe(0);
+  });
+
+  test("defines Fargate tasks with awslogs to the service's log group, secrets by valueFrom and a curl-free health check", () => {
+    const json = synthJson(tasksStack().stack);
+    expect(JSON.stringify(json)).toHaveResourceWithProperties(
       { tfResourceType: "aws_ecs_task_definition" },
       {
         family: "fargate-test-api-blue",
@@ -151,19 +244,17 @@ describe("Ecs", () => {
         network_mode: "awsvpc",
         cpu: "256",
         memory: "512",
-        execution_role_arn: api.executionRoleArn,
-        task_role_arn: api.taskRoleArn,
+        execution_role_arn: EXECUTION_ROLE,
+        task_role_arn: TASK_ROLE,
+        runtime_platform: { operating_system_family: "LINUX", cpu_architecture: "X86_64" },
+        volume: [{ name: "tmp" }],
       },
-    );
-    expect(text).toHaveResourceWithProperties(
-      { tfResourceType: "aws_cloudwatch_log_group" },
-      { name: "/fargate/test/ecs/api", retention_in_days: 30, kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/logs" },
     );
     const [app] = containersOf(json, "fargate-test-api-blue");
     expect(app).toEqual(
       expect.objectContaining({
         name: "api",
-        image: expect.stringMatching(/aws_ecr_repository\..*\.repository_url\}:v1\.2\.3$/),
+        image: API_IMAGE,
         essential: true,
         privileged: false,
         readonlyRootFilesystem: true,
@@ -171,46 +262,40 @@ describe("Ecs", () => {
         environment: [{ name: "LOG_LEVEL", value: "info" }],
         secrets: [{ name: "API_SIGNING_KEY", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/fargate/test/api/signing-key" }],
         mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-        logConfiguration: { logDriver: "awslogs", options: expect.objectContaining({ "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api-blue" }) },
+        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/fargate/test/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api-blue" } },
       }),
     );
-    expect(app.healthCheck.command).toEqual(api.healthCheck!.command);
+    expect(containersOf(json, "fargate-test-api-green")[0].logConfiguration.options["awslogs-stream-prefix"]).toBe("api-green");
+    expect(app.healthCheck.command).toEqual(HEALTH_COMMAND);
     expect(app.healthCheck.command.join(" ")).not.toMatch(/curl/);
-    expect(containersOf(json, "fargate-test-worker")[0].image).toBe("public.ecr.aws/acme/worker:2.0");
+    const [worker] = containersOf(json, "fargate-test-worker");
+    expect(worker.image).toBe("public.ecr.aws/acme/worker:2.0");
+    expect(worker.logConfiguration.options["awslogs-stream-prefix"]).toBe("worker");
+  });
+
+  test("gives the tasks no application role (no AWS credentials) when none is given", () => {
+    const json = synthJson(tasksStack(undefined, () => ({ taskRoleArn: undefined })).stack);
+    const families = Object.fromEntries(resourcesOf(json, "aws_ecs_task_definition").map(([, t]) => [t.family, t]));
+    expect(families["fargate-test-worker"].task_role_arn).toBeUndefined();
+    expect(families["fargate-test-worker"].execution_role_arn).toBe(EXECUTION_ROLE);
+    expect(families["fargate-test-api-blue"].task_role_arn).toBe(TASK_ROLE);
   });
 
   test("adds the X-Ray daemon sidecar when asked", () => {
-    const json = synth({ services: [{ ...worker, xraySidecar: true }] });
+    const json = synthJson(tasksStack(undefined, () => ({ xraySidecar: true })).stack);
     const [app, xray] = containersOf(json, "fargate-test-worker");
     expect(xray).toEqual(expect.objectContaining({ name: "xray-daemon", image: DEFAULT_XRAY_DAEMON_IMAGE, essential: false, portMappings: [{ containerPort: 2000, hostPort: 2000, protocol: "udp" }] }));
     expect(app.environment).toEqual(expect.arrayContaining([{ name: "AWS_XRAY_DAEMON_ADDRESS", value: "localhost:2000" }]));
+    expect(containersOf(json, "fargate-test-api-blue")).toHaveLength(1);
   });
 
-  test("creates an immutable, scanned, KMS-encrypted ECR repository with a lifecycle policy", () => {
-    const json = synth();
-    const text = JSON.stringify(json);
-    expect(text).toHaveResourceWithProperties(
-      { tfResourceType: "aws_ecr_repository" },
-      {
-        name: "fargate-test/fargate/api",
-        image_tag_mutability: "IMMUTABLE",
-        image_scanning_configuration: { scan_on_push: true },
-        encryption_configuration: [{ encryption_type: "KMS", kms_key: "arn:aws:kms:us-east-1:123456789012:key/data" }],
-        force_delete: false,
-      },
-    );
-    expect(resourcesOf(json, "aws_ecr_repository")).toHaveLength(1); // the worker uses an external image
-    const policy = JSON.parse(resourcesOf(json, "aws_ecr_lifecycle_policy")[0][1].policy);
-    expect(policy.rules.map((r: any) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
-  });
-
-  test("scales each service on CPU, memory and ALB requests between the environment's min and max", () => {
-    const json = synth();
+  test("scales each service on CPU, memory and ALB requests between the given min and max", () => {
+    const json = synthJson(tasksStack().stack);
     const targets = resourcesOf(json, "aws_appautoscaling_target").map(([, t]) => t);
     expect(targets).toHaveLength(3);
-    const blue = targets.find((t) => t.resource_id.includes("api_blue"))!;
-    const green = targets.find((t) => t.resource_id.includes("api_green"))!;
-    const rolling = targets.find((t) => t.resource_id.includes("worker"))!;
+    const blue = targets.find((t) => t.resource_id.includes("api_blue_service"))!;
+    const green = targets.find((t) => t.resource_id.includes("api_green_service"))!;
+    const rolling = targets.find((t) => t.resource_id.includes("worker_service"))!;
     expect([blue.min_capacity, blue.max_capacity]).toEqual([2, 10]);
     expect([green.min_capacity, green.max_capacity]).toEqual([0, 10]); // cold standby
     expect(green.lifecycle).toEqual({ ignore_changes: ["min_capacity"] });
@@ -219,49 +304,58 @@ describe("Ecs", () => {
     const metrics = policies.map((p) => p.predefined_metric_specification.predefined_metric_type);
     expect(metrics.filter((m) => m === "ALBRequestCountPerTarget")).toHaveLength(2);
     expect(metrics.filter((m) => m === "ECSServiceAverageCPUUtilization")).toHaveLength(3);
-    expect(policies).toEqual(expect.arrayContaining([expect.objectContaining({ target_value: 500, predefined_metric_specification: { predefined_metric_type: "ALBRequestCountPerTarget", resource_label: "app/alb/1/targetgroup/green/3" } })]));
+    expect(metrics.filter((m) => m === "ECSServiceAverageMemoryUtilization")).toHaveLength(3);
+    expect(policies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ target_value: 500, predefined_metric_specification: { predefined_metric_type: "ALBRequestCountPerTarget", resource_label: "app/alb/1/targetgroup/green/3" } }),
+        expect.objectContaining({ target_value: 60, predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" } }),
+      ]),
+    );
   });
 
-  test("creates no autoscaling when the feature is off", () => {
-    const json = synth({ autoscaling: { enabled: false, minCapacity: 2, maxCapacity: 10 } });
+  test("creates no autoscaling when none is given", () => {
+    const json = synthJson(tasksStack(() => ({ autoscaling: undefined }), () => ({ autoscaling: undefined })).stack);
+    expect(resourcesOf(json, "aws_ecs_service")).toHaveLength(3);
     expect(resourcesOf(json, "aws_appautoscaling_target")).toEqual([]);
     expect(resourcesOf(json, "aws_appautoscaling_policy")).toEqual([]);
   });
 
-  test("opens the Kafka security group to the ECS tasks and the ECS tasks to Kafka", () => {
-    const text = synthText();
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_vpc_security_group_egress_rule" }, { security_group_id: "sg-ecs", referenced_security_group_id: "sg-0123456789abcdef0", from_port: 9094, to_port: 9094 });
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_vpc_security_group_ingress_rule" }, { security_group_id: "sg-0123456789abcdef0", referenced_security_group_id: "sg-ecs", from_port: 9094, to_port: 9094 });
+  test("reports no problem for valid props", () => {
+    expect(problemsOf(tasksStack().stack)).toEqual([]);
   });
 
-  test("throws for an invalid Fargate cpu/memory pair", () => {
-    expect(() => synth({ services: [{ ...api, cpu: 512, memoryMiB: 512 }] })).toThrow(/ecs: service "api": cpu 512 with memoryMiB 512 is not a Fargate task size; got 512\/512/);
+  test.each<[string, TasksOverrides, RegExp]>([
+    ["the cpu/memory pair is not a Fargate task size", () => ({ cpu: 512, memoryMiB: 512 }), /^512 CPU units need 1024-4096 MiB in steps of 1024 of memory on Fargate; got 512$/],
+    ["the container port is out of range", () => ({ containerPort: 0 }), /^containerPort must be a whole number from 1 to 65535; got 0$/],
+    ["desiredCount exceeds the autoscaling max", () => ({ desiredCount: 11 }), /^desiredCount must be between 0 and autoscaling max \(10\); got 11$/],
+    ["the service name is not kebab-case", () => ({ serviceName: "Api_1" }), /^serviceName must be lowercase kebab-case; got "Api_1"$/],
+    ["blue/green has only one target group", () => ({ loadBalancer: { blueTargetGroupArn: "arn:tg/blue" } }), /^blue-green needs a blue and a green target group; got only one$/],
+    ["blue/green weights do not sum to 100", () => ({ deployment: { ...blueGreen, blueWeight: 50, greenWeight: 40 } }), /^blueWeight \+ greenWeight must be 100; got 50 \+ 40$/],
+    ["the standby count exceeds the autoscaling max", () => ({ deployment: { ...blueGreen, standbyDesiredCount: 11 } }), /^standbyDesiredCount must be between 0 and autoscaling max \(10\); got 11$/],
+    ["ECS Exec runs on a read-only root filesystem", () => ({ enableExecuteCommand: true }), /^ECS Exec needs a writable root filesystem/],
+    ["the container user is root", () => ({ user: "0" }), /^user must be a non-root uid or uid:gid; got "0"/],
+    ["a variable is both environment and secret", () => ({ environment: { API_SIGNING_KEY: "x" } }), /^variable API_SIGNING_KEY is defined twice/],
+    ["autoscaling min exceeds max", () => ({ autoscaling: { ...autoscaling, minCapacity: 5, maxCapacity: 2 }, desiredCount: 2 }), /^autoscaling minCapacity must be between 0 and maxCapacity \(2\); got 5$/],
+    ["there is no subnet", () => ({ subnetIds: [] }), /^subnetIds must list at least one subnet; got none$/],
+    ["the health check grace period is negative", () => ({ healthCheckGracePeriodSec: -1 }), /^healthCheckGracePeriodSec must be a whole number from 0 to 2147483647 seconds; got -1$/],
+    ["the container health check is not a CMD", () => ({ healthCheck: { command: ["curl localhost"], intervalSec: 30, timeoutSec: 5, retries: 3, startPeriodSec: 60 } }), /^healthCheck\.command must start with "CMD" or "CMD-SHELL"/],
+  ])("refuses when %s", (_what, overrides, message) => {
+    const { apiTasks } = tasksStack(overrides);
+    const problems = apiTasks.node.validate();
+    expect(problems).toEqual([expect.stringMatching(message)]);
   });
 
-  test("throws for image, port and count problems", () => {
-    expect(() => synth({ services: [{ ...api, image: { ecrRepository: "a", uri: "b", tag: "1" } }] })).toThrow(/give either image.ecrRepository or image.uri, not both or neither/);
-    expect(() => synth({ services: [{ ...api, image: { ecrRepository: "Bad Repo", tag: "1" } }] })).toThrow(/image.ecrRepository is not a valid ECR repository name; got "Bad Repo"/);
-    expect(() => synth({ services: [{ ...api, containerPort: 0 }] })).toThrow(/containerPort must be 1-65535; got 0/);
-    expect(() => synth({ services: [{ ...api, desiredCount: 11 }] })).toThrow(/desiredCount must be between 0 and autoscaling max \(10\); got 11/);
-    expect(() => synth({ services: [api, api] })).toThrow(/service "api" is listed twice/);
+  test("refuses request-count scaling on a service without a load balancer", () => {
+    const { workerTasks } = tasksStack(undefined, () => ({ autoscaling: { ...autoscaling, requestsPerTarget: 100 } }));
+    expect(workerTasks.node.validate()).toEqual(["requestsPerTarget needs an ALB target group; got 100 on a service without a load balancer"]);
   });
 
-  test("throws for blue/green without two target groups or with bad weights", () => {
-    expect(() => synth({ services: [{ ...api, loadBalancer: { blueTargetGroupArn: "arn:tg/blue" } }] })).toThrow(/blue-green needs a blue and a green target group; got only one/);
-    expect(() => synth({ services: [{ ...api, deployment: { strategy: "blue-green", blueWeight: 50, greenWeight: 40, standbyDesiredCount: 0 } }] })).toThrow(/blueWeight \+ greenWeight must be 100; got 50 \+ 40/);
-    expect(() => synth({ services: [{ ...api, deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 11 } }] })).toThrow(/standbyDesiredCount must be between 0 and autoscaling max \(10\); got 11/);
+  test("refuses blue/green without any target group", () => {
+    const { apiTasks } = tasksStack(() => ({ loadBalancer: undefined, autoscaling: autoscaling }));
+    expect(apiTasks.node.validate()).toEqual(["blue-green needs a blue and a green target group; got none"]);
   });
 
-  test("throws for ECS Exec on a read-only root filesystem, a root user, duplicate variables", () => {
-    expect(() => synth({ services: [{ ...api, enableExecuteCommand: true }] })).toThrow(/ECS Exec needs a writable root filesystem/);
-    expect(() => synth({ services: [{ ...api, user: "0" }] })).toThrow(/user must be a non-root uid or uid:gid; got "0"/);
-    expect(() => synth({ services: [{ ...api, environment: { API_SIGNING_KEY: "x" } }] })).toThrow(/variable API_SIGNING_KEY is defined twice/);
-  });
-
-  test("throws for request scaling without a load balancer and for bad environment-wide values", () => {
-    expect(() => synth({ services: [{ ...worker, autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 100 } }] })).toThrow(/requestsPerTarget needs an ALB target group/);
-    expect(() => synth({ fargateSpotPercent: 120 })).toThrow(/fargateSpotPercent must be an integer 0-100; got 120/);
-    expect(() => synth({ autoscaling: { enabled: true, minCapacity: 5, maxCapacity: 2 } })).toThrow(/minCapacity must be between 0 and maxCapacity \(2\); got 5/);
-    expect(() => synth({ subnetIds: [] })).toThrow(/subnetIds must list at least one subnet; got none/);
+  test("throws a NameError when an ECS service name would break the AWS limit", () => {
+    expect(() => tasksStack(() => ({ serviceName: "x".repeat(250) }))).toThrow(/ecsService name "fargate-test-x+-blue" is 268 characters; the AWS limit is 255/);
   });
 });

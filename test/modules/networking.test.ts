@@ -123,6 +123,46 @@ describe("Networking", () => {
     }
   });
 
+  test("opens the ECS tasks to each external Kafka group and port once, and writes nothing onto the Kafka group", () => {
+    const kafkaPeers = [
+      { securityGroupId: "sg-0kafka00000000001", port: 9094 },
+      { securityGroupId: "sg-0kafka00000000001", port: 9094 }, // a second service on the same cluster
+      { securityGroupId: "sg-0kafka00000000001", port: 9092 },
+      { securityGroupId: "sg-0kafka00000000002", port: 9094 },
+    ];
+    const out = json(synth({ kafkaPeers }));
+    const kafkaEgress = resourcesOf(out, "aws_vpc_security_group_egress_rule")
+      .map(([, r]) => r)
+      .filter((r) => String(r.referenced_security_group_id).startsWith("sg-0kafka"));
+    expect(kafkaEgress.map((r) => [r.referenced_security_group_id, r.ip_protocol, r.from_port, r.to_port]).sort()).toEqual([
+      ["sg-0kafka00000000001", "tcp", 9092, 9092],
+      ["sg-0kafka00000000001", "tcp", 9094, 9094],
+      ["sg-0kafka00000000002", "tcp", 9094, 9094],
+    ]);
+    for (const rule of kafkaEgress) {
+      expect(rule.security_group_id).toMatch(/^\$\{aws_security_group\.networking_ecs-security-group_\w+\.id\}$/);
+      expect(rule.description).toContain(rule.referenced_security_group_id);
+    }
+    // The Kafka group belongs to its owner: the platform adds no rule to it, in or out.
+    const onKafka = [...resourcesOf(out, "aws_vpc_security_group_ingress_rule"), ...resourcesOf(out, "aws_vpc_security_group_egress_rule")].filter(([, r]) => String(r.security_group_id).startsWith("sg-0kafka"));
+    expect(onKafka).toEqual([]);
+  });
+
+  test("addresses each Kafka egress rule by its group and port, so the order of peers never moves one", () => {
+    const peers = [
+      { securityGroupId: "sg-0kafka00000000001", port: 9094 },
+      { securityGroupId: "sg-0kafka00000000002", port: 9094 },
+    ];
+    const ids = (kafkaPeers: NetworkingProps["kafkaPeers"]) =>
+      resourcesOf(json(synth({ kafkaPeers })), "aws_vpc_security_group_egress_rule")
+        .filter(([, r]) => String(r.referenced_security_group_id).startsWith("sg-0kafka"))
+        .map(([id]) => id)
+        .sort();
+    expect(ids(peers)).toEqual([expect.stringContaining("ecs-egress-kafka-sg-0kafka00000000001-9094"), expect.stringContaining("ecs-egress-kafka-sg-0kafka00000000002-9094")]);
+    expect(ids([...peers].reverse())).toEqual(ids(peers));
+    expect(ids([peers[1]])).toEqual([ids(peers)[1]]);
+  });
+
   test("creates VPC endpoints with their own security group when enabled", () => {
     const out = json(synth({ natStrategy: "single", taskSubnets: "private", vpcEndpoints: true }));
     const endpoints = resourcesOf(out, "aws_vpc_endpoint").map(([, e]) => [e.service_name, e.vpc_endpoint_type]);
