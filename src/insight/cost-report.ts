@@ -7,10 +7,15 @@
 import { CONCERNS, Concern, CostLine, StackEstimate } from "./cost";
 import { PRICES_READ_ON } from "./prices";
 
+/** `1234567` -> `1,234,567` (no locale data involved, so the output never varies by machine). */
+function thousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 /** `$1,234.56` (negative: `-$1.20`). */
 export function usd(amount: number): string {
   const cents = Math.round(Math.abs(amount) * 100);
-  const whole = Math.floor(cents / 100).toLocaleString("en-US");
+  const whole = thousands(String(Math.floor(cents / 100)));
   return `${amount < 0 && cents > 0 ? "-" : ""}$${whole}.${String(cents % 100).padStart(2, "0")}`;
 }
 
@@ -27,7 +32,8 @@ export function unitPrice(amount: number): string {
 
 /** A quantity with at most three decimals and thousands separators. */
 export function quantity(amount: number): string {
-  return (Math.round(amount * 1000) / 1000).toLocaleString("en-US", { maximumFractionDigits: 3 });
+  const [whole, fraction] = String(Math.round(amount * 1000) / 1000).split(".");
+  return fraction ? `${thousands(whole)}.${fraction}` : thousands(whole);
 }
 
 function table(rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>, indent = "  "): string[] {
