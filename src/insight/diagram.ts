@@ -156,7 +156,6 @@ let vizPromise: Promise<Viz> | undefined;
 
 /** Renders DOT to SVG with the WebAssembly Graphviz (loaded once per process). */
 export async function renderSvg(dot: string): Promise<string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   vizPromise ??= (require("@viz-js/viz") as { instance(): Promise<Viz> }).instance();
   const viz = await vizPromise;
   return viz.renderString(dot, { format: "svg", engine: "dot" });

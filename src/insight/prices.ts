@@ -73,16 +73,24 @@ const GLOBAL: Readonly<Record<string, PriceRow>> = {
   "ecr.storage": p(0.1, "GB-month", ECR),
 };
 
+/** Fargate rows: the same list price in us-east-1 and eu-west-1. */
+const FARGATE_ROWS: Readonly<Record<string, PriceRow>> = {
+  "fargate.linux-x86.vcpu": p(0.04048, "vCPU-hour", FARGATE),
+  "fargate.linux-x86.memory": p(0.004445, "GB-hour", FARGATE),
+  "fargate.linux-arm.vcpu": p(0.03238, "vCPU-hour", FARGATE),
+  "fargate.linux-arm.memory": p(0.00356, "GB-hour", FARGATE),
+  "fargate-spot.linux-x86.vcpu": p(0.012144, "vCPU-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
+  "fargate-spot.linux-x86.memory": p(0.0013335, "GB-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
+};
+
+/** An RDS instance-class row (the page quotes Single-AZ; Multi-AZ is billed as two instances). */
+const rdsInstance = (usd: number): PriceRow => p(usd, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two");
+
 /** Region -> price key -> row. Keys: `<service>.<dimension>`; RDS: `rds.<engine>.<class>`. */
 export const PRICE_TABLE: Readonly<Record<string, Readonly<Record<string, PriceRow>>>> = {
   "us-east-1": {
     ...GLOBAL,
-    "fargate.linux-x86.vcpu": p(0.04048, "vCPU-hour", FARGATE),
-    "fargate.linux-x86.memory": p(0.004445, "GB-hour", FARGATE),
-    "fargate.linux-arm.vcpu": p(0.03238, "vCPU-hour", FARGATE),
-    "fargate.linux-arm.memory": p(0.00356, "GB-hour", FARGATE),
-    "fargate-spot.linux-x86.vcpu": p(0.012144, "vCPU-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
-    "fargate-spot.linux-x86.memory": p(0.0013335, "GB-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
+    ...FARGATE_ROWS,
     "nat.hour": p(0.045, "NAT gateway-hour", VPC),
     "nat.data": p(0.045, "GB processed", VPC),
     "alb.hour": p(0.0225, "ALB-hour", ELB),
@@ -91,14 +99,14 @@ export const PRICE_TABLE: Readonly<Record<string, Readonly<Record<string, PriceR
     "nlb.nlcu": p(0.006, "NLCU-hour", ELB),
     "vpce.interface.az-hour": p(0.01, "endpoint ENI-hour (per AZ)", PRIVATELINK),
     "vpce.interface.data": p(0.01, "GB processed", PRIVATELINK, "first PB tier"),
-    "rds.postgres.db.t3.micro": p(0.018, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.t3.small": p(0.036, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.t3.medium": p(0.072, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.t4g.micro": p(0.016, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.t4g.small": p(0.032, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.t4g.medium": p(0.065, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.m6g.large": p(0.159, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
-    "rds.postgres.db.m7g.large": p(0.168, "instance-hour", RDS_POSTGRES, "Single-AZ; a Multi-AZ instance is billed as two"),
+    "rds.postgres.db.t3.micro": rdsInstance(0.018),
+    "rds.postgres.db.t3.small": rdsInstance(0.036),
+    "rds.postgres.db.t3.medium": rdsInstance(0.072),
+    "rds.postgres.db.t4g.micro": rdsInstance(0.016),
+    "rds.postgres.db.t4g.small": rdsInstance(0.032),
+    "rds.postgres.db.t4g.medium": rdsInstance(0.065),
+    "rds.postgres.db.m6g.large": rdsInstance(0.159),
+    "rds.postgres.db.m7g.large": rdsInstance(0.168),
     "rds.storage.general-purpose": p(0.115, "GB-month", RDS_POSTGRES, "gp2 and gp3, per copy (Multi-AZ stores two)"),
     "rds.backup": p(0.095, "GB-month", RDS_POSTGRES, "backup storage beyond the free amount (100% of provisioned storage)"),
     "logs.ingestion": p(0.5, "GB ingested", CLOUDWATCH, "standard log class; vended logs (VPC flow logs) cost the same in the first 10 TB"),
@@ -114,12 +122,7 @@ export const PRICE_TABLE: Readonly<Record<string, Readonly<Record<string, PriceR
   },
   "eu-west-1": {
     ...GLOBAL,
-    "fargate.linux-x86.vcpu": p(0.04048, "vCPU-hour", FARGATE),
-    "fargate.linux-x86.memory": p(0.004445, "GB-hour", FARGATE),
-    "fargate.linux-arm.vcpu": p(0.03238, "vCPU-hour", FARGATE),
-    "fargate.linux-arm.memory": p(0.00356, "GB-hour", FARGATE),
-    "fargate-spot.linux-x86.vcpu": p(0.012144, "vCPU-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
-    "fargate-spot.linux-x86.memory": p(0.0013335, "GB-hour", FARGATE, "Spot prices float; this is the 70%-off level the page quotes"),
+    ...FARGATE_ROWS,
     "nat.hour": p(0.048, "NAT gateway-hour", VPC),
     "nat.data": p(0.048, "GB processed", VPC),
     "alb.hour": p(0.0252, "ALB-hour", ELB),
