@@ -248,7 +248,13 @@ function services(index: StackIndex, tiers: Map<string, { tier: string }>, stack
         const target = index.resolve(tg.arn, "aws_lb_target_group")[0];
         if (target && num(tg.weight) !== undefined) weights.set(target.address, num(tg.weight) ?? 0);
       }
-      const tgs = [...new Set([...own, ...myRules.flatMap((r) => index.resolve(r.attrs.action, "aws_lb_target_group"))])];
+      // CodeDeploy blue/green: the deployment group holds the target-group pair and the listeners.
+      const deploymentGroups = ecsServices.flatMap((s) => index.referrers(s, "aws_codedeploy_deployment_group"));
+      const listenerRoutes = deploymentGroups.flatMap((g) => blocks(g.attrs.load_balancer_info).flatMap((info) => blocks(info.target_group_pair_info))).flatMap((pair) => [
+        ...index.resolve(blocks(pair.prod_traffic_route), "aws_lb_listener").map((l) => `${l.attrs.protocol ?? ""} :${l.attrs.port ?? "?"} (production)`),
+        ...index.resolve(blocks(pair.test_traffic_route), "aws_lb_listener").map((l) => `${l.attrs.protocol ?? ""} :${l.attrs.port ?? "?"} (test)`),
+      ]);
+      const tgs = [...new Set([...own, ...myRules.flatMap((r) => index.resolve(r.attrs.action, "aws_lb_target_group")), ...deploymentGroups.flatMap((g) => index.resolve(g.attrs.load_balancer_info, "aws_lb_target_group"))])];
       const network = blocks(first.attrs.network_configuration)[0] ?? {};
       const controller = str(blocks(first.attrs.deployment_controller)[0]?.type) ?? "ECS";
       const deployment = controller === "CODE_DEPLOY" ? "CodeDeploy blue/green" : tgs.length > 1 ? `blue/green, ${ecsServices.length} ECS services` : "rolling";
@@ -263,7 +269,7 @@ function services(index: StackIndex, tiers: Map<string, { tier: string }>, stack
         size: cpu !== undefined && memory !== undefined ? `${cpu / 1024} vCPU / ${memory / 1024} GB` : "size unknown",
         desiredTasks: desired,
         spotTasks: Math.round(spot * 10) / 10,
-        routes: myRules.map((r) => ruleRoutes(r, index)).sort(),
+        routes: [...new Set([...myRules.map((r) => ruleRoutes(r, index)), ...listenerRoutes])].sort(),
         targetGroups: tgs.map((tg) => {
           const health = blocks(tg.attrs.health_check)[0];
           return { name: shortName(str(tg.attrs.name), stack).replace(new RegExp(`^${name}-`), ""), port: num(tg.attrs.port), healthPath: str(health?.path), weight: weights.get(tg.address) };

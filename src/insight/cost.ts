@@ -144,6 +144,14 @@ export const NO_CHARGE: Readonly<Record<string, string>> = {
   aws_secretsmanager_secret_policy: "free",
   aws_ssm_parameter: "standard parameters are free",
   aws_dynamodb_table_item: "free; the table is priced",
+  aws_kms_grant: "free; the key is priced",
+  aws_iam_instance_profile: "IAM is free",
+  aws_iam_policy_attachment: "IAM is free",
+  aws_ecs_account_setting_default: "free",
+  aws_cloudwatch_log_subscription_filter: "free; the destination is priced",
+  aws_codestarnotifications_notification_rule: "notification rules are free; deliveries go through SNS",
+  aws_s3_bucket_cors_configuration: "free",
+  aws_ecr_registry_scanning_configuration: "basic scanning is free",
 };
 
 const dim = (concern: Concern, key: string, item: string, quantity: number, basis?: string): Dimension => (basis === undefined ? { concern, key, item, quantity } : { concern, key, item, quantity, basis });

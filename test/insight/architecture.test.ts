@@ -140,3 +140,25 @@ describe("toDot / renderSvg", () => {
     expect(await renderSvg(dot)).toBe(svg);
   });
 });
+
+describe("readArchitecture: CodeDeploy blue/green", () => {
+  test("takes the green target group and the test listener from the deployment group", () => {
+    const arch = readArchitecture(fixtureStack({
+      aws_lb_listener: { prod: { port: 443, protocol: "HTTPS" }, test: { port: 8443, protocol: "HTTPS" } },
+      aws_lb_target_group: { blue: { name: "fargate-fixture-api-blue", port: 8000 }, green: { name: "fargate-fixture-api-green", port: 8000 } },
+      aws_ecs_task_definition: { td: taskDefinition(256, 512) },
+      aws_ecs_service: { api: { desired_count: 2, task_definition: ref("aws_ecs_task_definition.td", "arn"), deployment_controller: { type: "CODE_DEPLOY" }, load_balancer: [{ container_name: "api", target_group_arn: ref("aws_lb_target_group.blue", "arn") }] } },
+      aws_codedeploy_deployment_group: {
+        api: {
+          ecs_service: { service_name: ref("aws_ecs_service.api", "name") },
+          load_balancer_info: { target_group_pair_info: { target_group: [{ name: ref("aws_lb_target_group.blue", "name") }, { name: ref("aws_lb_target_group.green", "name") }], prod_traffic_route: { listener_arns: [ref("aws_lb_listener.prod", "arn")] }, test_traffic_route: { listener_arns: [ref("aws_lb_listener.test", "arn")] } } },
+        },
+      },
+    }));
+    expect(arch.services[0]).toMatchObject({
+      deployment: "CodeDeploy blue/green",
+      routes: ["HTTPS :443 (production)", "HTTPS :8443 (test)"],
+      targetGroups: [expect.objectContaining({ name: "blue" }), expect.objectContaining({ name: "green" })],
+    });
+  });
+});
