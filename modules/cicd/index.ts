@@ -9,6 +9,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../lib/naming";
 import { ConstructPropsError } from "../../lib/errors";
+import { logRetentionProblem } from "../../lib/aws-limits";
 import { skipCheckov } from "../../lib/checkov";
 import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 import { SecureBucket } from "../../lib/secure-bucket";
@@ -585,6 +586,8 @@ function validate(scope: Construct, props: CicdProps): void {
       if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
         problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
       }
+      const retention = logRetentionProblem(props.logRetentionDays);
+      if (retention) problems.push(`logRetentionDays ${retention}`);
       if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
         problems.push(`deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
       }

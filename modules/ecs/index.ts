@@ -269,7 +269,11 @@ export class Ecs extends Construct {
     });
 
     const repositories: Record<string, EcrRepository> = {};
+    const ids = new Set<string>();
     for (const name of [...new Set(props.repositories ?? [])].sort()) {
+      // Two names with one ID ("a/b", "a-b") are reported by validate(); create the first only.
+      if (ids.has(repositoryId(name))) continue;
+      ids.add(repositoryId(name));
       repositories[name] = this.createRepository(new Construct(this, repositoryId(name)), props, name);
     }
     this.repositories = repositories;

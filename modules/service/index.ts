@@ -138,7 +138,7 @@ export interface FargateServiceProps {
  * only order that works (log group -> roles -> routing -> tasks -> alarms, pipeline).
  *
  * Every resource address below depends on the service name alone: adding, removing or
- * reordering other services never moves it (test/modules/service.test.ts).
+ * reordering other services never moves it (test/stacks/service-addresses.test.ts).
  */
 export class FargateService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
