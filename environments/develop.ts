@@ -22,7 +22,8 @@ export const develop: EnvironmentDelta = {
     certificate: { arn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001" },
   },
   services: {
-    api: { image: { tag: "develop" }, environment: { LOG_LEVEL: "debug" } },
+    // develop: no canary wait; CodeDeploy still proves the green task set healthy first.
+    api: { image: { tag: "develop" }, environment: { LOG_LEVEL: "debug" }, deployment: { strategy: "all-at-once", terminationWaitMinutes: 0 } },
     worker: { image: { tag: "develop" } },
   },
 };

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { parseCidr, cidrsOverlap } from "../lib/cidr";
-import { nameProblem, NameKind } from "../lib/naming";
+import { nameProblem, NameKind, targetGroupPurpose } from "../lib/naming";
 import { defaultSubnetPrefixLength, subnetPlanProblem } from "../lib/subnet-plan";
 import {
   certificateRegionProblem,
@@ -21,6 +21,7 @@ import {
   logRetentionProblem,
   pathPatternProblem,
   portProblem,
+  rangeProblem,
   ruleConditionsProblem,
   rulePriorityProblem,
   targetHealthCheckProblems,
@@ -143,18 +144,34 @@ const secretSchema = z
   })
   .strict();
 
+/**
+ * Blue/green through CodeDeploy: the candidate task set runs at full size behind the green
+ * target group (and the test listener) before any production traffic moves to it.
+ */
+const blueGreenFields = {
+  /** Minutes the old task set keeps running after traffic moved (the rollback window). */
+  terminationWaitMinutes: z.number().default(5),
+  /**
+   * Wait for the operator (`platform switch <service> --to green`) before any production
+   * traffic moves: the write-up's manual switch, run by CodeDeploy. Minutes to wait before
+   * the deployment stops on its own.
+   * @default - no wait: traffic moves as soon as the green task set is healthy
+   */
+  waitForOperatorMinutes: z.number().optional(),
+};
+
+/** How a release reaches running tasks; every strategy is run by AWS's own engine. */
+export const DEPLOYMENT_STRATEGIES = ["rolling", "canary", "linear", "all-at-once"] as const;
+
 const deploymentSchema = z.discriminatedUnion("strategy", [
+  /** ECS rolling update with the deployment circuit breaker and CloudWatch-alarm rollback. */
   z.object({ strategy: z.literal("rolling") }).strict(),
-  z
-    .object({
-      strategy: z.literal("blue-green"),
-      /** Listener weights applied by `terraform apply`; must sum to 100. */
-      blueWeight: int(0, 100).default(100),
-      greenWeight: int(0, 100).default(0),
-      /** Desired count of the colour that takes no traffic (0 = cold standby). */
-      standbyDesiredCount: int(0, 100).default(0),
-    })
-    .strict(),
+  /** CodeDeploy: `percent` of traffic for `intervalMinutes`, then the rest. */
+  z.object({ strategy: z.literal("canary"), percent: z.number().default(10), intervalMinutes: z.number().default(5), ...blueGreenFields }).strict(),
+  /** CodeDeploy: `percent` more traffic every `intervalMinutes`. */
+  z.object({ strategy: z.literal("linear"), percent: z.number().default(10), intervalMinutes: z.number().default(1), ...blueGreenFields }).strict(),
+  /** CodeDeploy: all traffic at once, once the green task set is healthy. */
+  z.object({ strategy: z.literal("all-at-once"), ...blueGreenFields }).strict(),
 ]);
 
 export const serviceSchema = z
@@ -208,7 +225,11 @@ export const serviceSchema = z
     deployment: deploymentSchema.default({ strategy: "rolling" }),
     /** Whether the task role may read parameters under the service's own path. */
     readOwnParameters: z.boolean().default(false),
-    healthCheckGracePeriodSec: z.number().default(60),
+    /**
+     * Seconds ECS ignores failing ALB health checks after a task starts (public services only).
+     * @default 60 for public services
+     */
+    healthCheckGracePeriodSec: z.number().optional(),
     /**
      * Where the pipeline builds the service from (`workspace/repo` on Bitbucket). Services with
      * a source and an ECR repository get a CodePipeline; others are deployed by apply only.
@@ -339,6 +360,18 @@ const baseEnvironmentSchema = z
         allowHttpOnly: z.boolean().default(false),
         accessLogs: z.boolean().default(true),
         idleTimeoutSec: int(1, 4000).default(60),
+        /**
+         * The test listener CodeDeploy routes the replacement task set through before any
+         * production traffic moves (created when a service deploys with canary, linear or
+         * all-at-once). Reachable only from `allowedCidrs` (default: the VPC itself).
+         */
+        testListener: z
+          .object({
+            port: int(1, 65535).default(8443),
+            allowedCidrs: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).optional(),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -471,6 +504,11 @@ function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
   const hasPublic = env.services.some((s) => s.exposure.type === "public");
   const cert = env.alb.certificate;
   if (cert && "arn" in cert) report(ctx, ["alb", "certificate", "arn"], certificateRegionProblem(cert.arn, env.region));
+  const test = env.alb.testListener;
+  if ([80, 443].includes(test.port)) issue(ctx, ["alb", "testListener", "port"], `is a production listener port; got ${test.port}; use another port, e.g. 8443`);
+  (test.allowedCidrs ?? []).forEach((cidr, i) => {
+    if (cidr.endsWith("/0")) issue(ctx, ["alb", "testListener", "allowedCidrs", i], `would open the test listener to the internet; got ${show(cidr)}; give the VPC, VPN or office ranges that may test a release`);
+  });
   if (env.name === "prod" && !env.alb.certificate) {
     issue(ctx, ["alb", "certificate"], `prod must serve HTTPS; got no certificate; give { arn } or { domain, hostedZoneId }`);
   }
@@ -507,7 +545,7 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
 
     report(ctx, at("memoryMiB"), fargateSizeProblem(svc.cpu, svc.memoryMiB));
     report(ctx, at("containerPort"), portProblem(svc.containerPort));
-    report(ctx, at("healthCheckGracePeriodSec"), gracePeriodProblem(svc.healthCheckGracePeriodSec));
+    if (svc.healthCheckGracePeriodSec !== undefined) report(ctx, at("healthCheckGracePeriodSec"), gracePeriodProblem(svc.healthCheckGracePeriodSec));
     if (svc.user !== undefined) report(ctx, at("user"), containerUserProblem(svc.user));
     if (svc.healthCheck) {
       for (const [field, problem] of Object.entries(containerHealthCheckProblems(svc.healthCheck))) issue(ctx, at("healthCheck", field), problem);
@@ -555,14 +593,20 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       issue(ctx, at("autoscaling", "requestsPerTarget"), `internal services have no ALB to count requests; got ${svc.autoscaling.requestsPerTarget}; remove it`);
     }
 
-    if (svc.deployment.strategy === "blue-green") {
-      const d = svc.deployment;
-      if (d.blueWeight + d.greenWeight !== 100) {
-        issue(ctx, at("deployment"), `blueWeight + greenWeight must be 100; got ${d.blueWeight} + ${d.greenWeight} = ${d.blueWeight + d.greenWeight}`);
-      }
+    const d = svc.deployment;
+    if (d.strategy !== "rolling") {
       if (exp.type !== "public") {
-        issue(ctx, at("deployment", "strategy"), `blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"`);
+        issue(ctx, at("deployment", "strategy"), `${d.strategy} is a CodeDeploy blue/green deployment, which needs ALB target groups, so only public services can use it; got ${show(d.strategy)} on an internal service; use "rolling"`);
       }
+      report(ctx, at("deployment", "terminationWaitMinutes"), rangeProblem(d.terminationWaitMinutes, 0, 2880, " minutes"));
+      if (d.waitForOperatorMinutes !== undefined) report(ctx, at("deployment", "waitForOperatorMinutes"), rangeProblem(d.waitForOperatorMinutes, 1, 2880, " minutes"));
+      if (d.strategy !== "all-at-once") {
+        report(ctx, at("deployment", "percent"), rangeProblem(d.percent, 1, 99, " percent"));
+        report(ctx, at("deployment", "intervalMinutes"), rangeProblem(d.intervalMinutes, 1, 2880, " minutes"));
+      }
+    }
+    if (exp.type === "internal" && svc.healthCheckGracePeriodSec !== undefined) {
+      issue(ctx, at("healthCheckGracePeriodSec"), `only applies to services behind the ALB (ECS ignores it without a load balancer); got ${svc.healthCheckGracePeriodSec} on an internal service; remove it`);
     }
 
     for (const [key, value] of Object.entries(svc.environment)) {
@@ -585,9 +629,6 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       secretNames.add(secret.name);
     });
 
-    if (svc.deployment.strategy === "blue-green" && svc.deployment.standbyDesiredCount > env.scaling.maxCapacity) {
-      issue(ctx, at("deployment", "standbyDesiredCount"), `must not exceed autoscaling max (${env.scaling.maxCapacity}); got ${svc.deployment.standbyDesiredCount}`);
-    }
     if (svc.enableExecuteCommand && svc.readonlyRootFilesystem) {
       issue(ctx, at("enableExecuteCommand"), `ECS Exec needs a writable root filesystem (the SSM agent writes into it); got true with readonlyRootFilesystem true; set readonlyRootFilesystem false or turn ECS Exec off`);
     }
@@ -601,10 +642,10 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
 
     // The longest physical names the service path builds for this service.
     const stem = `${env.project}-${env.name}`;
-    const colours = svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""];
+    const colours = svc.deployment.strategy === "rolling" ? (["rolling"] as const) : (["blue", "green"] as const);
     checkNames(ctx, [
-      ...colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "targetGroup", `${stem}-${svc.name}${c}`]),
-      ...colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "ecsService", `${stem}-${svc.name}${c}`]),
+      ...(exp.type === "public" ? colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "targetGroup", `${stem}-${targetGroupPurpose(svc.name, c, svc.containerPort)}`]) : []),
+      [at("name"), "ecsService", `${stem}-${svc.name}`],
       [at("name"), "iamRole", `${stem}-${svc.name}-execution`],
       ...(svc.image.ecrRepository !== undefined ? [[at("image", "ecrRepository"), "generic", `${stem}/${svc.image.ecrRepository}`] as [(string | number)[], NameKind, string]] : []),
     ]);

@@ -15,7 +15,7 @@ const pythonHealthCheck = (port: number) => ({
 });
 
 export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
-  /** The public HTTP API behind the ALB; blue/green releases. */
+  /** The public HTTP API behind the ALB; canary releases through CodeDeploy. */
   api: {
     image: { ecrRepository: "fargate/api", tag: "bootstrap" },
     source: { repository: "platform-team/api" },
@@ -27,7 +27,8 @@ export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
     environment: { LOG_LEVEL: "info" },
     secrets: [{ name: "API_SIGNING_KEY", source: "ssm", key: "api/signing-key" }],
     healthCheck: pythonHealthCheck(8000),
-    deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 },
+    // CodeDeploy blue/green: 10% of traffic for 5 minutes, alarm rollback (the prod standard).
+    deployment: { strategy: "canary", percent: 10, intervalMinutes: 5 },
     user: "1000",
   },
   /** Background worker: no load balancer, rolling releases. */

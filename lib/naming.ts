@@ -97,3 +97,12 @@ export class Naming {
     return `/${this.project}/${this.environment}/`;
   }
 }
+
+/**
+ * The purpose part of a target group name: service, colour and port, because AWS fixes a
+ * target group's port at creation. A port change creates a group with a new name next to
+ * the old one (create_before_destroy), so the replacement never collides with itself.
+ */
+export function targetGroupPurpose(service: string, colour: "rolling" | "blue" | "green", port: number): string {
+  return colour === "rolling" ? `${service}-${port}` : `${service}-${colour[0]}${port}`;
+}

@@ -10,7 +10,8 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { Naming } from "../../lib/naming";
+import { Naming, targetGroupPurpose } from "../../lib/naming";
+import { ConstructPropsError } from "../../lib/errors";
 import {
   certificateRegionProblem,
   deregistrationDelayProblem,
@@ -109,7 +110,7 @@ export interface ServiceRoutingProps {
    * `rolling`: one target group. `blue-green`: blue and green target groups, both in the
    * rule's forward action with the given weights.
    */
-  readonly deployment: { readonly strategy: "rolling" } | { readonly strategy: "blue-green"; readonly blueWeight: number; readonly greenWeight: number };
+  readonly deployment: "rolling" | "blue-green";
 }
 
 export interface AlbProps {
@@ -154,6 +155,13 @@ export interface AlbProps {
    * @default 60
    */
   readonly idleTimeoutSec?: number;
+  /**
+   * The test listener CodeDeploy blue/green deployments route test traffic through (the green
+   * task set, before any production traffic moves). Reachable only from inside: the
+   * networking ALB security group admits its port only from the VPC or the configured CIDRs.
+   * @default - no test listener (no service uses CodeDeploy)
+   */
+  readonly testListenerPort?: number;
 }
 
 /** The target group(s) of one public service. */
@@ -184,6 +192,8 @@ export class Alb extends Construct {
   public readonly certificate?: AcmCertificate;
   public readonly aliasRecord?: Route53Record;
   public readonly accessLogsBucket?: S3Bucket;
+  /** The blue/green test listener (HTTPS with the serving certificate, or HTTP when HTTP-only). */
+  public readonly testListener?: LbListener;
   /** Listener rule priorities claimed by services (unique per listener). */
   private readonly priorities = new Map<number, string[]>();
 
@@ -274,6 +284,22 @@ export class Alb extends Construct {
       });
     }
 
+    if (props.testListenerPort !== undefined) {
+      this.testListener = new LbListener(this, "test-listener", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: props.testListenerPort,
+        protocol: this.certificateArn ? "HTTPS" : "HTTP",
+        sslPolicy: this.certificateArn ? TLS_POLICY : undefined,
+        certificateArn: this.certificateArn,
+        defaultAction: [notFound],
+      });
+      if (!this.certificateArn) {
+        const why = "plain HTTP by explicit environment config (allowHttpOnly, no certificate); never allowed in prod";
+        skipCheckov(this.testListener, "CKV_AWS_2", why);
+        skipCheckov(this.testListener, "CKV_AWS_103", why);
+      }
+    }
+
     this.node.addValidation({
       validate: () =>
         [...this.priorities]
@@ -353,6 +379,8 @@ export class Alb extends Construct {
 export class ServiceRouting extends Construct {
   public readonly targetGroups: ServiceTargetGroups;
   public readonly listenerRule: LbListenerRule;
+  /** Blue/green only: the same route on the test listener (to the replacement task set). */
+  public readonly testListenerRule?: LbListenerRule;
   private readonly alb: Alb;
 
   constructor(scope: Construct, id: string, props: ServiceRoutingProps) {
@@ -382,6 +410,9 @@ export class ServiceRouting extends Construct {
         },
       });
       skipCheckov(tg, "CKV_AWS_378", "TLS ends at the ALB; targets get HTTP inside the VPC, admitted only from the ALB security group");
+      // A port change replaces the group: the new one (new name, see targetGroupPurpose) exists
+      // before the rule and the service move to it, so the replacement can complete.
+      tg.lifecycle = { createBeforeDestroy: true };
       return tg;
     };
 
@@ -389,33 +420,36 @@ export class ServiceRouting extends Construct {
     if (props.paths.length) condition.push({ pathPattern: { values: [...props.paths] } });
     if (props.hosts.length) condition.push({ hostHeader: { values: [...props.hosts] } });
 
-    const d = props.deployment;
-    if (d.strategy === "blue-green") {
-      const blue = targetGroup("blue-target-group", `${props.serviceName}-blue`);
-      const green = targetGroup("green-target-group", `${props.serviceName}-green`);
+    if (props.deployment === "blue-green") {
+      const testListener = props.alb.testListener;
+      if (!testListener) throw new ConstructPropsError(this, `a blue/green service needs the ALB's test listener; got an Alb without testListenerPort; set it where a service uses CodeDeploy`);
+      const blue = targetGroup("blue-target-group", targetGroupPurpose(props.serviceName, "blue", props.containerPort));
+      const green = targetGroup("green-target-group", targetGroupPurpose(props.serviceName, "green", props.containerPort));
       this.targetGroups = { blue, green };
+      // Always the full forward config (never a bare target_group_arn): CodeDeploy shifts
+      // weights on it, and the ALB rejects mixing the two syntaxes once weights were used.
+      const forward = (first: LbTargetGroup, second: LbTargetGroup): LbListenerRuleAction[] => [
+        { type: "forward", forward: { targetGroup: [{ arn: first.arn, weight: 100 }, { arn: second.arn, weight: 0 }] } },
+      ];
       this.listenerRule = new LbListenerRule(this, "listener-rule", {
         listenerArn: props.alb.serviceListener.arn,
         priority: props.priority,
-        // Always the full forward config (never a bare target_group_arn): once weighted
-        // routing is used the ALB rejects mixing the two syntaxes.
-        action: [
-          {
-            type: "forward",
-            forward: {
-              targetGroup: [
-                { arn: blue.arn, weight: d.blueWeight },
-                { arn: green.arn, weight: d.greenWeight },
-              ],
-            },
-          },
-        ],
+        action: forward(blue, green),
         condition,
-        // scripts/traffic-switch.ts owns the weights after creation: apply never reverts a switch.
+        // Owner of the action after creation: CodeDeploy. Each deployment moves the weights to
+        // the replacement target group; an apply must never move them back (ALB + CodeDeploy tests).
+        lifecycle: { ignoreChanges: ["action"] },
+      });
+      this.testListenerRule = new LbListenerRule(this, "test-listener-rule", {
+        listenerArn: testListener.arn,
+        priority: props.priority,
+        action: forward(green, blue),
+        condition,
+        // Owner of the action after creation: CodeDeploy routes the test listener to the replacement task set.
         lifecycle: { ignoreChanges: ["action"] },
       });
     } else {
-      const only = targetGroup("target-group", props.serviceName);
+      const only = targetGroup("target-group", targetGroupPurpose(props.serviceName, "rolling", props.containerPort));
       this.targetGroups = { blue: only };
       this.listenerRule = new LbListenerRule(this, "listener-rule", {
         listenerArn: props.alb.serviceListener.arn,
@@ -457,7 +491,9 @@ function validate(scope: Construct, props: AlbProps): void {
 
 function validateRouting(scope: Construct, props: ServiceRoutingProps): void {
   // Names first: a NameError before anything is created.
-  for (const suffix of props.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) props.naming.name("targetGroup", `${props.serviceName}${suffix}`);
+  for (const colour of props.deployment === "blue-green" ? (["blue", "green"] as const) : (["rolling"] as const)) {
+    props.naming.name("targetGroup", targetGroupPurpose(props.serviceName, colour, props.containerPort));
+  }
   scope.node.addValidation({
     validate: () => {
       const known = <T>(v: T) => !Token.isUnresolved(v);
@@ -470,10 +506,6 @@ function validateRouting(scope: Construct, props: ServiceRoutingProps): void {
         prefixed("deregistrationDelaySec", deregistrationDelayProblem(props.deregistrationDelaySec ?? 30)),
         ...Object.entries(targetHealthCheckProblems(props.healthCheck)).map(([field, p]) => `healthCheck.${field} ${p}`),
       ];
-      const d = props.deployment;
-      if (d.strategy === "blue-green" && (d.blueWeight < 0 || d.greenWeight < 0 || d.blueWeight + d.greenWeight !== 100)) {
-        problems.push(`blue and green weights must be 0-100 and sum to 100; got ${d.blueWeight} + ${d.greenWeight}`);
-      }
       return problems.filter((p): p is string => p !== undefined);
     },
   });

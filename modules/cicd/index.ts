@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { Codepipeline, CodepipelineStage } from "@cdktf/provider-aws/lib/codepipeline";
@@ -60,12 +60,24 @@ export interface ServicePipelineProps {
    */
   readonly dockerfile?: string;
   /**
-   * Blue/green services: the live service the same image is promoted to after a manual
-   * "Promote" approval. `serviceName` is then the candidate slot (green, no traffic until an
-   * operator shifts it with the traffic-switch tool); this is the slot serving traffic (blue).
-   * @default - none: the pipeline deploys to `serviceName` only
+   * The task definition revision Terraform registered: the config every release carries.
+   * The build turns it into the release's task definition with only the image replaced.
    */
-  readonly promoteTo?: { readonly serviceName: string; readonly taskDefinitionFamily?: string };
+  readonly configTaskDefinitionArn: string;
+  /** Container port (the AppSpec's load balancer entry). */
+  readonly containerPort: number;
+  /**
+   * Blue/green services: deploy through CodeDeploy (the `CodeDeployToECS` action, with the
+   * AppSpec carrying the config's network and capacity settings, which CodeDeploy owns on
+   * such a service).
+   * @default - rolling: the Deploy stage registers the release and updates the ECS service
+   */
+  readonly codeDeploy?: {
+    readonly applicationName: string;
+    readonly deploymentGroupName: string;
+    readonly appSpecNetwork: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[]; readonly assignPublicIp: boolean };
+    readonly capacityProviderStrategy: readonly { readonly capacityProvider: string; readonly base?: number; readonly weight?: number }[];
+  };
 }
 
 export interface CicdProps {
@@ -129,9 +141,9 @@ export interface CicdProps {
 
 
 /** Stage names operators type in CLI commands (approval, rollback). */
-export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy", promote: "Promote", deployLive: "DeployLive" } as const;
+export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy" } as const;
 /** Action names inside those stages. */
-export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy", promote: "PromoteToLive", deployLive: "DeployLive" } as const;
+export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy" } as const;
 
 /**
  * Delivery per service: Bitbucket (CodeConnections) -> CodeBuild (docker build, push to ECR
@@ -244,6 +256,13 @@ export class ServicePipeline extends Construct {
     // This pipeline's builds write only their own streams (`<service>/<build id>`) of the shared group.
     const buildLogGroupArn = props.cicd.buildLogGroup.arn;
 
+    const passTaskRoles: DataAwsIamPolicyDocumentStatement = {
+      sid: "PassOwnTaskRoles",
+      effect: "Allow",
+      actions: ["iam:PassRole"],
+      resources: [...svc.taskRoleArns],
+      condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+    };
     const kmsStatement: DataAwsIamPolicyDocumentStatement = {
       sid: "UseDataKey",
       effect: "Allow",
@@ -296,6 +315,16 @@ export class ServicePipeline extends Construct {
           ],
           resources: [svc.ecrRepositoryArn],
         },
+        // The release task definition starts from the config revision Terraform registered.
+        { sid: "ReadConfigRevision", effect: "Allow", actions: ["ecs:DescribeTaskDefinition"], resources: ["*"] },
+        ...(svc.codeDeploy
+          ? []
+          : [
+              // Rolling services: the Deploy stage (this project, MODE=deploy) registers the release and updates the service.
+              { sid: "RegisterReleaseRevision", effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: ["*"] },
+              { sid: "DeployOwnService", effect: "Allow", actions: ["ecs:UpdateService", "ecs:DescribeServices"], resources: [ecsArn(`service/${svc.clusterName}/${svc.serviceName}`)] },
+              passTaskRoles,
+            ]),
       ]),
     });
 
@@ -320,6 +349,24 @@ export class ServicePipeline extends Construct {
           { name: "REPOSITORY_URI", value: svc.ecrRepositoryUrl, type: "PLAINTEXT" },
           { name: "CONTAINER_NAME", value: svc.containerName, type: "PLAINTEXT" },
           { name: "DOCKERFILE", value: svc.dockerfile ?? "Dockerfile", type: "PLAINTEXT" },
+          { name: "CONTAINER_PORT", value: String(svc.containerPort), type: "PLAINTEXT" },
+          // Updated by every apply: a release always starts from the current config.
+          { name: "CONFIG_TASK_DEFINITION", value: svc.configTaskDefinitionArn, type: "PLAINTEXT" },
+          { name: "CLUSTER", value: svc.clusterName, type: "PLAINTEXT" },
+          { name: "SERVICE", value: svc.serviceName, type: "PLAINTEXT" },
+          { name: "DEPLOY_WITH", value: svc.codeDeploy ? "codedeploy" : "ecs", type: "PLAINTEXT" },
+          ...(svc.codeDeploy
+            ? [
+                {
+                  name: "APPSPEC_NETWORK",
+                  value: Fn.jsonencode({
+                    awsvpcConfiguration: { subnets: svc.codeDeploy.appSpecNetwork.subnetIds, securityGroups: svc.codeDeploy.appSpecNetwork.securityGroupIds, assignPublicIp: svc.codeDeploy.appSpecNetwork.assignPublicIp ? "ENABLED" : "DISABLED" },
+                  }),
+                  type: "PLAINTEXT",
+                },
+                { name: "CAPACITY_PROVIDER_STRATEGY", value: JSON.stringify(svc.codeDeploy.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 }))), type: "PLAINTEXT" },
+              ]
+            : []),
         ],
       },
       logsConfig: {
@@ -336,8 +383,6 @@ export class ServicePipeline extends Construct {
       description: `CodePipeline for ${svc.name}: source, build, approval and ECS deploy`,
       assumeRolePolicy: serviceTrustPolicy(this, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
     });
-    const serviceArns = [svc.serviceName, ...(svc.promoteTo ? [svc.promoteTo.serviceName] : [])].map((name) => ecsArn(`service/${svc.clusterName}/${name}`));
-    const families = [family, ...(svc.promoteTo ? [svc.promoteTo.taskDefinitionFamily ?? svc.promoteTo.serviceName] : [])];
     const pipelineStatements: DataAwsIamPolicyDocumentStatement[] = [
       {
         sid: "ReadWriteArtifacts",
@@ -353,51 +398,32 @@ export class ServicePipeline extends Construct {
         actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
         resources: [props.cicd.connectionArn],
       },
-      {
-        sid: "RunBuild",
-        effect: "Allow",
-        actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-        resources: [this.buildProject.arn],
-      },
-      {
-        sid: "UpdateOwnService",
-        effect: "Allow",
-        actions: ["ecs:DescribeServices", "ecs:UpdateService"],
-        resources: serviceArns,
-      },
-      {
-        sid: "WatchOwnTasks",
-        effect: "Allow",
-        actions: ["ecs:DescribeTasks"],
-        resources: [ecsArn(`task/${svc.clusterName}/*`)],
-      },
-      {
-        sid: "TagNewRevisions",
-        effect: "Allow",
-        // The deploy action copies the tags (default_tags) of the running revision.
-        actions: ["ecs:TagResource"],
-        resources: families.map((f) => ecsArn(`task-definition/${f}:*`)),
-        condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterTaskDefinition"] }],
-      },
-      {
-        sid: "PassOwnTaskRoles",
-        effect: "Allow",
-        actions: ["iam:PassRole"],
-        resources: [...svc.taskRoleArns],
-        condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
-      },
+      { sid: "RunBuild", effect: "Allow", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [this.buildProject.arn] },
     ];
-    if (settings.approvalTopicArn && (settings.manualApproval || svc.promoteTo)) {
+    if (svc.codeDeploy) {
+      const cd = (resource: string) => `arn:${partition}:codedeploy:${region}:${accountId}:${resource}`;
+      pipelineStatements.push(
+        {
+          sid: "DeployThroughCodeDeploy",
+          effect: "Allow",
+          actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision", "codedeploy:GetDeploymentConfig"],
+          resources: [cd(`application:${svc.codeDeploy.applicationName}`), cd(`deploymentgroup:${svc.codeDeploy.applicationName}/${svc.codeDeploy.deploymentGroupName}`), cd("deploymentconfig:*")],
+        },
+        // The CodeDeployToECS action registers the release's task definition itself.
+        { sid: "RegisterReleaseRevision", effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: ["*"] },
+        {
+          sid: "TagNewRevisions",
+          effect: "Allow",
+          actions: ["ecs:TagResource"],
+          resources: [ecsArn(`task-definition/${family}:*`)],
+          condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterTaskDefinition"] }],
+        },
+        passTaskRoles,
+      );
+    }
+    if (settings.approvalTopicArn && settings.manualApproval) {
       pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [settings.approvalTopicArn] });
     }
-    pipelineStatements.push({
-      sid: "RegisterTaskDefinitionRevision",
-      effect: "Allow",
-      // The one unavoidable Resource "*" (allowlisted in src/policy/rules/iam-wildcard-allowlist.ts):
-      // these only create/read revisions; running one needs UpdateService, scoped above.
-      actions: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
-      resources: ["*"],
-    });
     new IamRolePolicy(this, "pipeline-role-policy", {
       name: "deliver",
       role: this.pipelineRole.id,
@@ -435,7 +461,8 @@ export class ServicePipeline extends Construct {
             provider: "CodeBuild",
             version: "1",
             inputArtifacts: ["source"],
-            outputArtifacts: ["imagedefinitions"],
+            // imagedefinitions.json, imageDetail.json (the image by digest), taskdef.json, appspec.yaml
+            outputArtifacts: ["release"],
             configuration: {
               ProjectName: this.buildProject.name,
               // The commit that triggered this execution becomes the image tag.
@@ -463,50 +490,46 @@ export class ServicePipeline extends Construct {
         ],
       });
     }
-    const deployStage = (stageName: string, actionName: string, serviceName: string): CodepipelineStage => ({
-      name: stageName,
-      // A failed deploy redeploys the artifacts (image) of the last successful execution.
-      onFailure: { result: "ROLLBACK" },
+    stages.push({
+      name: STAGE_NAMES.deploy,
       action: [
-        {
-          name: actionName,
-          category: "Deploy",
-          owner: "AWS",
-          provider: "ECS",
-          version: "1",
-          inputArtifacts: ["imagedefinitions"],
-          configuration: {
-            ClusterName: svc.clusterName,
-            ServiceName: serviceName,
-            FileName: "imagedefinitions.json",
-            DeploymentTimeout: String(settings.deployTimeoutMinutes ?? 30),
-          },
-        },
+        svc.codeDeploy
+          ? {
+              // CodeDeploy blue/green: the green task set runs at full size behind the test
+              // listener, then traffic shifts per the deployment config; alarms roll it back.
+              name: ACTION_NAMES.deploy,
+              category: "Deploy",
+              owner: "AWS",
+              provider: "CodeDeployToECS",
+              version: "1",
+              inputArtifacts: ["release"],
+              configuration: {
+                ApplicationName: svc.codeDeploy.applicationName,
+                DeploymentGroupName: svc.codeDeploy.deploymentGroupName,
+                TaskDefinitionTemplateArtifact: "release",
+                TaskDefinitionTemplatePath: "taskdef.json",
+                AppSpecTemplateArtifact: "release",
+                AppSpecTemplatePath: "appspec.yaml",
+                Image1ArtifactName: "release",
+                Image1ContainerName: "IMAGE1_NAME",
+              },
+            }
+          : {
+              // Rolling: register (config revision + image) and update the service; ECS runs the
+              // deployment, its circuit breaker and alarm rollback; the action waits for the outcome.
+              name: ACTION_NAMES.deploy,
+              category: "Build",
+              owner: "AWS",
+              provider: "CodeBuild",
+              version: "1",
+              inputArtifacts: ["release"],
+              configuration: {
+                ProjectName: this.buildProject.name,
+                EnvironmentVariables: JSON.stringify([{ name: "MODE", value: "deploy", type: "PLAINTEXT" }]),
+              },
+            },
       ],
     });
-    stages.push(deployStage(STAGE_NAMES.deploy, ACTION_NAMES.deploy, svc.serviceName));
-    if (svc.promoteTo) {
-      // Blue/green: the candidate slot now runs the new image with no traffic. The operator
-      // validates it (and may shift traffic with the traffic-switch tool); approving promotes
-      // the same image to the live slot, rejecting leaves live untouched.
-      stages.push({
-        name: STAGE_NAMES.promote,
-        action: [
-          {
-            name: ACTION_NAMES.promote,
-            category: "Approval",
-            owner: "AWS",
-            provider: "Manual",
-            version: "1",
-            configuration: {
-              CustomData: `${svc.name} commit #{SourceVariables.CommitId} runs on ${svc.serviceName} (candidate). Validate it, then approve to deploy it to ${svc.promoteTo.serviceName} (live). Switch traffic back to the live slot afterwards.`,
-              ...(settings.approvalTopicArn ? { NotificationArn: settings.approvalTopicArn } : {}),
-            },
-          },
-        ],
-      });
-      stages.push(deployStage(STAGE_NAMES.deployLive, ACTION_NAMES.deployLive, svc.promoteTo.serviceName));
-    }
 
     this.pipeline = new Codepipeline(this, "pipeline", {
       name: pipelineName,
@@ -537,32 +560,41 @@ export class ServicePipeline extends Construct {
  * redeploys exactly the image that was tested.
  */
 export function buildSpec(): string {
+  const build = [
+    'IMAGE_TAG="$COMMIT_ID"; if [ -z "$IMAGE_TAG" ]; then IMAGE_TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"; fi',
+    'if [ -z "$IMAGE_TAG" ]; then echo "no commit SHA to tag the image with" >&2; exit 1; fi',
+    'REGISTRY="$(echo "$REPOSITORY_URI" | cut -d/ -f1)"; REPOSITORY_NAME="$(echo "$REPOSITORY_URI" | cut -d/ -f2-)"',
+    'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
+    'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "image $IMAGE_TAG is already in ECR; releasing it unchanged"; else docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$IMAGE_TAG" . && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
+    // The release names the image by digest: what was tested is what runs, whatever tags move.
+    'DIGEST="$(aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" --query "imageDetails[0].imageDigest" --output text)"',
+    'IMAGE_URI="$REPOSITORY_URI@$DIGEST"',
+    `printf '[{"name":"%s","imageUri":"%s"}]' "$CONTAINER_NAME" "$IMAGE_URI" > imagedefinitions.json`,
+    `printf '{"ImageURI":"%s"}' "$IMAGE_URI" > imageDetail.json`,
+    // The config every release carries: the revision Terraform registered, only the image swapped
+    // (for CodeDeploy the action fills in the <IMAGE1_NAME> placeholder from imageDetail.json).
+    'if [ "$DEPLOY_WITH" = codedeploy ]; then RELEASE_IMAGE="<IMAGE1_NAME>"; else RELEASE_IMAGE="$IMAGE_URI"; fi',
+    'aws ecs describe-task-definition --task-definition "$CONFIG_TASK_DEFINITION" --query taskDefinition > config.json',
+    `jq --arg image "$RELEASE_IMAGE" --arg name "$CONTAINER_NAME" '{family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: (.containerDefinitions | map(if .name == $name then .image = $image else . end))} | with_entries(select(.value != null))' config.json > taskdef.json`,
+    `if [ "$DEPLOY_WITH" = codedeploy ]; then jq -n --arg c "$CONTAINER_NAME" --argjson p "$CONTAINER_PORT" --argjson net "$APPSPEC_NETWORK" --argjson cps "$CAPACITY_PROVIDER_STRATEGY" '{version: 0.0, Resources: [{TargetService: {Type: "AWS::ECS::Service", Properties: {TaskDefinition: "<TASK_DEFINITION>", LoadBalancerInfo: {ContainerName: $c, ContainerPort: $p}, NetworkConfiguration: $net, CapacityProviderStrategy: $cps}}}]}' > appspec.yaml; else : > appspec.yaml; fi`,
+    "cat imagedefinitions.json taskdef.json",
+  ];
+  const deploy = [
+    'ARN="$(aws ecs register-task-definition --cli-input-json file://taskdef.json --query taskDefinition.taskDefinitionArn --output text)"',
+    'echo "deploying $ARN to $SERVICE"',
+    'aws ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "$ARN" > /dev/null',
+    'aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"',
+    // The circuit breaker or an alarm may have rolled back: success only if the release is what runs.
+    'RUNNING="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" --query "services[0].taskDefinition" --output text)"',
+    'if [ "$RUNNING" != "$ARN" ]; then echo "ECS rolled the deployment back; the service runs $RUNNING" >&2; exit 1; fi',
+  ];
   const spec = {
     version: "0.2",
     env: { shell: "bash" },
     phases: {
-      pre_build: {
-        commands: [
-          'IMAGE_TAG="$COMMIT_ID"; if [ -z "$IMAGE_TAG" ]; then IMAGE_TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"; fi',
-          'if [ -z "$IMAGE_TAG" ]; then echo "no commit SHA to tag the image with" >&2; exit 1; fi',
-          'REGISTRY="$(echo "$REPOSITORY_URI" | cut -d/ -f1)"; REPOSITORY_NAME="$(echo "$REPOSITORY_URI" | cut -d/ -f2-)"',
-          'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
-        ],
-      },
-      build: {
-        commands: [
-          'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "image $IMAGE_TAG is already in ECR; deploying it unchanged"; else docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$IMAGE_TAG" . && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
-        ],
-      },
-      post_build: {
-        commands: [
-          'if [ "$CODEBUILD_BUILD_SUCCEEDING" != "1" ]; then echo "build failed; no imagedefinitions.json" >&2; exit 1; fi',
-          `printf '[{"name":"%s","imageUri":"%s"}]' "$CONTAINER_NAME" "$REPOSITORY_URI:$IMAGE_TAG" > imagedefinitions.json`,
-          "cat imagedefinitions.json",
-        ],
-      },
+      build: { commands: ['if [ "$MODE" = deploy ]; then set -e; ' + deploy.join("; ") + "; else set -e; " + build.join("; ") + "; fi"] },
     },
-    artifacts: { files: ["imagedefinitions.json"] },
+    artifacts: { files: ["imagedefinitions.json", "imageDetail.json", "taskdef.json", "appspec.yaml"], "discard-paths": "yes" },
   };
   // JSON is valid YAML; CodeBuild reads it as a buildspec.
   return JSON.stringify(spec, undefined, 2);
@@ -611,9 +643,6 @@ function validateService(scope: Construct, svc: ServicePipelineProps): void {
       for (const field of ["clusterName", "serviceName", "ecrRepositoryArn"] as const) {
         if (!svc[field]) problems.push(`${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
       }
-      if (svc.promoteTo && svc.promoteTo.serviceName === svc.serviceName) {
-        problems.push(`promoteTo.serviceName must differ from serviceName (candidate and live are two ECS services); got "${svc.serviceName}" for both`);
-      }
       if (!svc.containerName) problems.push(`containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
       if (svc.taskRoleArns.length === 0) problems.push(`taskRoleArns must list the task's execution and task roles (the only roles the pipeline may pass); got none`);
       for (const arn of svc.taskRoleArns) {
@@ -623,3 +652,4 @@ function validateService(scope: Construct, svc: ServicePipelineProps): void {
     },
   });
 }
+export * from "./codedeploy";

@@ -131,21 +131,17 @@ export interface ServiceTasksProps {
    * @default - none: the application gets no AWS credentials
    */
   readonly taskRoleArn?: string;
-  /** `rolling`: one ECS service. `blue-green`: a blue and a green service. */
-  readonly deployment:
-    | { readonly strategy: "rolling" }
-    | {
-        readonly strategy: "blue-green";
-        readonly blueWeight: number;
-        readonly greenWeight: number;
-        /** Desired count of a colour with weight 0 (0 = cold standby). */
-        readonly standbyDesiredCount: number;
-      };
   /**
-   * ALB target group(s); required for public and blue/green services.
+   * Who runs deployments. `ECS`: rolling updates with the circuit breaker, rolled back also
+   * when one of `rollbackAlarmNames` goes to ALARM. `CODE_DEPLOY`: blue/green task sets run by
+   * a CodeDeploy deployment group (which then owns the fields a deployment carries).
+   */
+  readonly deployment: { readonly controller: "ECS"; readonly rollbackAlarmNames?: readonly string[] } | { readonly controller: "CODE_DEPLOY" };
+  /**
+   * The ALB target group the service registers in (for CODE_DEPLOY: the blue one at creation).
    * @default - internal service, no load balancer
    */
-  readonly loadBalancer?: EcsLoadBalancerTarget;
+  readonly loadBalancer?: { readonly targetGroupArn: string; readonly resourceLabel?: string };
   /**
    * Seconds ECS ignores failing ALB health checks after a task starts (absorbs slow starts,
    * e.g. a database still warming up). Only for services behind the ALB.
@@ -169,12 +165,14 @@ export interface ServiceTasksProps {
    */
   readonly dependsOn?: readonly ITerraformDependable[];
   /**
-   * A delivery pipeline deploys this service's images (it registers task-definition
-   * revisions and updates the service): the service then also ignores `task_definition`,
-   * or the next apply would roll back what the pipeline deployed.
-   * @default false - Terraform owns the task definition the service runs
+   * The release path (pipeline or `platform release`) owns the image: every release registers
+   * a revision = the task definition Terraform registered (config) + the released image, and
+   * deploys it. The service then ignores `task_definition`; Terraform's revision is the
+   * config template (`configTaskDefinition`), and `platform rollout` deploys a config change
+   * with the running image.
+   * @default false - Terraform owns the whole task definition, image included
    */
-  readonly deployedByPipeline?: boolean;
+  readonly imageOwnedByReleases?: boolean;
 }
 
 export interface EcsProps {
@@ -212,16 +210,13 @@ export interface EcsProps {
   readonly maxImageCount?: number;
 }
 
-/** Which ECS service of an application service. */
-export type ServiceVariant = "rolling" | "blue" | "green";
-
-/** One ECS service with its task definition and scaling target. */
-export interface EcsServiceUnit {
-  readonly variant: ServiceVariant;
-  readonly service: EcsService;
-  readonly taskDefinition: EcsTaskDefinition;
-  readonly scalableTarget?: AppautoscalingTarget;
-}
+/**
+ * Fields of a CODE_DEPLOY service that ECS refuses to update outside a deployment
+ * ("Unable to update ... on services with a CODE_DEPLOY deployment controller"): CodeDeploy
+ * applies them from the release's AppSpec, which `platform release`/`rollout` and the
+ * pipeline build from this stack's outputs (config). Terraform sets them at creation only.
+ */
+export const CODE_DEPLOY_OWNED_FIELDS = ["task_definition", "load_balancer", "network_configuration", "capacity_provider_strategy", "platform_version"] as const;
 
 /** The construct ID of a repository: its config name with "/" as "-" (stable, order-free). */
 export function repositoryId(name: string): string {
@@ -312,13 +307,19 @@ export class Ecs extends Construct {
 }
 
 /**
- * One application service's tasks: its task definition(s) and ECS service(s) - one for
- * rolling, blue and green for blue/green - plus target tracking. Services ignore
- * `desired_count` after creation (autoscaling and operators own it).
+ * One application service's tasks: its task definition and ECS service, plus target
+ * tracking. Who owns which field after creation (each `ignore_changes` entry below):
+ * - `desired_count`: autoscaling and operators;
+ * - `task_definition`, when the release path owns the image (`imageOwnedByReleases`);
+ * - for CODE_DEPLOY services, what only a deployment may change ({@link CODE_DEPLOY_OWNED_FIELDS}).
  */
 export class ServiceTasks extends Construct {
-  /** The ECS service(s): `rolling`, or `blue` and `green`. */
-  public readonly units: readonly EcsServiceUnit[];
+  public readonly service: EcsService;
+  /** The revision Terraform registered: the whole task when Terraform owns the image, else the config template of every release. */
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly scalableTarget?: AppautoscalingTarget;
+  /** Whether the release path owns the image (Terraform's revision is then the config template). */
+  public readonly imageOwnedByReleases: boolean;
 
   constructor(scope: Construct, id: string, props: ServiceTasksProps) {
     super(scope, id);
@@ -326,104 +327,77 @@ export class ServiceTasks extends Construct {
     const { naming } = props;
     const svc = props;
     const cluster = props.cluster;
-    const d = svc.deployment;
-    const variants: { variant: ServiceVariant; desired: number; targetGroupArn?: string; resourceLabel?: string }[] =
-      d.strategy === "blue-green"
-        ? [
-            {
-              variant: "blue",
-              desired: d.blueWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
-              targetGroupArn: svc.loadBalancer?.blueTargetGroupArn,
-              resourceLabel: svc.loadBalancer?.blueResourceLabel,
-            },
-            {
-              variant: "green",
-              desired: d.greenWeight > 0 ? svc.desiredCount : d.standbyDesiredCount,
-              targetGroupArn: svc.loadBalancer?.greenTargetGroupArn,
-              resourceLabel: svc.loadBalancer?.greenResourceLabel,
-            },
-          ]
-        : [{ variant: "rolling", desired: svc.desiredCount, targetGroupArn: svc.loadBalancer?.blueTargetGroupArn, resourceLabel: svc.loadBalancer?.blueResourceLabel }];
+    const d = props.deployment;
+    const lb = props.loadBalancer;
+    this.imageOwnedByReleases = props.imageOwnedByReleases ?? false;
 
-    this.units = variants.map((v) => {
-      // Blue and green each get their own task definition so the colours can run different releases.
-      const unitScope = v.variant === "rolling" ? this : new Construct(this, v.variant);
-      const suffix = v.variant === "rolling" ? svc.serviceName : `${svc.serviceName}-${v.variant}`;
-      const taskDefinition = new EcsTaskDefinition(unitScope, "task-definition", {
-        family: naming.name("ecsService", suffix),
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: String(svc.cpu),
-        memory: String(svc.memoryMiB),
-        executionRoleArn: svc.executionRoleArn,
-        taskRoleArn: svc.taskRoleArn,
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-        volume: (svc.readonlyRootFilesystem ?? true) ? [{ name: "tmp" }] : undefined,
-        containerDefinitions: JSON.stringify(containerDefinitions(svc, svc.image, svc.logGroupName, props.region, v.variant, props.xrayDaemonImage ?? DEFAULT_XRAY_DAEMON_IMAGE)),
-      });
-
-      const service = new EcsService(unitScope, "service", {
-        name: naming.name("ecsService", suffix),
-        cluster: cluster.cluster.arn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: v.desired,
-        capacityProviderStrategy: [...cluster.capacityProviderStrategy],
-        platformVersion: "LATEST",
-        networkConfiguration: {
-          subnets: [...props.subnetIds],
-          securityGroups: [props.securityGroupId],
-          assignPublicIp: props.assignPublicIp,
-        },
-        loadBalancer: v.targetGroupArn ? [{ targetGroupArn: v.targetGroupArn, containerName: svc.serviceName, containerPort: svc.containerPort }] : undefined,
-        // Only valid with a load balancer; absorbs slow starts (e.g. RDS warming up).
-        healthCheckGracePeriodSeconds: v.targetGroupArn ? (svc.healthCheckGracePeriodSec ?? 60) : undefined,
-        deploymentController: { type: "ECS" },
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        deploymentMinimumHealthyPercent: 100,
-        deploymentMaximumPercent: 200,
-        enableExecuteCommand: svc.enableExecuteCommand ?? false,
-        enableEcsManagedTags: true,
-        propagateTags: "SERVICE",
-        waitForSteadyState: false,
-        dependsOn: [cluster.capacityProviders, ...(props.dependsOn ?? [])],
-        // Autoscaling and operators (scale-up of a colour before a switch) own the count;
-        // a delivery pipeline, where there is one, owns the running revision.
-        lifecycle: { ignoreChanges: svc.deployedByPipeline ? ["desired_count", "task_definition"] : ["desired_count"] },
-      });
-
-      if (props.assignPublicIp) {
-        skipCheckov(service, "CKV_AWS_333", "NAT strategy none by environment config (cost lever): tasks in public subnets need public IPs; the ECS SG admits only the ALB");
-      }
-
-      const scalableTarget = props.autoscaling ? this.createScaling(unitScope, props.autoscaling, cluster.cluster.name, service, v.variant, v.desired, v.resourceLabel) : undefined;
-      return { variant: v.variant, service, taskDefinition, scalableTarget };
+    this.taskDefinition = new EcsTaskDefinition(this, "task-definition", {
+      family: naming.name("ecsService", svc.serviceName),
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(svc.cpu),
+      memory: String(svc.memoryMiB),
+      executionRoleArn: svc.executionRoleArn,
+      taskRoleArn: svc.taskRoleArn,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      volume: (svc.readonlyRootFilesystem ?? true) ? [{ name: "tmp" }] : undefined,
+      containerDefinitions: JSON.stringify(containerDefinitions(svc, svc.image, svc.logGroupName, props.region, props.xrayDaemonImage ?? DEFAULT_XRAY_DAEMON_IMAGE)),
+      // Releases register later revisions of this family and the service may still run an
+      // older one: keep Terraform's replaced revisions registered (a running service can
+      // scale an INACTIVE revision, but a rollback can only return to an ACTIVE one).
+      skipDestroy: svc.imageOwnedByReleases ? true : undefined,
     });
+
+    const ignore: string[] = ["desired_count"];
+    if (svc.imageOwnedByReleases) ignore.push("task_definition");
+    if (d.controller === "CODE_DEPLOY") ignore.push(...CODE_DEPLOY_OWNED_FIELDS.filter((f) => !ignore.includes(f)));
+    const alarmNames = d.controller === "ECS" ? [...(d.rollbackAlarmNames ?? [])] : [];
+
+    this.service = new EcsService(this, "service", {
+      name: naming.name("ecsService", svc.serviceName),
+      cluster: cluster.cluster.arn,
+      taskDefinition: this.taskDefinition.arn,
+      desiredCount: svc.desiredCount,
+      capacityProviderStrategy: [...cluster.capacityProviderStrategy],
+      platformVersion: "LATEST",
+      networkConfiguration: {
+        subnets: [...props.subnetIds],
+        securityGroups: [props.securityGroupId],
+        assignPublicIp: props.assignPublicIp,
+      },
+      loadBalancer: lb ? [{ targetGroupArn: lb.targetGroupArn, containerName: svc.serviceName, containerPort: svc.containerPort }] : undefined,
+      // Only valid with a load balancer; absorbs slow starts (e.g. RDS warming up).
+      healthCheckGracePeriodSeconds: lb ? (svc.healthCheckGracePeriodSec ?? 60) : undefined,
+      deploymentController: { type: d.controller },
+      // ECS deployments only: CodeDeploy runs its own health gates and alarm rollback.
+      deploymentCircuitBreaker: d.controller === "ECS" ? { enable: true, rollback: true } : undefined,
+      alarms: alarmNames.length ? { alarmNames, enable: true, rollback: true } : undefined,
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableExecuteCommand: svc.enableExecuteCommand ?? false,
+      enableEcsManagedTags: true,
+      propagateTags: "SERVICE",
+      waitForSteadyState: false,
+      dependsOn: [cluster.capacityProviders, ...(props.dependsOn ?? [])],
+      lifecycle: { ignoreChanges: ignore },
+    });
+
+    if (props.assignPublicIp) {
+      skipCheckov(this.service, "CKV_AWS_333", "NAT strategy none by environment config (cost lever): tasks in public subnets need public IPs; the ECS SG admits only the ALB");
+    }
+    this.scalableTarget = props.autoscaling ? this.createScaling(props.autoscaling, cluster.cluster.name, this.service, lb?.resourceLabel) : undefined;
   }
 
-  private createScaling(
-    scope: Construct,
-    scaling: NonNullable<ServiceTasksProps["autoscaling"]>,
-    clusterName: string,
-    service: EcsService,
-    variant: ServiceVariant,
-    desired: number,
-    resourceLabel: string | undefined,
-  ): AppautoscalingTarget {
-    const { minCapacity, maxCapacity } = scaling;
-    const blueGreen = variant !== "rolling";
-    // A cold-standby colour may sit below the environment minimum.
-    const min = blueGreen ? Math.min(minCapacity, desired) : minCapacity;
-    const target = new AppautoscalingTarget(scope, "scaling-target", {
+  private createScaling(scaling: NonNullable<ServiceTasksProps["autoscaling"]>, clusterName: string, service: EcsService, resourceLabel: string | undefined): AppautoscalingTarget {
+    const target = new AppautoscalingTarget(this, "scaling-target", {
       serviceNamespace: "ecs",
       scalableDimension: "ecs:service:DesiredCount",
       resourceId: `service/${clusterName}/${service.name}`,
-      minCapacity: min,
-      maxCapacity,
-      // Operators raise the standby colour's minimum before a switch; apply must not undo it.
-      lifecycle: blueGreen ? { ignoreChanges: ["min_capacity"] } : undefined,
+      minCapacity: scaling.minCapacity,
+      maxCapacity: scaling.maxCapacity,
     });
     const policy = (policyId: string, metric: string, value: number, label?: string) =>
-      new AppautoscalingPolicy(scope, policyId, {
+      new AppautoscalingPolicy(this, policyId, {
         name: `${service.name}-${policyId}`,
         policyType: "TargetTrackingScaling",
         serviceNamespace: target.serviceNamespace,
@@ -446,7 +420,7 @@ export class ServiceTasks extends Construct {
 }
 
 /** The task's containers: the application and, optionally, the X-Ray daemon. */
-function containerDefinitions(svc: ServiceTasksProps, image: string, logGroupName: string, region: string, variant: ServiceVariant, xrayImage: string): object[] {
+function containerDefinitions(svc: ServiceTasksProps, image: string, logGroupName: string, region: string, xrayImage: string): object[] {
   const readonlyRoot = svc.readonlyRootFilesystem ?? true;
   const logs = (prefix: string) => ({
     logDriver: "awslogs",
@@ -464,7 +438,7 @@ function containerDefinitions(svc: ServiceTasksProps, image: string, logGroupNam
     portMappings: [{ containerPort: svc.containerPort, hostPort: svc.containerPort, protocol: "tcp" }],
     environment,
     secrets: (svc.secrets ?? []).map((s) => ({ name: s.name, valueFrom: s.valueFrom })),
-    logConfiguration: logs(variant === "rolling" ? svc.serviceName : `${svc.serviceName}-${variant}`),
+    logConfiguration: logs(svc.serviceName),
     mountPoints: readonlyRoot ? [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }] : [],
     volumesFrom: [],
     systemControls: [],
@@ -527,7 +501,7 @@ function validate(scope: Construct, props: EcsProps): void {
 
 function validateTasks(scope: Construct, svc: ServiceTasksProps): void {
   // Names first: a NameError before anything is created.
-  for (const suffix of svc.deployment.strategy === "blue-green" ? ["-blue", "-green"] : [""]) svc.naming.name("ecsService", `${svc.serviceName}${suffix}`);
+  svc.naming.name("ecsService", svc.serviceName);
   scope.node.addValidation({
     validate: () => {
       const problems: (string | undefined)[] = [];
@@ -551,13 +525,8 @@ function validateTasks(scope: Construct, svc: ServiceTasksProps): void {
         if (variables.has(name)) problems.push(`variable ${name} is defined twice (environment and/or secrets); got it twice; define it once`);
         variables.add(name);
       }
-      const d = svc.deployment;
-      if (d.strategy === "blue-green") {
-        if (!svc.loadBalancer?.blueTargetGroupArn || !svc.loadBalancer.greenTargetGroupArn) {
-          problems.push(`blue-green needs a blue and a green target group; got ${svc.loadBalancer ? "only one" : "none"}`);
-        }
-        if (d.blueWeight + d.greenWeight !== 100) problems.push(`blueWeight + greenWeight must be 100; got ${d.blueWeight} + ${d.greenWeight}`);
-        if (d.standbyDesiredCount < 0 || d.standbyDesiredCount > max) problems.push(`standbyDesiredCount must be between 0 and autoscaling max (${max}); got ${d.standbyDesiredCount}`);
+      if (svc.deployment.controller === "CODE_DEPLOY" && !svc.loadBalancer) {
+        problems.push(`a CODE_DEPLOY service needs its blue target group; got no load balancer; CodeDeploy blue/green is for public services`);
       }
       const grace = svc.healthCheckGracePeriodSec;
       if (grace !== undefined && !Token.isUnresolved(grace)) field("healthCheckGracePeriodSec", gracePeriodProblem(grace));

@@ -49,6 +49,12 @@ export interface NetworkingProps {
    * @default []
    */
   readonly kafkaPeers?: readonly { readonly securityGroupId: string; readonly port: number }[];
+  /**
+   * The ALB's blue/green test listener: its port is admitted only from these CIDRs (the
+   * VPC's own range by default), never from the internet.
+   * @default - no test listener
+   */
+  readonly testListener?: { readonly port: number; readonly allowedCidrs?: readonly string[] };
   /** PostgreSQL port the RDS SG admits from the ECS SG.
    * @default 5432 */
   readonly databasePort?: number;
@@ -223,6 +229,19 @@ export class Networking extends Construct {
         cidrIpv4: "0.0.0.0/0",
       });
       if (port === 80) skipCheckov(rule, "CKV_AWS_260", "the internet-facing ALB answers port 80 only with a 301 redirect to HTTPS");
+    }
+    if (props.testListener) {
+      const port = props.testListener.port;
+      for (const cidr of props.testListener.allowedCidrs ?? [props.vpcCidr]) {
+        new VpcSecurityGroupIngressRule(rulesScope, `alb-ingress-test-${port}-${cidr.replace(/[./]/g, "-")}`, {
+          securityGroupId: this.albSecurityGroup.id,
+          description: `Blue/green test listener from ${cidr} only (never the internet)`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: cidr,
+        });
+      }
     }
     for (const port of [...new Set(props.appPorts)].sort((a, b) => a - b)) {
       new VpcSecurityGroupEgressRule(rulesScope, `alb-egress-ecs-${port}`, {

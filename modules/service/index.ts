@@ -5,7 +5,7 @@ import { skipCheckov } from "../../lib/checkov";
 import { ContainerSecret, ServiceRoles } from "../iam";
 import { Alb, AlbHealthCheck, ServiceRouting } from "../alb";
 import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
-import { Cicd, ServicePipeline } from "../cicd";
+import { BlueGreenDeployment, Cicd, ServicePipeline, TrafficShift } from "../cicd";
 import { AlarmThresholds, ObservedService, ServiceAlarms } from "../observability";
 
 /** Where the image comes from: a repository of the platform's ECR, or an external URI. */
@@ -88,10 +88,21 @@ export interface FargateServiceProps {
    * @default false
    */
   readonly readOwnParameters?: boolean;
-  /** `rolling`: one ECS service. `blue-green`: blue and green services and target groups. */
+  /**
+   * How releases reach running tasks. `rolling`: ECS rolling update, circuit breaker and
+   * alarm rollback. `blueGreen`: CodeDeploy (canary, linear or all-at-once) with the test
+   * listener, two target groups and alarm rollback; public services only.
+   */
   readonly deployment:
     | { readonly strategy: "rolling" }
-    | { readonly strategy: "blue-green"; readonly blueWeight: number; readonly greenWeight: number; readonly standbyDesiredCount: number };
+    | {
+        readonly strategy: "blue-green";
+        readonly shift: TrafficShift;
+        readonly terminationWaitMinutes: number;
+        readonly waitForOperatorMinutes?: number;
+        /** The environment's CodeDeploy service role. */
+        readonly codeDeployRoleArn: string;
+      };
   /**
    * Seconds ECS ignores failing ALB health checks after a task starts (public services only).
    * @default 60
@@ -124,10 +135,16 @@ export interface FargateServiceProps {
   /** The environment's alarm topic and thresholds. */
   readonly alarms: { readonly topicArn: string; readonly environment: string; readonly thresholds?: AlarmThresholds };
   /**
-   * A delivery pipeline for the service (it then owns the running revision).
-   * @default - no pipeline: apply deploys the configured image tag
+   * A delivery pipeline for the service.
+   * @default - no pipeline (releases through `platform release`, or apply when Terraform owns the image)
    */
   readonly delivery?: ServiceDeliverySpec;
+  /**
+   * The release path owns the running image (the service has a source): Terraform registers
+   * the config revision and never reverts what a release deployed.
+   * @default false - Terraform deploys the configured image tag
+   */
+  readonly releases?: boolean;
 }
 
 /**
@@ -147,6 +164,10 @@ export class FargateService extends Construct {
   public readonly tasks: ServiceTasks;
   public readonly alarms: ServiceAlarms;
   public readonly pipeline?: ServicePipeline;
+  /** CodeDeploy application and deployment group (blue/green services). */
+  public readonly blueGreen?: BlueGreenDeployment;
+  /** Names of the alarms a deployment rolls back on. */
+  public readonly rollbackAlarmNames: readonly string[];
   /** What the environment dashboard shows of this service. */
   public readonly observed: ObservedService;
 
@@ -193,10 +214,30 @@ export class FargateService extends Construct {
         priority: r.priority,
         healthCheck: r.healthCheck,
         deregistrationDelaySec: r.deregistrationDelaySec,
-        deployment: d.strategy === "blue-green" ? { strategy: "blue-green", blueWeight: d.blueWeight, greenWeight: d.greenWeight } : { strategy: "rolling" },
+        deployment: d.strategy,
       });
     }
     const tgs = this.routing?.targetGroups;
+
+    this.observed = {
+      name,
+      clusterName: props.cluster.cluster.name,
+      // Deterministic names: the alarms exist before the service that rolls back on them.
+      serviceNames: [naming.name("ecsService", name)],
+      targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
+    };
+    this.alarms = new ServiceAlarms(this, "alarms", {
+      naming,
+      environment: props.alarms.environment,
+      topicArn: props.alarms.topicArn,
+      albArnSuffix: props.routing?.alb.loadBalancer.arnSuffix,
+      service: this.observed,
+      thresholds: props.alarms.thresholds,
+    });
+
+    const rollbackAlarmNames = (this.rollbackAlarmNames = Object.entries(this.alarms.alarms)
+      .filter(([purpose]) => serviceRollbackAlarms(Boolean(props.routing)).includes(purpose))
+      .map(([, alarm]) => alarm.alarmName));
 
     this.tasks = new ServiceTasks(this, "tasks", {
       naming,
@@ -221,46 +262,37 @@ export class FargateService extends Construct {
       user: props.user,
       executionRoleArn: this.roles.executionRole.arn,
       taskRoleArn: this.roles.taskRole?.arn,
-      deployment: d,
-      loadBalancer:
-        this.routing && tgs
-          ? {
-              blueTargetGroupArn: tgs.blue.arn,
-              greenTargetGroupArn: tgs.green?.arn,
-              blueResourceLabel: this.routing.resourceLabel(tgs.blue),
-              greenResourceLabel: tgs.green ? this.routing.resourceLabel(tgs.green) : undefined,
-            }
-          : undefined,
+      deployment: d.strategy === "rolling" ? { controller: "ECS", rollbackAlarmNames } : { controller: "CODE_DEPLOY" },
+      loadBalancer: this.routing && tgs ? { targetGroupArn: tgs.blue.arn, resourceLabel: this.routing.resourceLabel(tgs.blue) } : undefined,
       healthCheckGracePeriodSec: props.healthCheckGracePeriodSec,
       autoscaling: props.autoscaling,
-      deployedByPipeline: props.delivery !== undefined,
+      imageOwnedByReleases: props.releases === true,
       // A target group must belong to a load balancer (via its rule) before a service uses it.
       dependsOn: this.routing ? [this.routing.listenerRule] : [],
     });
 
-    this.observed = {
-      name,
-      clusterName: props.cluster.cluster.name,
-      serviceNames: this.tasks.units.map((u) => u.service.name),
-      targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
-    };
-    this.alarms = new ServiceAlarms(this, "alarms", {
-      naming,
-      environment: props.alarms.environment,
-      topicArn: props.alarms.topicArn,
-      albArnSuffix: props.routing?.alb.loadBalancer.arnSuffix,
-      service: this.observed,
-      thresholds: props.alarms.thresholds,
-    });
+    if (d.strategy === "blue-green" && this.routing && tgs?.green && props.routing?.alb.testListener) {
+      this.blueGreen = new BlueGreenDeployment(this, "blue-green", {
+        naming,
+        serviceName: name,
+        roleArn: d.codeDeployRoleArn,
+        clusterName: props.cluster.cluster.name,
+        ecsServiceName: this.tasks.service.name,
+        productionListenerArn: props.routing.alb.serviceListener.arn,
+        testListenerArn: props.routing.alb.testListener.arn,
+        blueTargetGroupName: tgs.blue.name,
+        greenTargetGroupName: tgs.green.name,
+        shift: d.shift,
+        terminationWaitMinutes: d.terminationWaitMinutes,
+        waitForOperatorMinutes: d.waitForOperatorMinutes,
+        rollbackAlarmNames,
+      });
+    }
 
     if (props.delivery) {
       if (!repository) {
         this.node.addValidation({ validate: () => [`a pipeline pushes to the platform's ECR, so a delivered service needs an image repository; got an external image URI; use a repository or drop delivery`] });
       } else {
-        const unit = (variant: string) => this.tasks.units.find((u) => u.variant === variant);
-        // Blue/green: deploy to green (the candidate, no traffic), promote to blue (live) after approval.
-        const candidate = unit("green") ?? this.tasks.units[0];
-        const live = unit("green") ? unit("blue") : undefined;
         this.pipeline = new ServicePipeline(this, "pipeline", {
           naming,
           accountId: props.accountId,
@@ -272,13 +304,25 @@ export class FargateService extends Construct {
           ecrRepositoryArn: repository.arn,
           ecrRepositoryUrl: repository.repositoryUrl,
           clusterName: props.cluster.cluster.name,
-          serviceName: candidate.service.name,
-          taskDefinitionFamily: candidate.taskDefinition.family,
-          promoteTo: live ? { serviceName: live.service.name, taskDefinitionFamily: live.taskDefinition.family } : undefined,
+          serviceName: this.tasks.service.name,
+          taskDefinitionFamily: this.tasks.taskDefinition.family,
+          configTaskDefinitionArn: this.tasks.taskDefinition.arn,
           containerName: name,
+          containerPort: props.containerPort,
+          codeDeploy: this.blueGreen
+            ? { applicationName: this.blueGreen.application.name, deploymentGroupName: this.blueGreen.deploymentGroup.deploymentGroupName, appSpecNetwork: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId], assignPublicIp: props.assignPublicIp }, capacityProviderStrategy: props.cluster.capacityProviderStrategy }
+            : undefined,
           taskRoleArns: [this.roles.executionRole.arn, ...(this.roles.taskRole ? [this.roles.taskRole.arn] : [])],
         });
       }
     }
   }
+}
+
+/**
+ * The alarms a deployment rolls back on (ServiceAlarms purposes): health and errors, not
+ * load (CPU/memory high is a scaling signal, not a bad release).
+ */
+export function serviceRollbackAlarms(public_: boolean): readonly string[] {
+  return public_ ? ["healthy-hosts", "unhealthy-hosts", "target-5xx"] : ["no-tasks-reporting"];
 }

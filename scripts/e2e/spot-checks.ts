@@ -114,14 +114,14 @@ export function spotChecks(env: EnvironmentConfig, state: readonly StateResource
   };
 
   const services: Check = async () => {
-    const name = "ECS services: desired counts from config";
+    const name = "ECS services: desired counts and deployment controllers from config";
     const svcs = of("aws_ecs_service");
     if (!svcs.length) return skipped(name, "stack has no aws_ecs_service yet");
     const problems: string[] = [];
     const seen: string[] = [];
     for (const svc of env.services) {
-      // Blue/green services run as <name>-blue and <name>-green; rolling ones as <name>.
-      const mine = svcs.filter((s) => new RegExp(`-${svc.name}(-(blue|green))?$`).test(s.values.name as string));
+      // One ECS service per application service (blue/green is CodeDeploy task sets inside it).
+      const mine = svcs.filter((s) => (s.values.name as string).endsWith(`-${svc.name}`));
       if (!mine.length) {
         problems.push(`no ECS service for ${svc.name}`);
         continue;
@@ -133,17 +133,14 @@ export function spotChecks(env: EnvironmentConfig, state: readonly StateResource
           problems.push(`${s.values.name} not found in the emulator`);
           continue;
         }
-        const colour = /-(blue|green)$/.exec(found.serviceName ?? "")?.[1];
-        let want = serviceDesiredCount(env, svc);
-        if (colour && svc.deployment.strategy === "blue-green") {
-          const d = svc.deployment;
-          const active = d.blueWeight >= d.greenWeight ? "blue" : "green";
-          if (colour !== active) want = d.standbyDesiredCount;
-        }
+        const want = serviceDesiredCount(env, svc);
+        const controller = found.deploymentController?.type ?? "ECS";
+        const wantController = svc.deployment.strategy === "rolling" ? "ECS" : "CODE_DEPLOY";
+        if (controller !== wantController) problems.push(`${found.serviceName} deployment controller ${controller}, config says ${wantController}`);
         if (found.desiredCount !== want) problems.push(`${found.serviceName} desiredCount ${found.desiredCount}, config says ${want}`);
         // Not checked here: the capacity provider strategy (FARGATE/FARGATE_SPOT). moto drops it
         // and reports launchType EC2 (listed in scripts/e2e/emulator-diffs.ts).
-        seen.push(`${found.serviceName}=${found.desiredCount}`);
+        seen.push(`${found.serviceName}=${found.desiredCount} (${controller})`);
       }
     }
     return problems.length ? failed(name, problems.join("; ")) : ok(name, seen.join(", "));

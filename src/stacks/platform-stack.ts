@@ -11,7 +11,7 @@ import { Alb } from "../../modules/alb";
 import { Ecs } from "../../modules/ecs";
 import { Rds } from "../../modules/rds";
 import { Observability } from "../../modules/observability";
-import { Cicd } from "../../modules/cicd";
+import { Cicd, CodeDeployRole } from "../../modules/cicd";
 import { FargateService } from "../../modules/service";
 
 export interface PlatformStackProps {
@@ -49,6 +49,8 @@ export class PlatformStack extends TerraformStack {
   public readonly observability: Observability;
   /** Absent when `features.cicd` is off or no service has a source. */
   public readonly cicd?: Cicd;
+  /** The CodeDeploy service role (when a service deploys blue/green). */
+  public readonly codeDeployRole?: CodeDeployRole;
   /** One construct per application service, by name. */
   public readonly services: Readonly<Record<string, FargateService>>;
 
@@ -100,6 +102,7 @@ export class PlatformStack extends TerraformStack {
       vpcEndpoints: c.network.vpcEndpoints,
       taskSubnets: taskSubnetTier(c),
       appPorts: publicPorts,
+      testListener: usesCodeDeploy(c) ? { port: c.alb.testListener.port, allowedCidrs: c.alb.testListener.allowedCidrs } : undefined,
       kafkaPeers: c.services.flatMap((s) => (s.exposure.type === "internal" && s.exposure.kafka ? [{ securityGroupId: s.exposure.kafka.securityGroupId, port: s.exposure.kafka.port }] : [])),
       flowLogRetentionDays: c.logRetentionDays,
       logsKmsKeyArn: this.security.logsKey.key.arn,
@@ -137,6 +140,16 @@ export class PlatformStack extends TerraformStack {
     });
     this.cicd = this.composeDelivery(c);
 
+    if (usesCodeDeploy(c) && this.alb) {
+      this.codeDeployRole = new CodeDeployRole(this, "codedeploy", {
+        naming: this.naming,
+        accountId: c.accountId,
+        region: c.region,
+        clusterName: this.naming.name("ecsCluster", "cluster"),
+        loadBalancerName: this.naming.name("alb", "alb"),
+        taskRoleArns: c.services.flatMap((s) => [`arn:aws:iam::${c.accountId}:role/${this.naming.name("iamRole", `${s.name}-execution`)}`, `arn:aws:iam::${c.accountId}:role/${this.naming.name("iamRole", `${s.name}-task`)}`]),
+      });
+    }
     const servicesScope = new Scope(this, "services");
     this.services = Object.fromEntries(c.services.map((svc) => [svc.name, this.composeService(servicesScope, c, svc)]));
     this.observability.watch(Object.values(this.services).map((s) => s.observed));
@@ -190,6 +203,7 @@ export class PlatformStack extends TerraformStack {
       accessLogRetentionDays: c.logRetentionDays,
       serverAccessLogsBucket: this.security.accessLogsBucket?.bucket.bucket,
       idleTimeoutSec: c.alb.idleTimeoutSec,
+      testListenerPort: usesCodeDeploy(c) ? c.alb.testListener.port : undefined,
     });
   }
 
@@ -197,7 +211,7 @@ export class PlatformStack extends TerraformStack {
   private composeDelivery(c: EnvironmentConfig): Cicd | undefined {
     const delivered = c.services.filter((svc) => svc.source && svc.image.ecrRepository);
     if (!c.features.cicd || delivered.length === 0) return undefined;
-    const approvals = c.cicd.manualApproval || delivered.some((svc) => svc.deployment.strategy === "blue-green");
+    const approvals = c.cicd.manualApproval;
     return new Cicd(this, "cicd", {
       naming: this.naming,
       accountId: c.accountId,
@@ -246,7 +260,16 @@ export class PlatformStack extends TerraformStack {
       readonlyRootFilesystem: svc.readonlyRootFilesystem,
       user: svc.user,
       readOwnParameters: svc.readOwnParameters,
-      deployment: d.strategy === "blue-green" ? { strategy: "blue-green", blueWeight: d.blueWeight, greenWeight: d.greenWeight, standbyDesiredCount: d.standbyDesiredCount } : { strategy: "rolling" },
+      deployment:
+        d.strategy === "rolling" || !this.codeDeployRole
+          ? { strategy: "rolling" }
+          : {
+              strategy: "blue-green",
+              shift: d.strategy === "all-at-once" ? { type: "all-at-once" } : { type: d.strategy, percent: d.percent, intervalMinutes: d.intervalMinutes },
+              terminationWaitMinutes: d.terminationWaitMinutes,
+              waitForOperatorMinutes: d.waitForOperatorMinutes,
+              codeDeployRoleArn: this.codeDeployRole.role.arn,
+            },
       healthCheckGracePeriodSec: svc.healthCheckGracePeriodSec,
       logRetentionDays: c.logRetentionDays,
       logsKmsKeyArn: this.security.logsKey.key.arn,
@@ -262,6 +285,8 @@ export class PlatformStack extends TerraformStack {
       autoscaling: c.features.autoscaling ? { minCapacity: c.scaling.minCapacity, maxCapacity: c.scaling.maxCapacity, ...svc.autoscaling } : undefined,
       alarms: { topicArn: this.observability.alarmTopic.arn, environment: c.name },
       delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository, defaultBranch: svc.source.defaultBranch } : undefined,
+      // A service with a source is released (pipeline or `platform release`): the release path owns its image.
+      releases: svc.source !== undefined && repository !== undefined,
     });
   }
 
@@ -273,14 +298,6 @@ export class PlatformStack extends TerraformStack {
     if (alb) {
       new TerraformOutput(this, "alb_dns_name", { value: alb.loadBalancer.dnsName });
       new TerraformOutput(this, "alb_listener_arn", { value: alb.serviceListener.arn, description: "The HTTPS listener (HTTP only where the config says allowHttpOnly)" });
-      const blueGreen = routed.filter(([, r]) => r.targetGroups.green);
-      if (blueGreen.length) {
-        const [firstName, first] = blueGreen[0];
-        new TerraformOutput(this, "blue_target_group_arn", { value: first.targetGroups.blue.arn, description: `Blue target group of ${firstName}` });
-        new TerraformOutput(this, "green_target_group_arn", { value: first.targetGroups.green!.arn, description: `Green target group of ${firstName}` });
-      }
-      new TerraformOutput(this, "blue_target_group_arns", { value: Object.fromEntries(blueGreen.map(([name, r]) => [name, r.targetGroups.blue.arn])) });
-      new TerraformOutput(this, "green_target_group_arns", { value: Object.fromEntries(blueGreen.map(([name, r]) => [name, r.targetGroups.green!.arn])) });
       new TerraformOutput(this, "target_group_arns", {
         value: Object.fromEntries(routed.map(([name, r]) => [name, r.targetGroups.green ? { blue: r.targetGroups.blue.arn, green: r.targetGroups.green.arn } : { rolling: r.targetGroups.blue.arn }])),
       });
@@ -291,9 +308,37 @@ export class PlatformStack extends TerraformStack {
     }
     new TerraformOutput(this, "ecs_cluster_name", { value: this.ecs.cluster.name });
     new TerraformOutput(this, "service_names", {
-      value: Object.fromEntries(services.map(([name, s]) => [name, Object.fromEntries(s.tasks.units.map((u) => [u.variant, u.service.name]))])),
-      description: "ECS service names per application service: { rolling } or { blue, green }",
+      value: Object.fromEntries(services.map(([name, s]) => [name, s.tasks.service.name])),
+      description: "ECS service name per application service",
     });
+    // What the release path (platform CLI, pipelines) needs: the config revision every release
+    // starts from, how each service deploys, and where its tasks run.
+    new TerraformOutput(this, "releases", {
+      value: Object.fromEntries(
+        services.map(([name, s]) => [
+          name,
+          {
+            service: s.tasks.service.name,
+            config_task_definition: s.tasks.taskDefinition.arn,
+            family: s.tasks.taskDefinition.family,
+            container: name,
+            container_port: c.services.find((x) => x.name === name)!.containerPort,
+            image_owner: s.tasks.imageOwnedByReleases ? "release" : "terraform",
+            deploy_with: s.blueGreen ? "codedeploy" : "ecs",
+            codedeploy_application: s.blueGreen?.application.name ?? "",
+            codedeploy_deployment_group: s.blueGreen?.deploymentGroup.deploymentGroupName ?? "",
+            rollback_alarms: s.rollbackAlarmNames,
+            target_groups: s.routing ? [s.routing.targetGroups.blue.arn, ...(s.routing.targetGroups.green ? [s.routing.targetGroups.green.arn] : [])] : [],
+          },
+        ]),
+      ),
+      description: "Per service: what `platform release|rollout|rollback` needs (config revision, deployment engine, alarms)",
+    });
+    new TerraformOutput(this, "task_network", {
+      value: { subnets: this.networking.taskSubnetIds, security_groups: [this.networking.ecsSecurityGroup.id], assign_public_ip: this.networking.assignPublicIp, capacity_provider_strategy: this.ecs.capacityProviderStrategy.map((p) => ({ capacity_provider: p.capacityProvider, base: p.base ?? 0, weight: p.weight ?? 0 })) },
+      description: "Network and capacity settings of every task (a CodeDeploy release carries them in its AppSpec)",
+    });
+    if (this.alb?.testListener) new TerraformOutput(this, "test_listener_arn", { value: this.alb.testListener.arn, description: "Blue/green test listener (reachable from inside only)" });
     new TerraformOutput(this, "ecr_repository_urls", {
       value: Object.fromEntries(Object.entries(this.ecs.repositories).map(([name, repo]) => [name, repo.repositoryUrl])),
     });
@@ -302,4 +347,9 @@ export class PlatformStack extends TerraformStack {
       new TerraformOutput(this, "db_master_secret_arn", { value: this.rds.masterSecretArn, description: "RDS-managed master secret (keys username, password)" });
     }
   }
+}
+
+/** Whether any service of the environment deploys blue/green through CodeDeploy. */
+export function usesCodeDeploy(c: EnvironmentConfig): boolean {
+  return c.services.some((s) => s.deployment.strategy !== "rolling" && s.exposure.type === "public");
 }

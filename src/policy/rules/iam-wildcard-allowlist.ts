@@ -18,6 +18,10 @@ export const RESOURCE_WILDCARD_ACTIONS: readonly { readonly action: string; read
   { action: "ssmmessages:*", reason: "ECS Exec's SSM session channels (Create/OpenControlChannel, Create/OpenDataChannel) support no resource ARN" },
   { action: "ecs:RegisterTaskDefinition", reason: "task definitions are registered by family name; the action supports no resource-level permissions" },
   { action: "ecs:DescribeTaskDefinition", reason: "the action supports no resource-level permissions" },
+  { action: "elasticloadbalancing:DescribeTargetGroups", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions (CodeDeploy reads the target groups it swaps)" },
+  { action: "elasticloadbalancing:DescribeListeners", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions" },
+  { action: "elasticloadbalancing:DescribeRules", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions" },
+  { action: "elasticloadbalancing:DescribeTargetHealth", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions" },
   { action: "cloudwatch:PutMetricData", reason: "custom metrics support no resource-level permissions (restrict with the cloudwatch:namespace condition)" },
 ];
 
