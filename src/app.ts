@@ -2,8 +2,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
 import { LoadedConfig } from "../environments";
+import { EXECUTION_GRANTS } from "../environments/execution-grants";
 import { PlatformStack, platformStackName } from "./stacks/platform-stack";
 import { StateBackendStack } from "./stacks/state-backend-stack";
+import { AccountStack, accountStackName, AccountStackProps, stateAccessRoleSpecs, stateLocation } from "./stacks/account-stack";
 import { applyPolicyPack } from "./policy/aspect";
 import { ConstructValidationError } from "../lib/errors";
 
@@ -14,7 +16,23 @@ export function stateBackendStackName(project: string): string {
 
 export interface BuiltStacks {
   stateBackend: StateBackendStack;
+  /** One per account the environments run in (`<project>-account-<name>`). */
+  accounts: AccountStack[];
   environments: PlatformStack[];
+}
+
+/** The account stacks of `config`: one per account, scoped to the environments it hosts. */
+export function buildAccountStacks(app: App, config: LoadedConfig, providerOverrides?: AccountStackProps["providerOverrides"]): AccountStack[] {
+  return config.accounts.map(
+    (account) =>
+      new AccountStack(app, accountStackName(config.stateBackend.project, account.name), {
+        account,
+        project: config.stateBackend.project,
+        state: stateLocation(config.stateBackend, account),
+        environmentStems: config.environments.filter((e) => e.account === account.name).map((e) => `${e.project}-${e.name}`),
+        providerOverrides,
+      }),
+  );
 }
 
 /**
@@ -23,10 +41,12 @@ export interface BuiltStacks {
  * the app, including stacks added after this call (the emulator's, src/emulator).
  */
 export function buildStacks(app: App, config: LoadedConfig): BuiltStacks {
-  const stateBackend = new StateBackendStack(app, stateBackendStackName(config.stateBackend.project), { config: config.stateBackend });
-  const environments = config.environments.map((env) => new PlatformStack(app, platformStackName(env), { config: env }));
+  const stateBackend = new StateBackendStack(app, stateBackendStackName(config.stateBackend.project), { config: config.stateBackend, accessRoles: stateAccessRoleSpecs(config) });
+  // Bootstrap order: state, accounts, environments (README "Accounts").
+  const accounts = buildAccountStacks(app, config);
+  const environments = config.environments.map((env) => new PlatformStack(app, platformStackName(env), { config: env, retainedSecretArns: EXECUTION_GRANTS[env.name] }));
   applyPolicyPack(app); // errors fail synth, warnings are reported (src/policy)
-  return { stateBackend, environments };
+  return { stateBackend, accounts, environments };
 }
 
 /**

@@ -73,6 +73,13 @@ export interface ServiceRolesProps {
   readonly secrets: readonly ContainerSecret[];
   /** KMS key the secrets (and parameters) are encrypted with. */
   readonly secretsKmsKeyArn: string;
+  /**
+   * Secret and parameter ARNs the execution role keeps reading although the config no longer
+   * references them: a revision still in use (running, or started by a scale-out) may need
+   * them until the rollout of the new config is done. From environments/execution-grants.json.
+   * @default []
+   */
+  readonly retainedSecretArns?: readonly string[];
   /** Log group the containers write to (awslogs runs as the execution role). */
   readonly logGroupArn: string;
   /**
@@ -95,6 +102,12 @@ export interface ServiceRolesProps {
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
+  /**
+   * The application connects to the database as its own user with IAM authentication: the
+   * task role may `rds-db:connect` as exactly this user of exactly this instance.
+   * @default - not a database client
+   */
+  readonly databaseUser?: { readonly dbiResourceId: string; readonly userName: string };
 }
 
 /** Actions AWS only authorizes on `Resource: "*"` (they have no resource-level permissions). */
@@ -149,8 +162,9 @@ export class ServiceRoles extends Construct implements ServiceRolesType {
       description: `ECS agent for ${serviceName}: pull image, write logs, resolve its secrets`,
       assumeRolePolicy: trust,
     });
-    const ssmArns = unique(props.secrets.filter((s) => s.source === "ssm").map((s) => s.resourceArn));
-    const secretArns = unique(props.secrets.filter((s) => s.source === "secretsmanager").map((s) => s.resourceArn));
+    const retained = props.retainedSecretArns ?? [];
+    const ssmArns = unique([...props.secrets.filter((s) => s.source === "ssm").map((s) => s.resourceArn), ...retained.filter((a) => a.split(":")[2] === "ssm")]);
+    const secretArns = unique([...props.secrets.filter((s) => s.source === "secretsmanager").map((s) => s.resourceArn), ...retained.filter((a) => a.split(":")[2] === "secretsmanager")]);
     const statements: DataAwsIamPolicyDocumentStatement[] = [];
     if (props.ecrRepositoryArn) {
       statements.push(
@@ -162,7 +176,7 @@ export class ServiceRoles extends Construct implements ServiceRolesType {
     statements.push({ sid: "WriteOwnLogs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [props.logGroupArn, `${props.logGroupArn}:*`] });
     if (ssmArns.length) statements.push({ sid: "ReadTaskParameters", effect: "Allow", actions: ["ssm:GetParameters"], resources: ssmArns });
     if (secretArns.length) statements.push({ sid: "ReadTaskSecrets", effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: secretArns });
-    if (props.secrets.length) statements.push({ sid: "DecryptTaskSecrets", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
+    if (ssmArns.length + secretArns.length) statements.push({ sid: "DecryptTaskSecrets", effect: "Allow", actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] });
     new IamRolePolicy(this, "execution-policy", {
       name: "pull-log-read-secrets",
       role: this.executionRole.id,
@@ -196,6 +210,15 @@ export class ServiceRoles extends Construct implements ServiceRolesType {
         effect: "Allow",
         actions: ACTIONS_REQUIRING_WILDCARD_RESOURCE.filter((a) => a.startsWith("ssmmessages:")),
         resources: ["*"], // Session Manager channels have no resource-level permissions
+      });
+    }
+    if (props.databaseUser) {
+      const { dbiResourceId, userName } = props.databaseUser;
+      taskStatements.push({
+        sid: "ConnectAsOwnDatabaseUser",
+        effect: "Allow",
+        actions: ["rds-db:connect"],
+        resources: [`arn:${partition}:rds-db:${region}:${accountId}:dbuser:${dbiResourceId}/${userName}`],
       });
     }
     if (taskStatements.length) {
@@ -237,6 +260,10 @@ function validate(scope: Construct, props: ServiceRolesProps): void {
         const service = secret.resourceArn.split(":")[2];
         const expected = secret.source === "ssm" ? "ssm" : "secretsmanager";
         if (service !== expected) problems.push(`secret ${secret.name} has source ${secret.source} but an ARN of ${service}; got "${secret.resourceArn}"; use an ARN of ${expected}`);
+      }
+      const dbUser = props.databaseUser?.userName;
+      if (dbUser !== undefined && !Token.isUnresolved(dbUser) && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) {
+        problems.push(`databaseUser.userName must be one PostgreSQL user name (lowercase letters, digits, _; at most 63); got "${dbUser}"; a wildcard would let the task connect as any user`);
       }
       if (!Token.isUnresolved(props.secretsKmsKeyArn) && (props.secretsKmsKeyArn === "*" || !props.secretsKmsKeyArn.startsWith("arn:"))) {
         problems.push(`secretsKmsKeyArn must be a KMS key ARN; got "${props.secretsKmsKeyArn}"`);

@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
+import { Fn } from "cdktf";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Naming } from "../../lib/naming";
 import { ConstructPropsError } from "../../lib/errors";
 import { skipCheckov } from "../../lib/checkov";
@@ -58,7 +60,14 @@ export interface RdsProps {
    * @default 5432
    */
   readonly port?: number;
+  /** Retention of the log-export groups (a CloudWatch-allowed value). */
+  readonly logRetentionDays: number;
+  /** KMS key of the log-export groups. */
+  readonly logsKmsKeyArn: string;
 }
+
+/** The logs the instance exports to CloudWatch, each into a group the stack creates first. */
+export const RDS_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 /**
  * PostgreSQL on RDS: major version pinned, master password managed by RDS in Secrets Manager
@@ -76,6 +85,14 @@ export class Rds extends Construct {
   public readonly databaseName: string;
   /** ARN of the RDS-managed master secret (JSON keys `username` and `password`). */
   public readonly masterSecretArn: string;
+  /** DbiResourceId (`db-...`): the instance part of `rds-db:connect` ARNs (IAM database authentication). */
+  public readonly resourceId: string;
+  /**
+   * `/aws/rds/instance/<id>/<log>` per export, with the environment's retention and the logs
+   * key. RDS would otherwise create them itself on the first export: never expiring,
+   * unencrypted, and left behind by a destroy.
+   */
+  public readonly logGroups: Readonly<Record<(typeof RDS_LOG_EXPORTS)[number], CloudwatchLogGroup>>;
 
   constructor(scope: Construct, id: string, props: RdsProps) {
     super(scope, id);
@@ -109,6 +126,17 @@ export class Rds extends Construct {
       });
     }
 
+    const logGroups = {} as Record<(typeof RDS_LOG_EXPORTS)[number], CloudwatchLogGroup>;
+    for (const log of RDS_LOG_EXPORTS) {
+      logGroups[log] = new CloudwatchLogGroup(this, `${log}-log-group`, {
+        name: `/aws/rds/instance/${identifier}/${log}`,
+        retentionInDays: props.logRetentionDays,
+        kmsKeyId: props.logsKmsKeyArn,
+      });
+      skipCheckov(logGroups[log], "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    }
+    this.logGroups = logGroups;
+
     this.instance = new DbInstance(this, "instance", {
       identifier,
       engine: "postgres",
@@ -140,15 +168,22 @@ export class Rds extends Construct {
       deletionProtection: props.deletionProtection,
       // A protected database always leaves a final snapshot; only unprotected ones skip it.
       skipFinalSnapshot: !props.deletionProtection,
-      finalSnapshotIdentifier: props.deletionProtection ? `${identifier}-final` : undefined,
+      // Named at creation: each database generation gets its own final snapshot name, so a
+      // second destroy (after a rebuild) never collides with the first one's snapshot.
+      finalSnapshotIdentifier: props.deletionProtection ? `${identifier}-final-${Fn.formatdate("YYYYMMDDhhmmss", Fn.timestamp())}` : undefined,
       performanceInsightsEnabled: performanceInsights,
       performanceInsightsKmsKeyId: performanceInsights ? props.kmsKeyArn : undefined,
       performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
       monitoringInterval,
       monitoringRoleArn: this.monitoringRole?.arn,
-      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      enabledCloudwatchLogsExports: [...RDS_LOG_EXPORTS],
+      // The groups exist before the first export, so RDS never creates its own.
+      dependsOn: Object.values(logGroups),
       caCertIdentifier: "rds-ca-rsa2048-g1",
       applyImmediately: false,
+      // Owner of final_snapshot_identifier after creation: the creation itself (the name above
+      // carries the creation time; an apply must not rename it to the time of that apply).
+      lifecycle: props.deletionProtection ? { ignoreChanges: ["final_snapshot_identifier"] } : undefined,
     });
 
     if (!props.deletionProtection) {
@@ -160,6 +195,7 @@ export class Rds extends Construct {
 
     this.address = this.instance.address;
     this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;
+    this.resourceId = this.instance.resourceId;
   }
 }
 

@@ -1,12 +1,15 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { Naming } from "../../lib/naming";
 import { skipCheckov } from "../../lib/checkov";
 import { ContainerSecret, ServiceRoles } from "../iam";
 import { Alb, AlbHealthCheck, ServiceRouting } from "../alb";
 import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
 import { BlueGreenDeployment, Cicd, ServicePipeline, TrafficShift } from "../cicd";
-import { AlarmThresholds, ObservedService, ServiceAlarms } from "../observability";
+import { AlarmTopics, ObservedService, ServiceAlarms, ServiceDashboard, ServiceLogMetrics } from "../observability";
+import { ServiceAlarmThresholds } from "../../lib/alarm-thresholds";
+import { DatabaseClientSpec, DatabaseMigration, databaseEnvironment, databaseUserName } from "./migration";
 
 /** Where the image comes from: a repository of the platform's ECR, or an external URI. */
 export type ServiceImage =
@@ -114,6 +117,12 @@ export interface FargateServiceProps {
   readonly logsKmsKeyArn: string;
   /** KMS key the service's secrets are encrypted with. */
   readonly secretsKmsKeyArn: string;
+  /**
+   * Secret ARNs the execution role keeps reading after the config dropped them, until the
+   * rollout of the new config is recorded (environments/execution-grants.json).
+   * @default []
+   */
+  readonly retainedSecretArns?: readonly string[];
   /** The environment's cluster. */
   readonly cluster: Ecs;
   /** Subnets tasks run in. */
@@ -132,8 +141,22 @@ export interface FargateServiceProps {
    * @default - no scaling target
    */
   readonly autoscaling?: EcsServiceAutoscaling & { readonly minCapacity: number; readonly maxCapacity: number };
-  /** The environment's alarm topic and thresholds. */
-  readonly alarms: { readonly topicArn: string; readonly environment: string; readonly thresholds?: AlarmThresholds };
+  /** The environment's alarm topics, metrics namespace, and the service's thresholds. */
+  readonly alarms: {
+    readonly topics: AlarmTopics;
+    readonly environment: string;
+    /** Namespace of the platform's own metrics (Observability.metricsNamespace). */
+    readonly metricsNamespace: string;
+    /** @default - the guide's thresholds */
+    readonly thresholds?: ServiceAlarmThresholds;
+  };
+  /**
+   * The service uses the database: it connects as its own user (`svc_<name>`) with IAM
+   * authentication (its task role may `rds-db:connect` as exactly that user) and gets a
+   * one-off migration task that creates the user. It never receives the master password.
+   * @default - not a database client
+   */
+  readonly database?: DatabaseClientSpec;
   /**
    * A delivery pipeline for the service.
    * @default - no pipeline (releases through `platform release`, or apply when Terraform owns the image)
@@ -163,6 +186,14 @@ export class FargateService extends Construct {
   public readonly routing?: ServiceRouting;
   public readonly tasks: ServiceTasks;
   public readonly alarms: ServiceAlarms;
+  /** The service's dashboard `<project>-<env>-<service>`. */
+  public readonly dashboard: ServiceDashboard;
+  /** Metric filters of the guide's log patterns on its log group. */
+  public readonly logMetrics: ServiceLogMetrics;
+  /** Database clients: the user they connect as (`svc_<name>`). */
+  public readonly databaseUser?: string;
+  /** Database clients: the migrations task (`aws ecs run-task`; docs/observability.md#run-the-migrations). */
+  public readonly migration?: DatabaseMigration;
   public readonly pipeline?: ServicePipeline;
   /** CodeDeploy application and deployment group (blue/green services). */
   public readonly blueGreen?: BlueGreenDeployment;
@@ -185,6 +216,9 @@ export class FargateService extends Construct {
     const repository = "repository" in props.image ? props.image.repository : undefined;
     const imageName = "repository" in props.image ? `${props.image.repository.repositoryUrl}:${props.image.tag}` : `${props.image.uri}:${props.image.tag}`;
     const secrets = props.secrets ?? [];
+    const db = props.database;
+    this.databaseUser = db ? databaseUserName(name) : undefined;
+    const environment = { ...(props.environment ?? {}), ...(db ? databaseEnvironment(db, this.databaseUser!) : {}) };
 
     this.roles = new ServiceRoles(this, "roles", {
       naming,
@@ -193,11 +227,13 @@ export class FargateService extends Construct {
       serviceName: name,
       secrets,
       secretsKmsKeyArn: props.secretsKmsKeyArn,
+      retainedSecretArns: props.retainedSecretArns,
       logGroupArn: this.logGroup.arn,
       ecrRepositoryArn: repository?.arn,
       readOwnParameters: props.readOwnParameters,
       xraySidecar: props.xraySidecar,
       enableExecuteCommand: props.enableExecuteCommand,
+      databaseUser: db ? { dbiResourceId: db.dbiResourceId, userName: this.databaseUser! } : undefined,
     });
 
     const d = props.deployment;
@@ -219,25 +255,40 @@ export class FargateService extends Construct {
     }
     const tgs = this.routing?.targetGroups;
 
-    this.observed = {
+    const observed: ObservedService = {
       name,
       clusterName: props.cluster.cluster.name,
       // Deterministic names: the alarms exist before the service that rolls back on them.
       serviceNames: [naming.name("ecsService", name)],
       targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
+      logGroupName: this.logGroup.name,
+      // Named like ServicePipeline names them (the pipelines dashboard and rules find them by name).
+      pipeline: props.delivery && repository ? { pipelineName: naming.name("generic", name), buildProjectName: naming.name("generic", `${name}-build`) } : undefined,
     };
+    this.observed = observed;
+    const albArnSuffix = props.routing?.alb.loadBalancer.arnSuffix;
     this.alarms = new ServiceAlarms(this, "alarms", {
       naming,
       environment: props.alarms.environment,
-      topicArn: props.alarms.topicArn,
-      albArnSuffix: props.routing?.alb.loadBalancer.arnSuffix,
-      service: this.observed,
+      topics: props.alarms.topics,
+      albArnSuffix,
+      service: observed,
       thresholds: props.alarms.thresholds,
     });
+    this.dashboard = new ServiceDashboard(this, "dashboard", {
+      naming,
+      environment: props.alarms.environment,
+      region: props.region,
+      metricsNamespace: props.alarms.metricsNamespace,
+      albArnSuffix,
+      service: observed,
+      alarms: this.alarms,
+      thresholds: props.alarms.thresholds,
+    });
+    this.logMetrics = new ServiceLogMetrics(this, "log-metrics", { logGroupName: this.logGroup.name, metricsNamespace: props.alarms.metricsNamespace });
 
-    const rollbackAlarmNames = (this.rollbackAlarmNames = Object.entries(this.alarms.alarms)
-      .filter(([purpose]) => serviceRollbackAlarms(Boolean(props.routing)).includes(purpose))
-      .map(([, alarm]) => alarm.alarmName));
+    // The deployment alarms of ServiceAlarms: health and errors, not load (CPU/memory high is a scaling signal, not a bad release).
+    const rollbackAlarmNames = (this.rollbackAlarmNames = this.alarms.deploymentAlarms.map((alarm) => alarm.alarmName));
 
     this.tasks = new ServiceTasks(this, "tasks", {
       naming,
@@ -253,7 +304,7 @@ export class FargateService extends Construct {
       cpu: props.cpu,
       memoryMiB: props.memoryMiB,
       desiredCount: props.desiredCount,
-      environment: props.environment,
+      environment,
       secrets,
       healthCheck: props.healthCheck,
       xraySidecar: props.xraySidecar,
@@ -316,13 +367,30 @@ export class FargateService extends Construct {
         });
       }
     }
+
+    if (db) {
+      this.migration = new DatabaseMigration(this, "migration", {
+        naming,
+        accountId: props.accountId,
+        region: props.region,
+        serviceName: name,
+        image: imageName,
+        ecrRepositoryArn: repository?.arn,
+        logGroupName: this.logGroup.name,
+        logGroupArn: this.logGroup.arn,
+        secretsKmsKeyArn: props.secretsKmsKeyArn,
+        cpu: props.cpu,
+        memoryMiB: props.memoryMiB,
+        user: props.user,
+        environment: props.environment,
+        database: db,
+      });
+    }
+  }
+
+  /** The migrations task definition of a database client (run it before traffic moves to a release). */
+  public get migrationTaskDefinition(): EcsTaskDefinition | undefined {
+    return this.migration?.taskDefinition;
   }
 }
 
-/**
- * The alarms a deployment rolls back on (ServiceAlarms purposes): health and errors, not
- * load (CPU/memory high is a scaling signal, not a bad release).
- */
-export function serviceRollbackAlarms(public_: boolean): readonly string[] {
-  return public_ ? ["healthy-hosts", "unhealthy-hosts", "target-5xx"] : ["no-tasks-reporting"];
-}

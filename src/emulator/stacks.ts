@@ -6,6 +6,7 @@
  */
 import { App } from "cdktf";
 import { LOCAL_INPUT, loadConfig } from "../../environments";
+import { EXECUTION_GRANTS } from "../../environments/execution-grants";
 import { PlatformStack, platformStackName } from "../stacks/platform-stack";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { suppressRule } from "../policy/suppressions";
@@ -22,7 +23,7 @@ export interface LocalStacks {
 }
 
 /** Adds `<project>-local-state` and `<project>-local`, pointed at `endpoint`. */
-export function buildLocalStacks(app: App, endpoint: string, input: unknown = LOCAL_INPUT): LocalStacks {
+export function buildLocalStacks(app: App, endpoint: string, input: unknown = LOCAL_INPUT, retainedSecretArns?: Readonly<Record<string, readonly string[]>>): LocalStacks {
   // Validated like every environment, including "its backend matches the bootstrap".
   const config = loadConfig([input]);
   const env = config.environments[0];
@@ -30,7 +31,7 @@ export function buildLocalStacks(app: App, endpoint: string, input: unknown = LO
   const stateBackendId = localStateBackendStackName(config.stateBackend.project);
   // Emulator gap: moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the
   // target grants the legacy LogDelivery ACL, which BucketOwnerEnforced buckets cannot.
-  const stateBackend = new StateBackendStack(app, stateBackendId, { config: config.stateBackend, providerOverrides, accessLogging: false });
+  const stateBackend = new StateBackendStack(app, stateBackendId, { config: config.stateBackend, providerOverrides, accessLogging: false, destroyGuard: false });
   // Emulator gap (the only change to the bootstrap): moto evaluates bucket-policy Deny
   // statements without the request's condition context, so the bucket's
   // DenyInsecureTransport statement (aws:SecureTransport = false) denies every object
@@ -38,7 +39,7 @@ export function buildLocalStacks(app: App, endpoint: string, input: unknown = LO
   // the condition; the real bootstrap keeps the policy (checked by checkov and the policy pack).
   stateBackend.stateBucket.policy.addOverride("count", 0);
   suppressRule(stateBackend.bucket, "S3-TLS-ONLY", "emulator bootstrap only: moto denies every object request under a conditional Deny statement, so the TLS-only policy is not created on the emulator (the real bootstrap keeps it)");
-  const environment = new PlatformStack(app, platformStackName(env), { config: env, providerOverrides });
+  const environment = new PlatformStack(app, platformStackName(env), { config: env, providerOverrides, retainedSecretArns: retainedSecretArns ?? EXECUTION_GRANTS[env.name] });
   if (environment.alb && !environment.alb.httpsListener) {
     // environments/local.ts says why the emulator ALB has no certificate (moto: CertificateNotFound).
     suppressRule(environment.alb.httpListener, "ALB-HTTP-REDIRECT", "emulator only: moto holds no ACM certificate the config could name, so the local ALB serves plain HTTP on loopback");

@@ -8,6 +8,11 @@ import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { StateBackendConfig } from "../../environments/state-backend";
 import { accountAdministersKey, keyPolicy } from "../../lib/iam-policy";
 import { SecureBucket } from "../../lib/secure-bucket";
+import { guardStatefulResources } from "./destroy-guard";
+import { StateAccessRole, StateAccessRoleProps } from "../../modules/security";
+
+/** One account's way into the state account: a backend role reaching only its stacks' state. */
+export type StateAccessRoleSpec = Pick<StateAccessRoleProps, "name" | "operators" | "requireMfa" | "keyPrefixes" | "tier">;
 
 export interface StateBackendStackProps {
   readonly config: StateBackendConfig;
@@ -19,6 +24,18 @@ export interface StateBackendStackProps {
    * @default true
    */
   readonly accessLogging?: boolean;
+  /**
+   * `prevent_destroy` on the state bucket, lock table and key: losing them loses every
+   * environment's state. Only the emulator bootstrap (torn down after each e2e run) turns it off.
+   * @default true
+   */
+  readonly destroyGuard?: boolean;
+  /**
+   * Roles the S3 backends of stacks in other accounts assume here, one per account, each
+   * reaching only that account's state keys (src/stacks/state-access.ts computes them).
+   * @default [] (every stack lives in the state account)
+   */
+  readonly accessRoles?: readonly StateAccessRoleSpec[];
 }
 
 /**
@@ -32,6 +49,8 @@ export class StateBackendStack extends TerraformStack {
   public readonly bucket: S3Bucket;
   public readonly lockTable: DynamodbTable;
   public readonly key: KmsKey;
+  /** The backend role of each other account, by role name. */
+  public readonly accessRoles: Readonly<Record<string, StateAccessRole>>;
 
   constructor(scope: Construct, id: string, props: StateBackendStackProps) {
     super(scope, id);
@@ -84,9 +103,24 @@ export class StateBackendStack extends TerraformStack {
       deletionProtectionEnabled: true,
     });
 
+    if (props.destroyGuard ?? true) guardStatefulResources(this);
+
+    this.accessRoles = this.createAccessRoles(c, props.accessRoles ?? []);
+
     new TerraformOutput(this, "state_bucket_name", { value: this.bucket.bucket, description: "S3 bucket holding every environment's state" });
     new TerraformOutput(this, "lock_table_name", { value: this.lockTable.name, description: "DynamoDB lock table (hash key LockID)" });
     new TerraformOutput(this, "state_kms_key_arn", { value: this.key.arn, description: "KMS key encrypting the state" });
     new TerraformOutput(this, "state_kms_key_alias", { value: c.kmsKeyAlias, description: "Alias environments pass as kms_key_id" });
+  }
+
+  /** One backend role per other account (issue 10): its operators reach only its stacks' state. */
+  private createAccessRoles(c: StateBackendConfig, specs: readonly StateAccessRoleSpec[]): Record<string, StateAccessRole> {
+    const roles = Object.fromEntries(
+      specs.map((spec) => [spec.name, new StateAccessRole(this, spec.name, { ...spec, region: c.region, bucketName: c.bucketName, lockTableArn: this.lockTable.arn, kmsKeyArn: this.key.arn })]),
+    );
+    if (specs.length) {
+      new TerraformOutput(this, "state_access_role_arns", { value: Object.fromEntries(Object.entries(roles).map(([name, r]) => [name, r.role.arn])), description: "Backend role per account (stateBackend.assumeRole)" });
+    }
+    return roles;
   }
 }
