@@ -8,6 +8,8 @@ import { z } from "zod";
 import { parseCidr, cidrsOverlap } from "../lib/cidr";
 import { nameProblem, NameKind, targetGroupPurpose } from "../lib/naming";
 import { defaultSubnetPrefixLength, subnetPlanProblem } from "../lib/subnet-plan";
+import { serviceAlarmThresholdProblems } from "../lib/alarm-thresholds";
+import { instanceClassProblem } from "../lib/rds-instance-classes";
 import {
   certificateRegionProblem,
   containerHealthCheckProblems,
@@ -25,6 +27,7 @@ import {
   ruleConditionsProblem,
   rulePriorityProblem,
   targetHealthCheckProblems,
+  wafRateLimitProblem,
 } from "../lib/aws-limits";
 
 export { LOG_RETENTION_DAYS };
@@ -70,8 +73,12 @@ const errorMap: z.ZodErrorMap = (issue, ctx) => {
       return {
         message: `has unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; got ${show(Object.fromEntries(issue.keys.map((k) => [k, (ctx.data as Record<string, unknown>)[k]])))}; check the spelling against environments/schema.ts`,
       };
-    case z.ZodIssueCode.invalid_union_discriminator:
-      return { message: `is not allowed; ${got}; valid: ${issue.options.map((o) => show(o)).join(", ")}` };
+    case z.ZodIssueCode.invalid_union_discriminator: {
+      // The issue's path ends at the discriminator; ctx.data is the whole object.
+      const key = issue.path[issue.path.length - 1];
+      const value = ctx.data !== null && typeof ctx.data === "object" && typeof key === "string" ? (ctx.data as Record<string, unknown>)[key] : ctx.data;
+      return { message: `is not allowed; got ${show(value)}; valid: ${issue.options.map((o) => show(o)).join(", ")}` };
+    }
     case z.ZodIssueCode.invalid_string:
       return { message: `${ctx.defaultError}; ${got}` };
     case z.ZodIssueCode.not_multiple_of:
@@ -242,6 +249,19 @@ export const serviceSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The service's alarm thresholds (lib/alarm-thresholds.ts); the ALB ones only for public
+     * services. @default - the guide's: 5% errors, p95 1 s prod / 2 s else, 80% CPU and memory
+     */
+    alarms: z
+      .object({ errorRatePercent: z.number().optional(), latencyP95Sec: z.number().optional(), cpuPercent: z.number().optional(), memoryPercent: z.number().optional() })
+      .strict()
+      .default({}),
+    /**
+     * Database clients: what the one-off migrations task runs in the service's image (creates
+     * the service's database user, its grants and the schema; docs/observability.md#database-access).
+     */
+    migration: z.object({ command: z.array(z.string().min(1)).min(1) }).strict().optional(),
   })
   .strict();
 
@@ -258,7 +278,7 @@ export const databaseSchema = z
     deletionProtection: z.boolean().optional(),
     databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier").default("app"),
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a PostgreSQL user name of up to 16 characters").default("app_admin"),
-    /** Services that receive the connection (address + managed master secret). */
+    /** Services that use the database: each connects as its own IAM-authenticated user (never the master). */
     clientServices: z.array(z.string()).default([]),
     performanceInsights: z.boolean().default(true),
   })
@@ -275,6 +295,93 @@ const certificateSchema = z.union([
 ]);
 
 // ---------------------------------------------------------------------------------------
+// Accounts and the edge (issue 10): the role a provider assumes, GitHub OIDC, WAF
+// ---------------------------------------------------------------------------------------
+
+/** The account of an IAM ARN (`arn:aws:iam::<account>:...`), or `"none"`. */
+export function iamArnAccount(arn: string): string {
+  return /^arn:aws[\w-]*:iam::(\d{12}):/.exec(arn)?.[1] ?? "none";
+}
+
+/** A role Terraform assumes (provider or backend `assume_role`). */
+export const assumeRoleSchema = z
+  .object({
+    roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+    /** Shows in CloudTrail as who acted (`assumed-role/<role>/<session>`). */
+    sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2-64 characters of letters, digits and +=,.@_-"),
+    /** Required by the role's trust policy when set (`sts:ExternalId`). @default - none */
+    externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 characters of letters, digits and +=,.@:/_-").optional(),
+  })
+  .strict();
+
+/**
+ * GitHub Actions deploys through OIDC: a role trusted only by tokens of one repository and one
+ * branch pattern or GitHub environment (`sub`), for the STS audience (`aud`).
+ */
+const githubSchema = z
+  .object({
+    /** `owner/repo`; never a wildcard (that would trust every repository of the owner). */
+    repository: z.string(),
+    /** Branch (pattern) the workflow runs on, e.g. "main" or "release/*"; or give `environment`. */
+    branch: z.string().min(1).optional(),
+    /** GitHub environment the job runs in (its protection rules gate the deploy). */
+    environment: z.string().regex(/^[\w.-]+$/, "must be a GitHub environment name").optional(),
+  })
+  .strict();
+
+/** AWS WAF on the internet-facing ALB. */
+const wafSchema = z
+  .object({
+    /** @default true in prod (required there), false elsewhere */
+    enabled: z.boolean().optional(),
+    /** Requests one client IP may send in 5 minutes before it is blocked (rate-based rule). @default 2000 */
+    rateLimitPer5Min: z.number().int().default(2000),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------
+// Observability (issue 11): alarm routing and Managed Grafana
+// ---------------------------------------------------------------------------------------
+
+const emailSchema = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an email address");
+
+/** Who the alarms of one severity reach. */
+const destinationsSchema = {
+  /** Each address confirms the subscription mail once (docs/observability.md#confirm-the-alarm-subscriptions). */
+  emails: z.array(emailSchema).default([]),
+};
+
+export const observabilitySchema = z
+  .object({
+    /** Pages, 24/7: the guide's "Critical Alarms (PagerDuty)". prod needs at least one destination. */
+    critical: z
+      .object({
+        ...destinationsSchema,
+        /**
+         * A pager's SNS integration URL (PagerDuty, Opsgenie confirm automatically). The URL lands
+         * in config and state; when its key must stay out of both, subscribe it out of band.
+         */
+        httpsEndpoints: z.array(z.string().regex(/^https:\/\/[^\s/@]+(\/\S*)?$/, "must be an https:// URL without credentials")).default([]),
+      })
+      .strict()
+      .default({}),
+    /** Email, business hours: the guide's "Warning Alarms (Email)"; also pipeline approvals. */
+    warning: z.object(destinationsSchema).strict().default({}),
+    /** Amazon Managed Grafana (docs/observability.md#grafana). */
+    grafana: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** IAM Identity Center must be enabled in the account for AWS_SSO. */
+        authenticationProviders: z.array(z.enum(["AWS_SSO", "SAML"])).min(1).default(["AWS_SSO"]),
+        /** Refused: Managed Grafana serves only its AWS-provided URL (the troubleshooting notes' failure 4). */
+        customDomain: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------
 // The environment
 // ---------------------------------------------------------------------------------------
 
@@ -283,8 +390,15 @@ const baseEnvironmentSchema = z
     name: z.enum(ENVIRONMENT_NAMES),
     /** Short project name: the first part of every physical name. */
     project: kebab(12),
-    /** The only account this environment may be applied to (`allowed_account_ids`). */
+    /** The account this environment runs in, by name (environments/accounts.ts): it has an account stack. */
+    account: z.string().min(1),
+    /**
+     * The only account this environment may be applied to (`allowed_account_ids`); taken from
+     * the account by environments/index.ts.
+     */
     accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID"),
+    /** The role the provider assumes there (the account's deploy role); taken from the account. @default - none */
+    assumeRole: assumeRoleSchema.optional(),
     region: z.enum(AWS_REGIONS),
     /** 2-3 AZs of the region, e.g. ["us-east-1a", "us-east-1b"]. */
     availabilityZones: z.array(z.string()),
@@ -306,10 +420,12 @@ const baseEnvironmentSchema = z
     logRetentionDays: z.number().int(),
     deletionProtection: z.boolean(),
     /**
-     * This environment's stack owns the account's one-per-account audit resources (AWS Config
-     * recorder, multi-region CloudTrail trail). Exactly one environment per account sets it.
+     * `prevent_destroy` on everything code cannot rebuild (database, buckets, KMS keys, ECR
+     * repositories, tables): a plan that would destroy or replace one fails. Lift it only as
+     * a reviewed change (README "Destroy guard").
+     * @default - the value of deletionProtection (on in prod)
      */
-    accountBaseline: z.boolean(),
+    destroyGuard: z.boolean().optional(),
     scaling: z
       .object({
         desiredCount: int(0, 1000),
@@ -334,13 +450,8 @@ const baseEnvironmentSchema = z
           .optional(),
       })
       .strict(),
-    observability: z
-      .object({
-        /** Addresses subscribed to the alarm topic (each confirms by email once). */
-        alarmEmails: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an email address")).default([]),
-      })
-      .strict()
-      .default({}),
+    /** Who alarms reach, and optional Managed Grafana (docs/observability.md). */
+    observability: observabilitySchema.default({}),
     /** Where this environment's state lives (created by the state-backend stack). */
     stateBackend: z
       .object({
@@ -351,6 +462,10 @@ const baseEnvironmentSchema = z
         kmsKeyAlias: z.string(),
         /** S3-native lock file (Terraform >= 1.10) in addition to the DynamoDB table. */
         useLockfile: z.boolean().default(false),
+        /** The state account (bucket, table and key live there). */
+        accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID"),
+        /** The role the backend assumes in the state account when it is not this one. @default - none */
+        assumeRole: assumeRoleSchema.optional(),
       })
       .strict(),
     alb: z
@@ -372,9 +487,13 @@ const baseEnvironmentSchema = z
           })
           .strict()
           .default({}),
+        /** AWS WAF in front of the ALB: on in prod, optional elsewhere. */
+        waf: wafSchema.default({}),
       })
       .strict()
       .default({}),
+    /** GitHub Actions OIDC deploy role (push images, start releases). @default - none */
+    github: githubSchema.optional(),
     services: z.array(serviceSchema).default([]),
     database: databaseSchema.optional(),
     /**
@@ -388,12 +507,10 @@ const baseEnvironmentSchema = z
         autoscaling: z.boolean().default(true),
         /** CodePipeline / CodeBuild / CodeStar connection delivery. */
         cicd: z.boolean().default(true),
-        /** CloudTrail trail logging. */
-        cloudTrail: z.boolean().default(true),
-        /** AWS Config recorder and rules. */
-        awsConfig: z.boolean().default(true),
         /** S3 server access logging on platform buckets. */
         s3AccessLogging: z.boolean().default(true),
+        /** Saved CloudWatch Logs Insights queries (aws_cloudwatch_query_definition). */
+        savedQueries: z.boolean().default(true),
       })
       .strict()
       .default({}),
@@ -521,10 +638,10 @@ function checkAlb(env: BaseEnvironment, ctx: Ctx): void {
 }
 
 /** Names the platform's own alarms use (`<project>-<env>-alb-...`, `-db-...`). */
-export const RESERVED_SERVICE_NAMES = ["alb", "db"] as const;
+export const RESERVED_SERVICE_NAMES = ["alb", "db", "cluster", "cluster-overview", "logs", "pipelines"] as const;
 
-/** Variables the platform injects into database clients (address and managed master secret). */
-export const DATABASE_CLIENT_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
+/** Variables the platform injects into database clients and their migration task (never the master password into a service). */
+export const DATABASE_CLIENT_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_AUTH", "DB_MASTER_USERNAME", "DB_MASTER_PASSWORD"] as const;
 
 function checkServices(env: BaseEnvironment, ctx: Ctx): void {
   const names = new Map<string, number>();
@@ -605,6 +722,9 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
         report(ctx, at("deployment", "intervalMinutes"), rangeProblem(d.intervalMinutes, 1, 2880, " minutes"));
       }
     }
+    if (d.strategy !== "rolling" && svc.autoscaling.requestsPerTarget !== undefined) {
+      issue(ctx, at("autoscaling", "requestsPerTarget"), `cannot follow a CodeDeploy blue/green service: the policy names one target group, and every deployment moves traffic to the other; got ${svc.autoscaling.requestsPerTarget} with strategy ${show(d.strategy)}; scale on CPU and memory, or use "rolling"`);
+    }
     if (exp.type === "internal" && svc.healthCheckGracePeriodSec !== undefined) {
       issue(ctx, at("healthCheckGracePeriodSec"), `only applies to services behind the ALB (ECS ignores it without a load balancer); got ${svc.healthCheckGracePeriodSec} on an internal service; remove it`);
     }
@@ -675,12 +795,82 @@ function checkDatabase(env: BaseEnvironment, ctx: Ctx): void {
   checkNames(ctx, [[["database"], "dbInstance", `${env.project}-${env.name}-postgres`]]);
 }
 
+/** Issue 10: the assumed roles stay in their accounts, GitHub trust is one repository, prod has WAF. */
+function checkAccessAndEdge(env: BaseEnvironment, ctx: Ctx): void {
+  if (env.assumeRole) {
+    const other = iamArnAccount(env.assumeRole.roleArn);
+    if (other !== env.accountId) {
+      issue(ctx, ["assumeRole", "roleArn"], `is in account ${other}, not in this environment's account ${env.accountId}; the provider would act in another account; got ${show(env.assumeRole.roleArn)}; use the deploy role arn:aws:iam::${env.accountId}:role/... of account ${show(env.account)}`);
+    }
+  }
+  const backendRole = env.stateBackend.assumeRole;
+  if (backendRole && iamArnAccount(backendRole.roleArn) !== env.stateBackend.accountId) {
+    issue(ctx, ["stateBackend", "assumeRole", "roleArn"], `is not in the state account ${env.stateBackend.accountId}; got ${show(backendRole.roleArn)}; use arn:aws:iam::${env.stateBackend.accountId}:role/...`);
+  }
+  const gh = env.github;
+  if (gh) {
+    const [owner, repo, ...rest] = gh.repository.split("/");
+    if (gh.repository.includes("*") || gh.repository.includes("?")) {
+      issue(ctx, ["github", "repository"], `a wildcard would trust every repository of ${show(owner)} (a subject wildcarded to the whole organisation); got ${show(gh.repository)}; name one repository "owner/repo"`);
+    } else if (!owner || !repo || rest.length || !/^[\w.-]+$/.test(owner) || !/^[\w.-]+$/.test(repo)) {
+      issue(ctx, ["github", "repository"], `must be one GitHub repository "owner/repo"; got ${show(gh.repository)}`);
+    }
+    if ((gh.branch === undefined) === (gh.environment === undefined)) {
+      issue(ctx, ["github"], `give either branch or environment (what the token's sub is pinned to), not both or neither; got ${show({ branch: gh.branch, environment: gh.environment })}`);
+    }
+    if (gh.branch !== undefined && !/^[\w.*/-]+$/.test(gh.branch)) {
+      issue(ctx, ["github", "branch"], `must be a branch name or pattern (letters, digits, . _ - / *); got ${show(gh.branch)}`);
+    }
+  }
+  const cert = env.alb.certificate;
+  const certAccount = cert && "arn" in cert ? /^arn:aws[\w-]*:acm:[\w-]+:(\d{12}):/.exec(cert.arn)?.[1] : undefined;
+  if (certAccount && certAccount !== env.accountId) {
+    issue(ctx, ["alb", "certificate", "arn"], `is in account ${certAccount}; a load balancer can only use certificates of its own account ${env.accountId}; got ${show(cert && "arn" in cert ? cert.arn : undefined)}; import or request it in account ${env.accountId}, or give { domain, hostedZoneId }`);
+  }
+  const waf = env.alb.waf;
+  if (env.name === "prod" && waf.enabled === false && env.services.some((s) => s.exposure.type === "public")) {
+    issue(ctx, ["alb", "waf", "enabled"], `prod's internet-facing load balancer must sit behind AWS WAF; got false; remove it or set true`);
+  }
+  report(ctx, ["alb", "waf", "rateLimitPer5Min"], wafRateLimitProblem(waf.rateLimitPer5Min));
+}
+
+/** Issue 11: alarms reach someone in prod, thresholds fit the service, every database client migrates. */
+function checkObservability(env: BaseEnvironment, ctx: Ctx): void {
+  const o = env.observability;
+  if (env.name === "prod" && o.critical.emails.length + o.critical.httpsEndpoints.length === 0) {
+    issue(ctx, ["observability", "critical"], `prod's critical alarms must reach someone; got no email and no HTTPS endpoint; add observability.critical.emails or observability.critical.httpsEndpoints (a pager's SNS integration URL)`);
+  }
+  for (const [path, list] of [[["critical", "emails"], o.critical.emails], [["critical", "httpsEndpoints"], o.critical.httpsEndpoints], [["warning", "emails"], o.warning.emails]] as const) {
+    list.forEach((value, i) => {
+      if (list.indexOf(value) !== i) issue(ctx, ["observability", ...path, i], `is listed twice; got ${show(value)}; list each destination once`);
+    });
+  }
+  if (o.grafana.customDomain !== undefined) {
+    issue(ctx, ["observability", "grafana", "customDomain"], `Amazon Managed Grafana does not support custom domains or TLS certificates (behind HSTS the browser refuses with ERR_CERT_COMMON_NAME_INVALID); got ${show(o.grafana.customDomain)}; remove it and use the workspace URL (output grafana_url)`);
+  }
+  const clients = new Set(env.database?.clientServices ?? []);
+  const stem = `${env.project}-${env.name}`;
+  env.services.forEach((svc, i) => {
+    for (const [field, problem] of Object.entries(serviceAlarmThresholdProblems(svc.alarms, svc.exposure.type === "public"))) issue(ctx, ["services", i, "alarms", field], problem);
+    if (clients.has(svc.name) && !svc.migration) {
+      issue(ctx, ["services", i, "migration"], `database clients connect as their own user, which their migration creates; got no migration, so user ${show(`svc_${svc.name.replace(/-/g, "_")}`)} would never exist; add migration: { command: [...] } (docs/observability.md#database-access)`);
+    }
+    if (!clients.has(svc.name) && svc.migration) {
+      issue(ctx, ["services", i, "migration"], `only database clients run migrations; got a migration on a service that is not in database.clientServices; add it there or remove migration`);
+    }
+    if (clients.has(svc.name)) checkNames(ctx, [[["services", i, "name"], "iamRole", `${stem}-${svc.name}-migration-execution`]]);
+  });
+  if (env.database) report(ctx, ["database", "instanceClass"], instanceClassProblem(env.database.instanceClass));
+}
+
 export const environmentSchema = baseEnvironmentSchema.superRefine((env, ctx) => {
   checkNetwork(env, ctx);
   checkOperations(env, ctx);
   checkAlb(env, ctx);
   checkServices(env, ctx);
   checkDatabase(env, ctx);
+  checkAccessAndEdge(env, ctx);
+  checkObservability(env, ctx);
 });
 
 /** What an environment file writes (defaults optional). */
@@ -699,6 +889,16 @@ export function subnetPrefixLength(env: EnvironmentConfig): number {
   const vpc = parseCidr(env.network.vpcCidr);
   if (typeof vpc === "string") throw new Error(`${env.name}.network.vpcCidr: ${vpc}`);
   return env.network.subnetPrefixLength ?? defaultSubnetPrefixLength(vpc.prefixLength);
+}
+
+/** Whether the ALB gets AWS WAF: always in prod, where the config says elsewhere. */
+export function wafEnabled(env: EnvironmentConfig): boolean {
+  return env.alb.waf.enabled ?? env.name === "prod";
+}
+
+/** The GitHub OIDC `sub` the deploy role trusts: one repository, one branch (pattern) or environment. */
+export function githubSubject(github: NonNullable<EnvironmentConfig["github"]>): string {
+  return github.environment !== undefined ? `repo:${github.repository}:environment:${github.environment}` : `repo:${github.repository}:ref:refs/heads/${github.branch}`;
 }
 
 /** Desired task count of a service (its own or the environment's). */

@@ -1,18 +1,21 @@
 import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
-import { EnvironmentConfig, ServiceConfig, serviceDesiredCount, subnetPrefixLength, taskSubnetTier } from "../../environments/schema";
+import { EnvironmentConfig, githubSubject, ServiceConfig, serviceDesiredCount, subnetPrefixLength, taskSubnetTier, wafEnabled } from "../../environments/schema";
+import { securityLogRetentionDays } from "../../environments/accounts";
 import { Naming } from "../../lib/naming";
 import { Construct as Scope } from "constructs";
-import { Security } from "../../modules/security";
+import { githubOidcProviderArn, GithubDeployRole, Security } from "../../modules/security";
+import { accountAccessLogsBucket, providerAccess, s3BackendConfig } from "./access";
 import { Networking } from "../../modules/networking";
-import { ContainerSecret, managedSecretKey, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";
+import { ContainerSecret, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";
 import { Alb } from "../../modules/alb";
 import { Ecs } from "../../modules/ecs";
 import { Rds } from "../../modules/rds";
 import { Observability } from "../../modules/observability";
 import { Cicd, CodeDeployRole } from "../../modules/cicd";
 import { FargateService } from "../../modules/service";
+import { guardStatefulResources } from "./destroy-guard";
 
 export interface PlatformStackProps {
   /** The validated environment (environments/index.ts). */
@@ -22,6 +25,12 @@ export interface PlatformStackProps {
    * @default - none: real AWS
    */
   readonly providerOverrides?: Partial<AwsProviderConfig>;
+  /**
+   * Per service, secret ARNs its execution role keeps reading beyond the config (a narrowing
+   * whose rollout is not recorded yet; environments/execution-grants.ts, src/grants.ts).
+   * @default {}
+   */
+  readonly retainedSecretArns?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The stack name of an environment: `<project>-<env>`. Stable: it is the cdktf deploy target. */
@@ -41,6 +50,8 @@ export function stateKey(config: Pick<EnvironmentConfig, "project" | "name">): s
 export class PlatformStack extends TerraformStack {
   public readonly naming: Naming;
   public readonly security: Security;
+  /** The account's access-logs bucket (its account stack creates it); absent when access logging is off. */
+  public readonly accessLogsBucket?: string;
   public readonly networking: Networking;
   public readonly rds?: Rds;
   /** Absent when the environment has no public service. */
@@ -51,6 +62,8 @@ export class PlatformStack extends TerraformStack {
   public readonly cicd?: Cicd;
   /** The CodeDeploy service role (when a service deploys blue/green). */
   public readonly codeDeployRole?: CodeDeployRole;
+  /** GitHub Actions OIDC deploy role; absent without `github` in the config. */
+  public readonly github?: GithubDeployRole;
   /** One construct per application service, by name. */
   public readonly services: Readonly<Record<string, FargateService>>;
 
@@ -61,20 +74,14 @@ export class PlatformStack extends TerraformStack {
 
     new AwsProvider(this, "aws", {
       region: c.region,
-      // A prod config can never be applied with credentials of another account.
-      allowedAccountIds: [c.accountId],
+      // Only this environment's account, through its account's deploy role (src/stacks/access.ts).
+      ...providerAccess(c.accountId, c.assumeRole),
       defaultTags: [{ tags: { ...c.tags, Project: c.project, ManagedBy: "cdktf", Stack: id } }],
       ...props.providerOverrides,
     });
 
-    const backend = new S3Backend(this, {
-      bucket: c.stateBackend.bucket,
-      key: stateKey(c),
-      region: c.stateBackend.region,
-      dynamodbTable: c.stateBackend.lockTable,
-      encrypt: true,
-      kmsKeyId: `arn:aws:kms:${c.stateBackend.region}:${c.accountId}:${c.stateBackend.kmsKeyAlias}`,
-    });
+    // The state account's bucket, table and key; its state-access role when that is another account.
+    const backend = new S3Backend(this, s3BackendConfig(c.stateBackend, stateKey(c)));
     if (c.stateBackend.useLockfile) {
       // S3-native locking (Terraform >= 1.10); not yet a typed S3Backend field in cdktf 0.21.
       backend.addOverride("use_lockfile", true);
@@ -84,11 +91,9 @@ export class PlatformStack extends TerraformStack {
       naming: this.naming,
       accountId: c.accountId,
       region: c.region,
-      accessLogs: c.features.s3AccessLogging,
-      accountBaseline: c.accountBaseline
-        ? { cloudTrail: c.features.cloudTrail, awsConfig: c.features.awsConfig, logRetentionDays: c.logRetentionDays }
-        : undefined,
     });
+    // The account stack's access-logs bucket, by its computed name (no cross-stack reference).
+    this.accessLogsBucket = c.features.s3AccessLogging ? accountAccessLogsBucket(c.project, c.account, c.accountId) : undefined;
 
     const publicPorts = c.services.filter((s) => s.exposure.type === "public").map((s) => s.containerPort);
     this.networking = new Networking(this, "networking", {
@@ -132,12 +137,30 @@ export class PlatformStack extends TerraformStack {
       region: c.region,
       environment: c.name,
       dataKmsKeyArn: this.security.dataKey.key.arn,
-      alarmEmails: c.observability.alarmEmails,
+      logsKmsKeyArn: this.security.logsKey.key.arn,
+      logRetentionDays: c.logRetentionDays,
+      critical: c.observability.critical,
+      warning: c.observability.warning,
+      // The configured name (a literal): the Container Insights log group exists before the cluster.
+      cluster: { name: this.ecs.cluster.nameInput ?? this.ecs.cluster.name, arn: this.ecs.cluster.arn },
       albArnSuffix: this.alb?.loadBalancer.arnSuffix,
-      // Filled below: the dashboard reads every service's metrics lazily.
-      services: [],
-      database: this.rds && c.database ? { instanceId: this.rds.instance.identifier, allocatedStorageGiB: c.database.allocatedStorageGiB } : undefined,
+      // Services register below (watch): the dashboards and queries read them lazily.
+      database:
+        this.rds && c.database
+          ? {
+              instanceId: this.rds.instance.identifier,
+              instanceClass: c.database.instanceClass,
+              allocatedStorageGiB: c.database.allocatedStorageGiB,
+              maxAllocatedStorageGiB: c.database.maxAllocatedStorageGiB,
+              currentAllocatedStorageGiB: this.rds.instance.allocatedStorage,
+            }
+          : undefined,
+      pipelines: c.features.cicd && c.services.some((s) => s.source && s.image.ecrRepository),
+      savedQueries: c.features.savedQueries,
+      grafana: c.observability.grafana.enabled ? { authenticationProviders: c.observability.grafana.authenticationProviders } : undefined,
     });
+    // Container Insights writes its performance events into this group: it must exist first.
+    this.ecs.cluster.dependsOn = [...(this.ecs.cluster.dependsOn ?? []), this.observability.containerInsightsLogGroup.fqn];
     this.cicd = this.composeDelivery(c);
 
     if (usesCodeDeploy(c) && this.alb) {
@@ -151,11 +174,15 @@ export class PlatformStack extends TerraformStack {
       });
     }
     const servicesScope = new Scope(this, "services");
-    this.services = Object.fromEntries(c.services.map((svc) => [svc.name, this.composeService(servicesScope, c, svc)]));
+    this.services = Object.fromEntries(c.services.map((svc) => [svc.name, this.composeService(servicesScope, c, svc, props.retainedSecretArns?.[svc.name])]));
     this.observability.watch(Object.values(this.services).map((s) => s.observed));
+    this.github = this.composeGithub(c);
+
+    // Stateful resources in protected environments (prod) cannot be destroyed by any plan.
+    if (c.destroyGuard ?? c.deletionProtection) guardStatefulResources(this);
 
     this.outputs(c);
-    new TerraformOutput(this, "alarm_topic_arn", { value: this.observability.alarmTopic.arn, description: "SNS topic of every alarm (and of pipeline approvals)" });
+    this.observabilityOutputs();
     if (this.cicd) {
       new TerraformOutput(this, "pipeline_names", {
         value: Object.fromEntries(Object.entries(this.services).flatMap(([name, s]) => (s.pipeline ? [[name, s.pipeline.pipeline.name]] : []))),
@@ -163,6 +190,30 @@ export class PlatformStack extends TerraformStack {
       });
       new TerraformOutput(this, "source_connection_arn", { value: this.cicd.connectionArn, description: "Complete the Bitbucket handshake once if it is PENDING" });
     }
+  }
+
+  /**
+   * The GitHub Actions deploy role: trusted through the account stack's OIDC provider (its ARN
+   * is fixed by AWS, so no lookup), allowed to push to this environment's repositories and
+   * release this environment's services only.
+   */
+  private composeGithub(c: EnvironmentConfig): GithubDeployRole | undefined {
+    if (!c.github) return undefined;
+    const services = Object.values(this.services);
+    const tasks = services.map((s) => s.tasks);
+    const role = new GithubDeployRole(this, "github", {
+      naming: this.naming,
+      accountId: c.accountId,
+      region: c.region,
+      oidcProviderArn: githubOidcProviderArn(c.accountId),
+      subject: githubSubject(c.github),
+      repositoryArns: Object.values(this.ecs.repositories).map((r) => r.arn),
+      serviceArns: tasks.map((t) => t.service.id),
+      taskDefinitionFamilies: tasks.map((t) => t.taskDefinition.family),
+      taskRoleArns: services.flatMap((s) => [s.roles.executionRole.arn, ...(s.roles.taskRole ? [s.roles.taskRole.arn] : [])]),
+    });
+    new TerraformOutput(this, "github_deploy_role_arn", { value: role.role.arn, description: "role-to-assume for aws-actions/configure-aws-credentials" });
+    return role;
   }
 
   private composeDatabase(c: EnvironmentConfig): Rds | undefined {
@@ -184,6 +235,8 @@ export class PlatformStack extends TerraformStack {
       securityGroupId: this.networking.rdsSecurityGroup.id,
       kmsKeyArn: this.security.dataKey.key.arn,
       performanceInsights: db.performanceInsights,
+      logRetentionDays: c.logRetentionDays,
+      logsKmsKeyArn: this.security.logsKey.key.arn,
     });
   }
 
@@ -201,9 +254,11 @@ export class PlatformStack extends TerraformStack {
       deletionProtection: c.deletionProtection,
       accessLogs: c.alb.accessLogs,
       accessLogRetentionDays: c.logRetentionDays,
-      serverAccessLogsBucket: this.security.accessLogsBucket?.bucket.bucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
       idleTimeoutSec: c.alb.idleTimeoutSec,
       testListenerPort: usesCodeDeploy(c) ? c.alb.testListener.port : undefined,
+      // WAF request logs are security records: a year under a regulated Compliance tag.
+      waf: wafEnabled(c) ? { rateLimitPer5Min: c.alb.waf.rateLimitPer5Min, logRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays), logsKmsKeyArn: this.security.logsKey.key.arn } : undefined,
     });
   }
 
@@ -222,22 +277,21 @@ export class PlatformStack extends TerraformStack {
       connectionArn: c.cicd.connectionArn,
       manualApproval: c.cicd.manualApproval,
       branchPattern: c.cicd.branchPattern,
-      approvalTopicArn: approvals ? this.observability.alarmTopic.arn : undefined,
-      accessLogsBucket: this.security.accessLogsBucket?.bucket.bucket,
+      // Approvals are not pages: they go to the warning topic (email).
+      approvalTopicArn: approvals ? this.observability.warningTopic.arn : undefined,
+      accessLogsBucket: this.accessLogsBucket,
     });
   }
 
   /** One application service: config translated to its construct's props (constructs never see config). */
-  private composeService(scope: Scope, c: EnvironmentConfig, svc: ServiceConfig): FargateService {
+  private composeService(scope: Scope, c: EnvironmentConfig, svc: ServiceConfig, retainedSecretArns?: readonly string[]): FargateService {
     const location = { region: c.region, accountId: c.accountId };
     const rds = this.rds;
     const isDbClient = rds !== undefined && (c.database?.clientServices ?? []).includes(svc.name);
     // Every secret the task references, with the exact ARN its execution role may read.
     const secrets: ContainerSecret[] = [
       ...svc.secrets.map((s) => (s.source === "ssm" ? ssmParameterSecret(s.name, s.path, location) : secretsManagerSecret(s.name, s.path, location, s.jsonKey))),
-      ...(rds && isDbClient ? [managedSecretKey("DB_USERNAME", rds.masterSecretArn, "username"), managedSecretKey("DB_PASSWORD", rds.masterSecretArn, "password")] : []),
     ];
-    const dbEnvironment: Record<string, string> = rds && isDbClient ? { DB_HOST: rds.address, DB_PORT: String(rds.port), DB_NAME: rds.databaseName } : {};
     const exp = svc.exposure;
     const repository = svc.image.ecrRepository !== undefined ? this.ecs.repositories[svc.image.ecrRepository] : undefined;
     const d = svc.deployment;
@@ -252,7 +306,7 @@ export class PlatformStack extends TerraformStack {
       memoryMiB: svc.memoryMiB,
       desiredCount: serviceDesiredCount(c, svc),
       // Kafka brokers from the exposure config, unless the service names them itself.
-      environment: { ...(exp.type === "internal" && exp.kafka ? { KAFKA_BROKERS: exp.kafka.brokers.join(",") } : {}), ...svc.environment, ...dbEnvironment },
+      environment: { ...(exp.type === "internal" && exp.kafka ? { KAFKA_BROKERS: exp.kafka.brokers.join(",") } : {}), ...svc.environment },
       secrets,
       healthCheck: svc.healthCheck,
       xraySidecar: svc.xraySidecar,
@@ -274,6 +328,7 @@ export class PlatformStack extends TerraformStack {
       logRetentionDays: c.logRetentionDays,
       logsKmsKeyArn: this.security.logsKey.key.arn,
       secretsKmsKeyArn: this.security.dataKey.key.arn,
+      retainedSecretArns,
       cluster: this.ecs,
       subnetIds: this.networking.taskSubnetIds,
       securityGroupId: this.networking.ecsSecurityGroup.id,
@@ -283,11 +338,38 @@ export class PlatformStack extends TerraformStack {
           ? { alb: this.alb, vpcId: this.networking.vpc.id, paths: exp.paths, hosts: exp.hosts, priority: exp.priority, healthCheck: exp.healthCheck, deregistrationDelaySec: exp.deregistrationDelaySec }
           : undefined,
       autoscaling: c.features.autoscaling ? { minCapacity: c.scaling.minCapacity, maxCapacity: c.scaling.maxCapacity, ...svc.autoscaling } : undefined,
-      alarms: { topicArn: this.observability.alarmTopic.arn, environment: c.name },
+      alarms: { topics: this.observability.topics, environment: c.name, metricsNamespace: this.observability.metricsNamespace, thresholds: svc.alarms },
+      // Its own IAM-authenticated user, created by its migration task; never the master password.
+      database:
+        rds && isDbClient && svc.migration
+          ? { address: rds.address, port: rds.port, databaseName: rds.databaseName, dbiResourceId: rds.resourceId, masterSecretArn: rds.masterSecretArn, migrationCommand: svc.migration.command }
+          : undefined,
       delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository, defaultBranch: svc.source.defaultBranch } : undefined,
       // A service with a source is released (pipeline or `platform release`): the release path owns its image.
       releases: svc.source !== undefined && repository !== undefined,
     });
+  }
+
+  /** Alarm routing, dashboards, migrations and Grafana (docs/observability.md uses these names). */
+  private observabilityOutputs(): void {
+    const o = this.observability;
+    new TerraformOutput(this, "critical_topic_arn", { value: o.criticalTopic.arn, description: "SNS topic of critical alarms (pages)" });
+    new TerraformOutput(this, "warning_topic_arn", { value: o.warningTopic.arn, description: "SNS topic of warning alarms and pipeline approvals (email)" });
+    new TerraformOutput(this, "dashboards", {
+      value: [o.clusterOverview.dashboardName, ...(o.pipelinesDashboard ? [o.pipelinesDashboard.dashboardName] : []), ...Object.values(this.services).map((s) => s.dashboard.dashboard.dashboardName)],
+      description: "CloudWatch dashboards of the environment",
+    });
+    const migrations = Object.entries(this.services).flatMap(([name, s]) => (s.migration ? [[name, { task_definition: s.migration.taskDefinition.family, database_user: s.migration.userName }] as const] : []));
+    if (migrations.length) {
+      new TerraformOutput(this, "migrations", {
+        value: Object.fromEntries(migrations),
+        description: "Per database client: the migrations task family and the user it creates (run with aws ecs run-task, network from task_network)",
+      });
+    }
+    if (o.grafana && o.grafanaDashboardJson) {
+      new TerraformOutput(this, "grafana_url", { value: o.grafana.url, description: "Managed Grafana (AWS-provided URL; custom domains are not supported)" });
+      new TerraformOutput(this, "grafana_dashboard", { value: o.grafanaDashboardJson, description: "Grafana import JSON: target health per service (docs/observability.md#grafana)" });
+    }
   }
 
   /** Outputs with the names the operators' runbooks and tools use. */
@@ -298,6 +380,10 @@ export class PlatformStack extends TerraformStack {
     if (alb) {
       new TerraformOutput(this, "alb_dns_name", { value: alb.loadBalancer.dnsName });
       new TerraformOutput(this, "alb_listener_arn", { value: alb.serviceListener.arn, description: "The HTTPS listener (HTTP only where the config says allowHttpOnly)" });
+      const blueGreen = routed.filter(([, r]) => r.targetGroups.green);
+      // The manual weights tool (`platform switch --blue N --green M`) reads these.
+      new TerraformOutput(this, "blue_target_group_arns", { value: Object.fromEntries(blueGreen.map(([name, r]) => [name, r.targetGroups.blue.arn])) });
+      new TerraformOutput(this, "green_target_group_arns", { value: Object.fromEntries(blueGreen.map(([name, r]) => [name, r.targetGroups.green!.arn])) });
       new TerraformOutput(this, "target_group_arns", {
         value: Object.fromEntries(routed.map(([name, r]) => [name, r.targetGroups.green ? { blue: r.targetGroups.blue.arn, green: r.targetGroups.green.arn } : { rolling: r.targetGroups.blue.arn }])),
       });
