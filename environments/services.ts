@@ -23,13 +23,16 @@ export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
     cpu: 256,
     memoryMiB: 512,
     exposure: { type: "public", paths: ["/*"], priority: 100, healthCheck: { path: "/health" } },
-    autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80, requestsPerTarget: 1000 },
+    // No request-count policy: it would name one target group, and CodeDeploy alternates them.
+    autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80 },
     environment: { LOG_LEVEL: "info" },
     secrets: [{ name: "API_SIGNING_KEY", source: "ssm", key: "api/signing-key" }],
     healthCheck: pythonHealthCheck(8000),
     // CodeDeploy blue/green: 10% of traffic for 5 minutes, alarm rollback (the prod standard).
     deployment: { strategy: "canary", percent: 10, intervalMinutes: 5 },
     user: "1000",
+    // Creates the service's database user (svc_api) and its grants, then the schema.
+    migration: { command: ["python", "-m", "app.migrate"] },
   },
   /** Background worker: no load balancer, rolling releases. */
   worker: {
@@ -41,5 +44,6 @@ export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
     exposure: { type: "internal" },
     healthCheck: pythonHealthCheck(9000),
     user: "1000",
+    migration: { command: ["python", "-m", "worker.migrate"] },
   },
 };

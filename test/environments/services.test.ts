@@ -37,7 +37,10 @@ describe("service and database config", () => {
     const env = environmentSchema.parse(baseInput());
     const worker = env.services[1];
     expect(worker.deployment).toEqual({ strategy: "rolling" });
-    expect([worker.readonlyRootFilesystem, worker.enableExecuteCommand, worker.xraySidecar, worker.healthCheckGracePeriodSec]).toEqual([true, false, false, 60]);
+    // No grace period on an internal service: ECS would ignore it (public services default to 60 s in the construct).
+    expect([worker.readonlyRootFilesystem, worker.enableExecuteCommand, worker.xraySidecar, worker.healthCheckGracePeriodSec]).toEqual([true, false, false, undefined]);
+    expect(env.services[0].deployment).toEqual({ strategy: "all-at-once", terminationWaitMinutes: 0 });
+    expect(env.alb.testListener).toEqual({ port: 8443 });
     const api = env.services[0];
     expect(api.exposure).toEqual(expect.objectContaining({ deregistrationDelaySec: 30, healthCheck: expect.objectContaining({ path: "/health", matcher: "200" }) }));
   });
@@ -77,9 +80,28 @@ describe("service and database config", () => {
     expect(problemsOf(developWith((e) => (e.services[0].containerPort = 0)))).toEqual(["develop.services.api.containerPort: must be a whole number from 1 to 65535; got 0"]);
   });
 
-  test("rejects blue/green weights that do not sum to 100", () => {
-    expect(problemsOf(developWith((e) => (e.services[0].deployment = { strategy: "blue-green", blueWeight: 90, greenWeight: 20 })))).toEqual([
-      "develop.services.api.deployment: blueWeight + greenWeight must be 100; got 90 + 20 = 110",
+  test("rejects canary and linear settings CodeDeploy would refuse, every field at once", () => {
+    expect(problemsOf(developWith((e) => (e.services[0].deployment = { strategy: "canary", percent: 100, intervalMinutes: 0, terminationWaitMinutes: 3000, waitForOperatorMinutes: 0 })))).toEqual([
+      "develop.services.api.deployment.terminationWaitMinutes: must be a whole number from 0 to 2880 minutes; got 3000",
+      "develop.services.api.deployment.waitForOperatorMinutes: must be a whole number from 1 to 2880 minutes; got 0",
+      "develop.services.api.deployment.percent: must be a whole number from 1 to 99 percent; got 100",
+      "develop.services.api.deployment.intervalMinutes: must be a whole number from 1 to 2880 minutes; got 0",
+    ]);
+    expect(problemsOf(developWith((e) => (e.services[0].deployment = { strategy: "blue-green" })))).toEqual([
+      'develop.services.api.deployment.strategy: is not allowed; got "blue-green"; valid: "rolling", "canary", "linear", "all-at-once"',
+    ]);
+  });
+
+  test("rejects a test listener open to the internet or on a production port", () => {
+    expect(problemsOf(developWith((e) => (e.alb.testListener = { port: 443, allowedCidrs: ["0.0.0.0/0"] })))).toEqual([
+      "develop.alb.testListener.port: is a production listener port; got 443; use another port, e.g. 8443",
+      'develop.alb.testListener.allowedCidrs[0]: would open the test listener to the internet; got "0.0.0.0/0"; give the VPC, VPN or office ranges that may test a release',
+    ]);
+  });
+
+  test("rejects a grace period on an internal service (ECS would silently ignore it)", () => {
+    expect(problemsOf(developWith((e) => (e.services[1].healthCheckGracePeriodSec = 120)))).toEqual([
+      "develop.services.worker.healthCheckGracePeriodSec: only applies to services behind the ALB (ECS ignores it without a load balancer); got 120 on an internal service; remove it",
     ]);
   });
 
@@ -130,21 +152,18 @@ describe("service and database config", () => {
       }),
     );
     expect(problems).toEqual([
-      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-blue" is 40 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-blue"; shorten it',
-      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-green" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-green"; shorten it',
+      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-b8000" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-b8000"; shorten it',
+      'develop.services.payments-gateway-v2.name: targetGroup name "fargate-develop-payments-gateway-v2-g8000" is 41 characters; the AWS limit is 32; got "fargate-develop-payments-gateway-v2-g8000"; shorten it',
     ]);
   });
 
-  test("rejects a desired count outside the autoscaling range and a standby count over the max", () => {
+  test("rejects a desired count outside the autoscaling range", () => {
     expect(problemsOf(developWith((e) => (e.services[0].desiredCount = 9)))).toEqual(["develop.services.api.desiredCount: must be between autoscaling min (1) and max (5); got 9"]);
-    expect(problemsOf(developWith((e) => (e.services[0].deployment.standbyDesiredCount = 9)))).toEqual([
-      "develop.services.api.deployment.standbyDesiredCount: must not exceed autoscaling max (5); got 9",
-    ]);
   });
 
-  test("rejects blue/green on an internal service and request scaling without an ALB", () => {
-    expect(problemsOf(developWith((e) => (e.services[1].deployment = { strategy: "blue-green" })))).toEqual([
-      'develop.services.worker.deployment.strategy: blue-green needs ALB target groups, so only public services can use it; got "blue-green" on an internal service; use "rolling"',
+  test("rejects CodeDeploy blue/green on an internal service and request scaling without an ALB", () => {
+    expect(problemsOf(developWith((e) => (e.services[1].deployment = { strategy: "canary" })))).toEqual([
+      'develop.services.worker.deployment.strategy: canary is a CodeDeploy blue/green deployment, which needs ALB target groups, so only public services can use it; got "canary" on an internal service; use "rolling"',
     ]);
     expect(problemsOf(developWith((e) => (e.services[1].autoscaling = { requestsPerTarget: 100 })))).toEqual([
       "develop.services.worker.autoscaling.requestsPerTarget: internal services have no ALB to count requests; got 100; remove it",

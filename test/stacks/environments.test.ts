@@ -102,8 +102,8 @@ describe("PlatformStack per environment", () => {
   test("prod releases wait for a manual approval; other environments deploy straight after the build", () => {
     const stages = (env: string) =>
       Object.fromEntries(resourcesOf(synthesized[env], "aws_codepipeline").map(([, p]) => [p.tags.Service, p.stage.map((st: any) => st.name)]));
-    expect(stages("develop")).toEqual({ api: ["Source", "Build", "Deploy", "Promote", "DeployLive"], worker: ["Source", "Build", "Deploy"] });
-    expect(stages("prod")).toEqual({ api: ["Source", "Build", "Approval", "Deploy", "Promote", "DeployLive"], worker: ["Source", "Build", "Approval", "Deploy"] });
+    expect(stages("develop")).toEqual({ api: ["Source", "Build", "Deploy"], worker: ["Source", "Build", "Deploy"] });
+    expect(stages("prod")).toEqual({ api: ["Source", "Build", "Approval", "Deploy"], worker: ["Source", "Build", "Approval", "Deploy"] });
   });
 
   test("pipelines trigger on the environment's branch pattern", () => {
@@ -114,11 +114,21 @@ describe("PlatformStack per environment", () => {
     }
   });
 
-  test("blue/green releases land on green (no traffic) and are promoted to blue", () => {
-    const [, api] = resourcesOf(synthesized.prod, "aws_codepipeline").find(([, p]) => p.tags.Service === "api")!;
-    const serviceOf = (stage: string) => api.stage.find((st: any) => st.name === stage).action[0].configuration.ServiceName;
-    expect(serviceOf("Deploy")).toContain("aws_ecs_service.services_api_tasks_green");
-    expect(serviceOf("DeployLive")).toContain("aws_ecs_service.services_api_tasks_blue");
+  test("canary services deploy through CodeDeploy (prod: 10% for 5 minutes, alarm rollback); rolling ones through ECS", () => {
+    const json = synthesized.prod;
+    const [, api] = resourcesOf(json, "aws_codepipeline").find(([, p]) => p.tags.Service === "api")!;
+    const [, worker] = resourcesOf(json, "aws_codepipeline").find(([, p]) => p.tags.Service === "worker")!;
+    const deployOf = (p: any) => p.stage.find((st: any) => st.name === "Deploy").action[0];
+    expect(deployOf(api)).toEqual(expect.objectContaining({ provider: "CodeDeployToECS", input_artifacts: ["release"] }));
+    expect(deployOf(worker)).toEqual(expect.objectContaining({ provider: "CodeBuild", configuration: expect.objectContaining({ EnvironmentVariables: expect.stringContaining('"MODE"') }) }));
+    const [[, group]] = resourcesOf(json, "aws_codedeploy_deployment_group");
+    expect(group.deployment_config_name).toBe("CodeDeployDefault.ECSCanary10Percent5Minutes");
+    expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
+    expect(group.alarm_configuration.alarms).toEqual(expect.arrayContaining(["fargate-prod-api-healthy-hosts", "fargate-prod-api-target-5xx"]));
+    const services = Object.fromEntries(resourcesOf(json, "aws_ecs_service").map(([, s]) => [s.name, s]));
+    expect(services["fargate-prod-api"].deployment_controller).toEqual({ type: "CODE_DEPLOY" });
+    expect(services["fargate-prod-worker"].deployment_controller).toEqual({ type: "ECS" });
+    expect(services["fargate-prod-worker"].alarms).toEqual({ alarm_names: expect.arrayContaining([expect.stringMatching(/^fargate-prod-worker-/)]), enable: true, rollback: true });
   });
 
   test("every environment has an alarm topic, alarms on it and a dashboard", () => {
