@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { Alb, AlbProps, ServiceRouting, ServiceRoutingProps, TLS_POLICY } from "../../modules/alb";
 import { Naming } from "../../lib/naming";
 import { checkovSkips } from "../../lib/checkov";
-import { CERT_ARN, makeAlb, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
+import { CERT_ARN, HEALTH_CHECK, makeAlb, newStack, problemsOf, resourcesOf, synthJson, synthText, TEST_LISTENER_PORT } from "./fixtures";
 
 const naming = new Naming("fargate", "prod");
 
@@ -134,8 +134,40 @@ describe("Alb", () => {
     expect(alb.serviceListener).toBe(alb.httpListener);
   });
 
+  test("creates no test listener by default (no service uses CodeDeploy)", () => {
+    const { stack, alb } = albStack();
+    expect(alb.testListener).toBeUndefined();
+    expect(resourcesOf(synthJson(stack), "aws_lb_listener").map(([, l]) => l.port).sort()).toEqual([443, 80]);
+  });
+
+  test("creates the blue/green test listener on its port with the serving certificate, TLS policy and a 404 default", () => {
+    const { stack, alb } = albStack({ testListenerPort: TEST_LISTENER_PORT });
+    expect(synthText(stack)).toHaveResourceWithProperties(
+      { tfResourceType: "aws_lb_listener" },
+      {
+        port: TEST_LISTENER_PORT,
+        protocol: "HTTPS",
+        ssl_policy: TLS_POLICY,
+        certificate_arn: CERT_ARN,
+        load_balancer_arn: expect.stringMatching(/aws_lb\.alb_load-balancer_\w+\.arn/),
+        default_action: [expect.objectContaining({ type: "fixed-response", fixed_response: expect.objectContaining({ status_code: "404" }) })],
+      },
+    );
+    expect(checkovSkips(alb.testListener!).size).toBe(0);
+  });
+
+  test("serves the test listener over plain HTTP only in an HTTP-only environment, with its checkov skips", () => {
+    const { stack, alb } = albStack({ certificate: undefined, allowHttpOnly: true, testListenerPort: TEST_LISTENER_PORT });
+    const test = resourcesOf(synthJson(stack), "aws_lb_listener").map(([, l]) => l).find((l) => l.port === TEST_LISTENER_PORT)!;
+    expect(test).toEqual(expect.objectContaining({ protocol: "HTTP", default_action: [expect.objectContaining({ type: "fixed-response" })] }));
+    expect(test.ssl_policy).toBeUndefined();
+    expect(test.certificate_arn).toBeUndefined();
+    expect([...checkovSkips(alb.testListener!).keys()]).toEqual(["CKV_AWS_2", "CKV_AWS_103"]);
+  });
+
   test("reports no problem for valid props", () => {
     expect(problemsOf(albStack().stack)).toEqual([]);
+    expect(problemsOf(albStack({ testListenerPort: TEST_LISTENER_PORT }).stack)).toEqual([]);
     expect(problemsOf(albStack({ certificate: undefined, allowHttpOnly: true }).stack)).toEqual([]);
   });
 
@@ -153,9 +185,9 @@ describe("Alb", () => {
 
   test("refuses two services on the same listener rule priority, naming both in one problem", () => {
     const { stack, alb } = albStack();
-    routing(stack, alb, { serviceName: "api", priority: 100 });
-    routing(stack, alb, { serviceName: "web", priority: 100 });
-    routing(stack, alb, { serviceName: "admin", priority: 300 });
+    routing(stack, alb, { serviceName: "api", priority: 100, deployment: "rolling" });
+    routing(stack, alb, { serviceName: "web", priority: 100, deployment: "rolling" });
+    routing(stack, alb, { serviceName: "admin", priority: 300, deployment: "rolling" });
     expect(problemsOf(stack)).toEqual([
       'test/alb: listener rule priority 100 is claimed by services "api", "web"; got 100 2 times; priorities must be unique per listener',
     ]);
@@ -163,13 +195,13 @@ describe("Alb", () => {
 
   test("accepts services on distinct priorities", () => {
     const { stack, alb } = albStack();
-    routing(stack, alb, { serviceName: "api", priority: 100 });
-    routing(stack, alb, { serviceName: "web", priority: 200 });
+    routing(stack, alb, { serviceName: "api", priority: 100, deployment: "rolling" });
+    routing(stack, alb, { serviceName: "web", priority: 200, deployment: "rolling" });
     expect(problemsOf(stack)).toEqual([]);
   });
 });
 
-const healthCheck = { path: "/health", matcher: "200", intervalSec: 30, timeoutSec: 5, healthyThreshold: 3, unhealthyThreshold: 3 };
+const healthCheck = HEALTH_CHECK;
 
 /** A blue/green service routed by path (the default), with `overrides`. */
 function routing(stack: TerraformStack, alb: Alb, overrides: Partial<ServiceRoutingProps> = {}): ServiceRouting {
@@ -183,32 +215,37 @@ function routing(stack: TerraformStack, alb: Alb, overrides: Partial<ServiceRout
     hosts: [],
     priority: 100,
     healthCheck,
-    deployment: { strategy: "blue-green", blueWeight: 100, greenWeight: 0 },
+    deployment: "blue-green",
     ...overrides,
   };
   return new ServiceRouting(stack, `routing-${props.serviceName}`, props);
 }
 
-/** The environment's two public services: api (blue/green by path) and web (rolling by host). */
+/** The environment's two public services on an ALB with a test listener: api (blue/green by path) and web (rolling by host). */
 function routedStack(albOverrides: Partial<AlbProps> = {}) {
-  const { stack, alb } = albStack(albOverrides);
+  const { stack, alb } = albStack({ testListenerPort: TEST_LISTENER_PORT, ...albOverrides });
   const api = routing(stack, alb);
-  const web = routing(stack, alb, { serviceName: "web", paths: [], hosts: ["www.example.com"], priority: 200, deployment: { strategy: "rolling" } });
+  const web = routing(stack, alb, { serviceName: "web", paths: [], hosts: ["www.example.com"], priority: 200, deployment: "rolling" });
   return { stack, alb, api, web };
 }
 
-const ruleOf = (json: any, service: string) => resourcesOf(json, "aws_lb_listener_rule").find(([id]) => id.startsWith(`routing-${service}_`))![1];
+const rulesOf = (json: any, service: string) => resourcesOf(json, "aws_lb_listener_rule").filter(([id]) => id.startsWith(`routing-${service}_`));
+const ruleOf = (json: any, service: string) => rulesOf(json, service).find(([id]) => id.startsWith(`routing-${service}_listener-rule_`))![1];
+const testRuleOf = (json: any, service: string) => rulesOf(json, service).find(([id]) => id.startsWith(`routing-${service}_test-listener-rule_`))?.[1];
+const targetGroupNames = (json: any) => resourcesOf(json, "aws_lb_target_group").map(([, tg]) => tg.name).sort();
 
 describe("ServiceRouting", () => {
-  test("creates ip target groups with health checks from config and a 30 s deregistration delay by default", () => {
+  test("creates ip target groups named by service, colour and port, with health checks from config and a 30 s deregistration delay by default", () => {
     const { stack, api, web } = routedStack();
-    const text = synthText(stack);
-    for (const name of ["fargate-prod-api-blue", "fargate-prod-api-green", "fargate-prod-web"]) {
-      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_lb_target_group" }, { name, target_type: "ip", protocol: "HTTP", vpc_id: "vpc-123", deregistration_delay: "30" });
+    const json = synthJson(stack);
+    expect(targetGroupNames(json)).toEqual(["fargate-prod-api-b8000", "fargate-prod-api-g8000", "fargate-prod-web-8000"]);
+    const text = JSON.stringify(json);
+    for (const name of targetGroupNames(json)) {
+      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_lb_target_group" }, { name, port: 8000, target_type: "ip", protocol: "HTTP", vpc_id: "vpc-123", deregistration_delay: "30" });
     }
     expect(text).toHaveResourceWithProperties(
       { tfResourceType: "aws_lb_target_group" },
-      { name: "fargate-prod-api-blue", port: 8000, health_check: expect.objectContaining({ path: "/health", matcher: "200", port: "traffic-port", interval: 30, timeout: 5, healthy_threshold: 3, unhealthy_threshold: 3 }) },
+      { name: "fargate-prod-api-b8000", health_check: expect.objectContaining({ path: "/health", matcher: "200", port: "traffic-port", interval: 30, timeout: 5, healthy_threshold: 3, unhealthy_threshold: 3 }) },
     );
     expect(api.targetGroups.green).toBeDefined();
     expect(web.targetGroups.green).toBeUndefined();
@@ -216,7 +253,26 @@ describe("ServiceRouting", () => {
     for (const tg of tgs) expect(checkovSkips(tg).get("CKV_AWS_378")).toMatch(/TLS ends at the ALB/);
   });
 
-  test("forwards a blue/green rule on the HTTPS listener to both target groups with the config weights, and ignores later action changes", () => {
+  test("creates every target group before destroying the one it replaces", () => {
+    const groups = resourcesOf(synthJson(routedStack().stack), "aws_lb_target_group");
+    expect(groups).toHaveLength(3);
+    for (const [, tg] of groups) expect([tg.name, tg.lifecycle]).toEqual([tg.name, { create_before_destroy: true }]);
+  });
+
+  test("names the replacement of a port change differently, so it can exist next to the old group", () => {
+    const namesAt = (containerPort: number) => {
+      const { stack, alb } = albStack({ testListenerPort: TEST_LISTENER_PORT });
+      routing(stack, alb, { containerPort });
+      routing(stack, alb, { serviceName: "web", priority: 200, deployment: "rolling", containerPort });
+      return targetGroupNames(synthJson(stack));
+    };
+    const before = namesAt(8000);
+    const after = namesAt(8080);
+    expect(after).toEqual(["fargate-prod-api-b8080", "fargate-prod-api-g8080", "fargate-prod-web-8080"]);
+    expect(after.filter((name) => before.includes(name))).toEqual([]);
+  });
+
+  test("forwards the production rule of a blue/green service 100/0 to blue/green, and leaves its action to CodeDeploy", () => {
     const rule = ruleOf(synthJson(routedStack().stack), "api");
     expect(rule.priority).toBe(100);
     expect(rule.listener_arn).toMatch(/aws_lb_listener\.alb_https-listener_.*\.arn/);
@@ -232,32 +288,71 @@ describe("ServiceRouting", () => {
         },
       },
     ]);
-    // The operator tool owns the weights after creation: apply never reverts a switch.
+    // CodeDeploy moves the weights on every deployment: an apply must never move them back.
     expect(rule.lifecycle).toEqual({ ignore_changes: ["action"] });
   });
 
-  test("forwards a rolling rule to its one target group by host, under full Terraform control", () => {
-    const rule = ruleOf(synthJson(routedStack().stack), "web");
+  test("routes the same paths on the test listener to green 100/blue 0, also owned by CodeDeploy", () => {
+    const { stack, api } = routedStack();
+    const json = synthJson(stack);
+    const rule = testRuleOf(json, "api");
+    expect(api.testListenerRule).toBeDefined();
+    expect(rule).toEqual(
+      expect.objectContaining({
+        listener_arn: expect.stringMatching(/aws_lb_listener\.alb_test-listener_.*\.arn/),
+        priority: 100,
+        condition: ruleOf(json, "api").condition,
+        action: [
+          {
+            type: "forward",
+            forward: {
+              target_group: [
+                { arn: expect.stringMatching(/routing-api_green-target-group_.*\.arn/), weight: 100 },
+                { arn: expect.stringMatching(/routing-api_blue-target-group_.*\.arn/), weight: 0 },
+              ],
+            },
+          },
+        ],
+        lifecycle: { ignore_changes: ["action"] },
+      }),
+    );
+  });
+
+  test("forwards a rolling rule to its one target group by host, under full Terraform control, with no test route", () => {
+    const { stack, web } = routedStack();
+    const json = synthJson(stack);
+    const rule = ruleOf(json, "web");
     expect(rule.condition).toEqual([{ host_header: { values: ["www.example.com"] } }]);
     expect(rule.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/routing-web_target-group_.*\.arn/) }]);
     expect(rule.lifecycle).toBeUndefined();
+    expect(web.testListenerRule).toBeUndefined();
+    expect(rulesOf(json, "web")).toHaveLength(1);
+  });
+
+  test("routes a rolling service on an ALB without a test listener", () => {
+    const { stack, alb } = albStack();
+    routing(stack, alb, { deployment: "rolling" });
+    expect(targetGroupNames(synthJson(stack))).toEqual(["fargate-prod-api-8000"]);
+    expect(problemsOf(stack)).toEqual([]);
   });
 
   test("routes on both paths and hosts when both are given", () => {
     const { stack, alb } = albStack();
-    routing(stack, alb, { paths: ["/api/*"], hosts: ["api.example.com"] });
+    routing(stack, alb, { paths: ["/api/*"], hosts: ["api.example.com"], deployment: "rolling" });
     expect(ruleOf(synthJson(stack), "api").condition).toEqual([{ path_pattern: { values: ["/api/*"] } }, { host_header: { values: ["api.example.com"] } }]);
   });
 
-  test("attaches its rule to the HTTP listener of an HTTP-only environment", () => {
-    const { stack } = routedStack({ certificate: undefined, allowHttpOnly: true });
-    expect(ruleOf(synthJson(stack), "web").listener_arn).toMatch(/aws_lb_listener\.alb_http-listener_.*\.arn/);
+  test("attaches its rules to the HTTP listeners of an HTTP-only environment", () => {
+    const json = synthJson(routedStack({ certificate: undefined, allowHttpOnly: true }).stack);
+    expect(ruleOf(json, "web").listener_arn).toMatch(/aws_lb_listener\.alb_http-listener_.*\.arn/);
+    expect(ruleOf(json, "api").listener_arn).toMatch(/aws_lb_listener\.alb_http-listener_.*\.arn/);
+    expect(testRuleOf(json, "api").listener_arn).toMatch(/aws_lb_listener\.alb_test-listener_.*\.arn/);
   });
 
   test("labels a target group for request-count scaling as <alb arn_suffix>/<target group arn_suffix>", () => {
     const { stack, api } = routedStack();
-    new TerraformOutput(stack, "label", { value: api.resourceLabel(api.targetGroups.green!) });
-    expect(synthJson(stack).output.label.value).toMatch(/^\$\{aws_lb\.alb_load-balancer_\w+\.arn_suffix\}\/\$\{aws_lb_target_group\.routing-api_green-target-group_\w+\.arn_suffix\}$/);
+    new TerraformOutput(stack, "label", { value: api.resourceLabel(api.targetGroups.blue) });
+    expect(synthJson(stack).output.label.value).toMatch(/^\$\{aws_lb\.alb_load-balancer_\w+\.arn_suffix\}\/\$\{aws_lb_target_group\.routing-api_blue-target-group_\w+\.arn_suffix\}$/);
   });
 
   test("reports no problem for valid props", () => {
@@ -276,17 +371,23 @@ describe("ServiceRouting", () => {
     ["the health check timeout is not shorter than the interval", { healthCheck: { ...healthCheck, timeoutSec: 30 } }, /^healthCheck\.timeoutSec must be shorter than intervalSec \(30\); got 30$/],
     ["the health check matcher is not an HTTP code", { healthCheck: { ...healthCheck, matcher: "ok" } }, /^healthCheck\.matcher must be HTTP codes from 200 to 499/],
     ["the container port is out of range", { containerPort: 70000 }, /^containerPort must be a whole number from 1 to 65535; got 70000$/],
-    ["blue/green weights do not sum to 100", { deployment: { strategy: "blue-green", blueWeight: 90, greenWeight: 20 } }, /^blue and green weights must be 0-100 and sum to 100; got 90 \+ 20$/],
     ["the deregistration delay exceeds an hour", { deregistrationDelaySec: 4000 }, /^deregistrationDelaySec must be a whole number from 0 to 3600 seconds; got 4000$/],
   ])("refuses when %s", (_what, overrides, message) => {
-    const { stack, alb } = albStack();
+    const { stack, alb } = albStack({ testListenerPort: TEST_LISTENER_PORT });
     const api = routing(stack, alb, overrides);
     expect(api.node.validate()).toEqual([expect.stringMatching(message)]);
     expect(problemsOf(stack)).toEqual([expect.stringMatching(/^test\/routing-api: /)]);
   });
 
-  test("throws a NameError when a target group name would exceed 32 characters", () => {
+  test("throws when a blue/green service is routed on an ALB without a test listener", () => {
     const { stack, alb } = albStack();
-    expect(() => routing(stack, alb, { serviceName: "payments-gateway-v2" })).toThrow(/targetGroup name "fargate-prod-payments-gateway-v2-blue" is 37 characters; the AWS limit is 32/);
+    expect(() => routing(stack, alb)).toThrow("test/routing-api: a blue/green service needs the ALB's test listener; got an Alb without testListenerPort; set it where a service uses CodeDeploy");
+  });
+
+  test("throws a NameError when a target group name would exceed 32 characters", () => {
+    const { stack, alb } = albStack({ testListenerPort: TEST_LISTENER_PORT });
+    expect(() => routing(stack, alb, { serviceName: "payments-gateway-v2" })).toThrow(/targetGroup name "fargate-prod-payments-gateway-v2-b8000" is 38 characters; the AWS limit is 32/);
+    // The rolling name is shorter, but still checked.
+    expect(() => routing(stack, alb, { serviceName: "payments-gateway-v2x", deployment: "rolling" })).toThrow(/targetGroup name "fargate-prod-payments-gateway-v2x-8000" is 38 characters; the AWS limit is 32/);
   });
 });

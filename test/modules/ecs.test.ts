@@ -1,5 +1,5 @@
 import { TerraformStack } from "cdktf";
-import { DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, repositoryId, ServiceTasks, ServiceTasksProps } from "../../modules/ecs";
+import { CODE_DEPLOY_OWNED_FIELDS, DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, repositoryId, ServiceTasks, ServiceTasksProps } from "../../modules/ecs";
 import { Naming } from "../../lib/naming";
 import { checkovSkips } from "../../lib/checkov";
 import { DATA_KEY, makeEcs, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
@@ -100,14 +100,15 @@ describe("Ecs", () => {
   });
 });
 
-const blueGreen: ServiceTasksProps["deployment"] = { strategy: "blue-green", blueWeight: 100, greenWeight: 0, standbyDesiredCount: 0 };
 const autoscaling = { minCapacity: 2, maxCapacity: 10, cpuTargetPercent: 70, memoryTargetPercent: 80 };
 const API_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fargate-test/fargate/api:v1.2.3";
 const EXECUTION_ROLE = "arn:aws:iam::123456789012:role/fargate-test-api-execution";
 const TASK_ROLE = "arn:aws:iam::123456789012:role/fargate-test-api-task";
 const HEALTH_COMMAND = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"];
+const API_ALARMS = ["fargate-test-api-target-5xx", "fargate-test-api-unhealthy-hosts"];
+const codeDeploy: ServiceTasksProps["deployment"] = { controller: "CODE_DEPLOY" };
 
-/** A public blue/green service with every optional feature a test reads. */
+/** A public service rolled out by ECS (alarm rollback), with every optional feature a test reads. */
 function apiProps(ecs: Ecs): ServiceTasksProps {
   return {
     naming,
@@ -129,13 +130,13 @@ function apiProps(ecs: Ecs): ServiceTasksProps {
     user: "1000",
     executionRoleArn: EXECUTION_ROLE,
     taskRoleArn: TASK_ROLE,
-    deployment: blueGreen,
-    loadBalancer: { blueTargetGroupArn: "arn:tg/blue", greenTargetGroupArn: "arn:tg/green", blueResourceLabel: "app/alb/1/targetgroup/blue/2", greenResourceLabel: "app/alb/1/targetgroup/green/3" },
+    deployment: { controller: "ECS", rollbackAlarmNames: API_ALARMS },
+    loadBalancer: { targetGroupArn: "arn:tg/api", resourceLabel: "app/alb/1/targetgroup/api/2" },
     autoscaling: { ...autoscaling, requestsPerTarget: 500 },
   };
 }
 
-/** An internal rolling service on an external image. */
+/** An internal service on an external image, rolled out by ECS without alarms. */
 function workerProps(ecs: Ecs): ServiceTasksProps {
   return {
     ...apiProps(ecs),
@@ -144,7 +145,7 @@ function workerProps(ecs: Ecs): ServiceTasksProps {
     logGroupName: "/fargate/test/ecs/worker",
     containerPort: 9000,
     secrets: [],
-    deployment: { strategy: "rolling" },
+    deployment: { controller: "ECS" },
     loadBalancer: undefined,
     autoscaling: { ...autoscaling, cpuTargetPercent: 60, memoryTargetPercent: 75 },
   };
@@ -162,76 +163,103 @@ function tasksStack(api: TasksOverrides = () => ({}), worker: TasksOverrides = (
 
 const services = (json: any) => resourcesOf(json, "aws_ecs_service").map(([, s]) => s);
 const servicesByName = (json: any): Record<string, any> => Object.fromEntries(services(json).map((s) => [s.name, s]));
-const containersOf = (json: any, family: string) => JSON.parse(resourcesOf(json, "aws_ecs_task_definition").find(([, t]) => t.family === family)![1].container_definitions);
+const taskDefinitionsByFamily = (json: any): Record<string, any> => Object.fromEntries(resourcesOf(json, "aws_ecs_task_definition").map(([, t]) => [t.family, t]));
+const containersOf = (json: any, family: string) => JSON.parse(taskDefinitionsByFamily(json)[family].container_definitions);
 
 describe("ServiceTasks", () => {
-  test("runs blue and green services for blue/green and one service for rolling by default", () => {
-    const { stack, apiTasks, workerTasks } = tasksStack();
-    expect(services(synthJson(stack)).map((s) => s.name).sort()).toEqual(["fargate-test-api-blue", "fargate-test-api-green", "fargate-test-worker"]);
-    expect(apiTasks.units.map((u) => u.variant)).toEqual(["blue", "green"]);
-    expect(workerTasks.units.map((u) => u.variant)).toEqual(["rolling"]);
+  test("runs one task definition and one ECS service per application service by default", () => {
+    const json = synthJson(tasksStack().stack);
+    expect(services(json).map((s) => s.name).sort()).toEqual(["fargate-test-api", "fargate-test-worker"]);
+    expect(Object.keys(taskDefinitionsByFamily(json)).sort()).toEqual(["fargate-test-api", "fargate-test-worker"]);
+    const api = servicesByName(json)["fargate-test-api"];
+    expect(api.task_definition).toMatch(/^\$\{aws_ecs_task_definition\.api_task-definition_\w+\.arn\}$/);
   });
 
-  test("gives the colour with traffic the desired count and the standby colour its standby count", () => {
-    const byName = servicesByName(synthJson(tasksStack().stack));
-    expect([byName["fargate-test-api-blue"].desired_count, byName["fargate-test-api-green"].desired_count]).toEqual([2, 0]);
-    const flipped = servicesByName(synthJson(tasksStack(() => ({ deployment: { strategy: "blue-green", blueWeight: 0, greenWeight: 100, standbyDesiredCount: 1 } })).stack));
-    expect([flipped["fargate-test-api-blue"].desired_count, flipped["fargate-test-api-green"].desired_count]).toEqual([1, 2]);
-  });
-
-  test("configures every service for safe deployments on the cluster's strategy and ignores desired_count after creation", () => {
+  test("rolls an ECS-controlled service out with the circuit breaker and rolls it back on its alarms", () => {
     const { stack } = tasksStack();
     expect(synthText(stack)).toHaveResourceWithProperties(
       { tfResourceType: "aws_ecs_service" },
       {
-        name: "fargate-test-api-blue",
+        name: "fargate-test-api",
         cluster: expect.stringMatching(/aws_ecs_cluster\.ecs_cluster_.*\.arn/),
-        health_check_grace_period_seconds: 60,
+        deployment_controller: { type: "ECS" },
         deployment_circuit_breaker: { enable: true, rollback: true },
+        alarms: { alarm_names: API_ALARMS, enable: true, rollback: true },
+        health_check_grace_period_seconds: 60,
         deployment_minimum_healthy_percent: 100,
         deployment_maximum_percent: 200,
         enable_execute_command: false,
         propagate_tags: "SERVICE",
         network_configuration: { subnets: ["subnet-a", "subnet-b"], security_groups: ["sg-ecs"], assign_public_ip: false },
-        load_balancer: [{ target_group_arn: "arn:tg/blue", container_name: "api", container_port: 8000 }],
+        load_balancer: [{ target_group_arn: "arn:tg/api", container_name: "api", container_port: 8000 }],
         capacity_provider_strategy: expect.arrayContaining([expect.objectContaining({ capacity_provider: "FARGATE_SPOT", weight: 30 })]),
         depends_on: [expect.stringMatching(/^aws_ecs_cluster_capacity_providers\./)],
+        // Autoscaling and operators own the count; Terraform owns everything else.
         lifecycle: { ignore_changes: ["desired_count"] },
       },
     );
-    const all = services(synthJson(stack));
-    expect(all).toHaveLength(3);
-    for (const s of all) expect(s.lifecycle).toEqual({ ignore_changes: ["desired_count"] });
   });
 
-  test("also ignores task_definition when a delivery pipeline deploys the service", () => {
-    const byName = servicesByName(synthJson(tasksStack(() => ({ deployedByPipeline: true })).stack));
-    expect(byName["fargate-test-api-green"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
-    expect(byName["fargate-test-api-blue"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
-    expect(byName["fargate-test-worker"].lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+  test("gives an ECS-controlled service without rollback alarms the circuit breaker only", () => {
+    const worker = servicesByName(synthJson(tasksStack().stack))["fargate-test-worker"];
+    expect(worker.deployment_controller).toEqual({ type: "ECS" });
+    expect(worker.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    expect(worker.alarms).toBeUndefined();
   });
 
-  test("attaches the green service to the green target group; an internal service has no load balancer or grace period", () => {
-    const byName = servicesByName(synthJson(tasksStack().stack));
-    expect(byName["fargate-test-api-green"].load_balancer).toEqual([{ target_group_arn: "arn:tg/green", container_name: "api", container_port: 8000 }]);
-    expect(byName["fargate-test-worker"].load_balancer).toBeUndefined();
-    expect(byName["fargate-test-worker"].health_check_grace_period_seconds).toBeUndefined();
+  test("hands a CODE_DEPLOY service to CodeDeploy: no circuit breaker or alarms, and ignores what only a deployment may change", () => {
+    const api = servicesByName(synthJson(tasksStack(() => ({ deployment: codeDeploy })).stack))["fargate-test-api"];
+    expect(api.deployment_controller).toEqual({ type: "CODE_DEPLOY" });
+    // CodeDeploy runs its own health gates and alarm rollback (the deployment group's).
+    expect(api.deployment_circuit_breaker).toBeUndefined();
+    expect(api.alarms).toBeUndefined();
+    // ECS refuses to update these outside a deployment; the release's AppSpec carries them (cicd tests).
+    expect(api.lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition", "load_balancer", "network_configuration", "capacity_provider_strategy", "platform_version"] });
+    // Set at creation: the blue target group CodeDeploy starts from.
+    expect(api.load_balancer).toEqual([{ target_group_arn: "arn:tg/api", container_name: "api", container_port: 8000 }]);
   });
 
-  test("waits for what it is told to depend on (the listener rule of its target groups)", () => {
+  test("lets the release path own the image: ignores task_definition and keeps replaced revisions registered", () => {
+    const { stack, apiTasks, workerTasks } = tasksStack(() => ({ imageOwnedByReleases: true }));
+    const json = synthJson(stack);
+    expect([apiTasks.imageOwnedByReleases, workerTasks.imageOwnedByReleases]).toEqual([true, false]);
+    expect(servicesByName(json)["fargate-test-api"].lifecycle).toEqual({ ignore_changes: ["desired_count", "task_definition"] });
+    expect(taskDefinitionsByFamily(json)["fargate-test-api"].skip_destroy).toBe(true);
+    // Terraform owns the whole task definition by default.
+    expect(servicesByName(json)["fargate-test-worker"].lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+    expect(taskDefinitionsByFamily(json)["fargate-test-worker"].skip_destroy).toBeUndefined();
+  });
+
+  test("ignores task_definition once on a CODE_DEPLOY service whose image the releases own", () => {
+    const api = servicesByName(synthJson(tasksStack(() => ({ deployment: codeDeploy, imageOwnedByReleases: true })).stack))["fargate-test-api"];
+    expect(api.lifecycle.ignore_changes).toEqual(["desired_count", ...CODE_DEPLOY_OWNED_FIELDS]);
+    expect(api.lifecycle.ignore_changes.filter((f: string) => f === "task_definition")).toHaveLength(1);
+  });
+
+  test("gives an internal service no load balancer or grace period", () => {
+    const worker = servicesByName(synthJson(tasksStack().stack))["fargate-test-worker"];
+    expect(worker.load_balancer).toBeUndefined();
+    expect(worker.health_check_grace_period_seconds).toBeUndefined();
+  });
+
+  test("uses the given health check grace period on a service behind the ALB", () => {
+    const api = servicesByName(synthJson(tasksStack(() => ({ healthCheckGracePeriodSec: 300 })).stack))["fargate-test-api"];
+    expect(api.health_check_grace_period_seconds).toBe(300);
+  });
+
+  test("waits for what it is told to depend on (the listener rule of its target group)", () => {
     const { stack } = tasksStack((ecs) => ({ dependsOn: [ecs.cluster] }));
-    const blue = servicesByName(synthJson(stack))["fargate-test-api-blue"];
-    expect(blue.depends_on).toEqual([expect.stringMatching(/^aws_ecs_cluster_capacity_providers\./), expect.stringMatching(/^aws_ecs_cluster\./)]);
+    const api = servicesByName(synthJson(stack))["fargate-test-api"];
+    expect(api.depends_on).toEqual([expect.stringMatching(/^aws_ecs_cluster_capacity_providers\./), expect.stringMatching(/^aws_ecs_cluster\./)]);
   });
 
   test("assigns public IPs only when asked (tasks in public subnets), declaring the checkov skip there only", () => {
-    const open = tasksStack(() => ({ assignPublicIp: true }), () => ({ assignPublicIp: true }));
-    const units = [...open.apiTasks.units, ...open.workerTasks.units];
-    expect(units).toHaveLength(3);
-    for (const s of services(synthJson(open.stack))) expect(s.network_configuration.assign_public_ip).toBe(true);
-    for (const unit of units) expect(checkovSkips(unit.service).get("CKV_AWS_333")).toMatch(/NAT strategy none/);
-    const closed = tasksStack();
-    for (const unit of [...closed.apiTasks.units, ...closed.workerTasks.units]) expect(checkovSkips(unit.service).size).toBe(0);
+    const open = tasksStack(() => ({ assignPublicIp: true }));
+    const byName = servicesByName(synthJson(open.stack));
+    expect(byName["fargate-test-api"].network_configuration.assign_public_ip).toBe(true);
+    expect(byName["fargate-test-worker"].network_configuration.assign_public_ip).toBe(false);
+    expect(checkovSkips(open.apiTasks.service).get("CKV_AWS_333")).toMatch(/NAT strategy none/);
+    expect(checkovSkips(open.workerTasks.service).size).toBe(0);
   });
 
   test("defines Fargate tasks with awslogs to the service's log group, secrets by valueFrom and a curl-free health check", () => {
@@ -239,7 +267,7 @@ describe("ServiceTasks", () => {
     expect(JSON.stringify(json)).toHaveResourceWithProperties(
       { tfResourceType: "aws_ecs_task_definition" },
       {
-        family: "fargate-test-api-blue",
+        family: "fargate-test-api",
         requires_compatibilities: ["FARGATE"],
         network_mode: "awsvpc",
         cpu: "256",
@@ -250,7 +278,7 @@ describe("ServiceTasks", () => {
         volume: [{ name: "tmp" }],
       },
     );
-    const [app] = containersOf(json, "fargate-test-api-blue");
+    const [app] = containersOf(json, "fargate-test-api");
     expect(app).toEqual(
       expect.objectContaining({
         name: "api",
@@ -262,10 +290,9 @@ describe("ServiceTasks", () => {
         environment: [{ name: "LOG_LEVEL", value: "info" }],
         secrets: [{ name: "API_SIGNING_KEY", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/fargate/test/api/signing-key" }],
         mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/fargate/test/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api-blue" } },
+        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/fargate/test/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api" } },
       }),
     );
-    expect(containersOf(json, "fargate-test-api-green")[0].logConfiguration.options["awslogs-stream-prefix"]).toBe("api-green");
     expect(app.healthCheck.command).toEqual(HEALTH_COMMAND);
     expect(app.healthCheck.command.join(" ")).not.toMatch(/curl/);
     const [worker] = containersOf(json, "fargate-test-worker");
@@ -274,11 +301,10 @@ describe("ServiceTasks", () => {
   });
 
   test("gives the tasks no application role (no AWS credentials) when none is given", () => {
-    const json = synthJson(tasksStack(undefined, () => ({ taskRoleArn: undefined })).stack);
-    const families = Object.fromEntries(resourcesOf(json, "aws_ecs_task_definition").map(([, t]) => [t.family, t]));
+    const families = taskDefinitionsByFamily(synthJson(tasksStack(undefined, () => ({ taskRoleArn: undefined })).stack));
     expect(families["fargate-test-worker"].task_role_arn).toBeUndefined();
     expect(families["fargate-test-worker"].execution_role_arn).toBe(EXECUTION_ROLE);
-    expect(families["fargate-test-api-blue"].task_role_arn).toBe(TASK_ROLE);
+    expect(families["fargate-test-api"].task_role_arn).toBe(TASK_ROLE);
   });
 
   test("adds the X-Ray daemon sidecar when asked", () => {
@@ -286,28 +312,24 @@ describe("ServiceTasks", () => {
     const [app, xray] = containersOf(json, "fargate-test-worker");
     expect(xray).toEqual(expect.objectContaining({ name: "xray-daemon", image: DEFAULT_XRAY_DAEMON_IMAGE, essential: false, portMappings: [{ containerPort: 2000, hostPort: 2000, protocol: "udp" }] }));
     expect(app.environment).toEqual(expect.arrayContaining([{ name: "AWS_XRAY_DAEMON_ADDRESS", value: "localhost:2000" }]));
-    expect(containersOf(json, "fargate-test-api-blue")).toHaveLength(1);
+    expect(containersOf(json, "fargate-test-api")).toHaveLength(1);
   });
 
-  test("scales each service on CPU, memory and ALB requests between the given min and max", () => {
+  test("scales each service between the environment's min and max on CPU, memory and (behind the ALB) requests", () => {
     const json = synthJson(tasksStack().stack);
     const targets = resourcesOf(json, "aws_appautoscaling_target").map(([, t]) => t);
-    expect(targets).toHaveLength(3);
-    const blue = targets.find((t) => t.resource_id.includes("api_blue_service"))!;
-    const green = targets.find((t) => t.resource_id.includes("api_green_service"))!;
-    const rolling = targets.find((t) => t.resource_id.includes("worker_service"))!;
-    expect([blue.min_capacity, blue.max_capacity]).toEqual([2, 10]);
-    expect([green.min_capacity, green.max_capacity]).toEqual([0, 10]); // cold standby
-    expect(green.lifecycle).toEqual({ ignore_changes: ["min_capacity"] });
-    expect([rolling.min_capacity, rolling.max_capacity, rolling.lifecycle]).toEqual([2, 10, undefined]);
+    expect(targets.map((t) => [t.resource_id.includes("api_service") ? "api" : "worker", t.min_capacity, t.max_capacity, t.lifecycle])).toEqual([
+      ["api", 2, 10, undefined],
+      ["worker", 2, 10, undefined],
+    ]);
     const policies = resourcesOf(json, "aws_appautoscaling_policy").map(([, p]) => p.target_tracking_scaling_policy_configuration);
     const metrics = policies.map((p) => p.predefined_metric_specification.predefined_metric_type);
-    expect(metrics.filter((m) => m === "ALBRequestCountPerTarget")).toHaveLength(2);
-    expect(metrics.filter((m) => m === "ECSServiceAverageCPUUtilization")).toHaveLength(3);
-    expect(metrics.filter((m) => m === "ECSServiceAverageMemoryUtilization")).toHaveLength(3);
+    expect(metrics.filter((m) => m === "ALBRequestCountPerTarget")).toHaveLength(1);
+    expect(metrics.filter((m) => m === "ECSServiceAverageCPUUtilization")).toHaveLength(2);
+    expect(metrics.filter((m) => m === "ECSServiceAverageMemoryUtilization")).toHaveLength(2);
     expect(policies).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ target_value: 500, predefined_metric_specification: { predefined_metric_type: "ALBRequestCountPerTarget", resource_label: "app/alb/1/targetgroup/green/3" } }),
+        expect.objectContaining({ target_value: 500, predefined_metric_specification: { predefined_metric_type: "ALBRequestCountPerTarget", resource_label: "app/alb/1/targetgroup/api/2" } }),
         expect.objectContaining({ target_value: 60, predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" } }),
       ]),
     );
@@ -315,13 +337,14 @@ describe("ServiceTasks", () => {
 
   test("creates no autoscaling when none is given", () => {
     const json = synthJson(tasksStack(() => ({ autoscaling: undefined }), () => ({ autoscaling: undefined })).stack);
-    expect(resourcesOf(json, "aws_ecs_service")).toHaveLength(3);
+    expect(resourcesOf(json, "aws_ecs_service")).toHaveLength(2);
     expect(resourcesOf(json, "aws_appautoscaling_target")).toEqual([]);
     expect(resourcesOf(json, "aws_appautoscaling_policy")).toEqual([]);
   });
 
   test("reports no problem for valid props", () => {
     expect(problemsOf(tasksStack().stack)).toEqual([]);
+    expect(problemsOf(tasksStack(() => ({ deployment: codeDeploy, imageOwnedByReleases: true })).stack)).toEqual([]);
   });
 
   test.each<[string, TasksOverrides, RegExp]>([
@@ -329,9 +352,6 @@ describe("ServiceTasks", () => {
     ["the container port is out of range", () => ({ containerPort: 0 }), /^containerPort must be a whole number from 1 to 65535; got 0$/],
     ["desiredCount exceeds the autoscaling max", () => ({ desiredCount: 11 }), /^desiredCount must be between 0 and autoscaling max \(10\); got 11$/],
     ["the service name is not kebab-case", () => ({ serviceName: "Api_1" }), /^serviceName must be lowercase kebab-case; got "Api_1"$/],
-    ["blue/green has only one target group", () => ({ loadBalancer: { blueTargetGroupArn: "arn:tg/blue" } }), /^blue-green needs a blue and a green target group; got only one$/],
-    ["blue/green weights do not sum to 100", () => ({ deployment: { ...blueGreen, blueWeight: 50, greenWeight: 40 } }), /^blueWeight \+ greenWeight must be 100; got 50 \+ 40$/],
-    ["the standby count exceeds the autoscaling max", () => ({ deployment: { ...blueGreen, standbyDesiredCount: 11 } }), /^standbyDesiredCount must be between 0 and autoscaling max \(10\); got 11$/],
     ["ECS Exec runs on a read-only root filesystem", () => ({ enableExecuteCommand: true }), /^ECS Exec needs a writable root filesystem/],
     ["the container user is root", () => ({ user: "0" }), /^user must be a non-root uid or uid:gid; got "0"/],
     ["a variable is both environment and secret", () => ({ environment: { API_SIGNING_KEY: "x" } }), /^variable API_SIGNING_KEY is defined twice/],
@@ -350,12 +370,12 @@ describe("ServiceTasks", () => {
     expect(workerTasks.node.validate()).toEqual(["requestsPerTarget needs an ALB target group; got 100 on a service without a load balancer"]);
   });
 
-  test("refuses blue/green without any target group", () => {
-    const { apiTasks } = tasksStack(() => ({ loadBalancer: undefined, autoscaling: autoscaling }));
-    expect(apiTasks.node.validate()).toEqual(["blue-green needs a blue and a green target group; got none"]);
+  test("refuses a CODE_DEPLOY service without a load balancer (blue/green is for public services)", () => {
+    const { workerTasks } = tasksStack(undefined, () => ({ deployment: codeDeploy }));
+    expect(workerTasks.node.validate()).toEqual(["a CODE_DEPLOY service needs its blue target group; got no load balancer; CodeDeploy blue/green is for public services"]);
   });
 
   test("throws a NameError when an ECS service name would break the AWS limit", () => {
-    expect(() => tasksStack(() => ({ serviceName: "x".repeat(250) }))).toThrow(/ecsService name "fargate-test-x+-blue" is 268 characters; the AWS limit is 255/);
+    expect(() => tasksStack(() => ({ serviceName: "x".repeat(250) }))).toThrow(/ecsService name "fargate-test-x+" is 263 characters; the AWS limit is 255/);
   });
 });

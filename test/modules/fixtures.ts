@@ -4,7 +4,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Naming } from "../../lib/naming";
-import { Alb, AlbProps } from "../../modules/alb";
+import { Alb, AlbHealthCheck, AlbProps } from "../../modules/alb";
 import { Ecs, EcsProps } from "../../modules/ecs";
 import { Cicd, CicdProps } from "../../modules/cicd";
 
@@ -19,6 +19,10 @@ export const REGION = "us-east-1";
 export const CERT_ARN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001`;
 export const DATA_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/data`;
 export const LOGS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/logs`;
+/** Port of the ALB's blue/green test listener in tests that route a CodeDeploy service. */
+export const TEST_LISTENER_PORT = 8443;
+/** A valid ALB target-group health check. */
+export const HEALTH_CHECK: AlbHealthCheck = { path: "/health", matcher: "200", intervalSec: 30, timeoutSec: 5, healthyThreshold: 3, unhealthyThreshold: 3 };
 
 /**
  * A stack in its own app, with the AWS provider a stack (never a module) declares, so the
@@ -84,6 +88,11 @@ export function policyOfRole(json: any, roleName: string): InlinePolicy {
   const found = inlinePolicies(json).filter((p) => p.role === roleName);
   if (found.length !== 1) throw new Error(`expected one inline policy on ${roleName}; got ${found.length}`);
   return found[0];
+}
+
+/** Every statement of the stack's inline role policies, with the physical name of the role it is on. */
+export function grants(json: any): any[] {
+  return inlinePolicies(json).flatMap((p) => p.statements.map((s) => ({ role: p.role, ...s })));
 }
 
 // --- Environment-level constructs with valid props -------------------------------------

@@ -123,6 +123,39 @@ describe("Networking", () => {
     }
   });
 
+  const testListenerIngress = (out: any) =>
+    resourcesOf(out, "aws_vpc_security_group_ingress_rule")
+      .map(([, r]) => r)
+      .filter((r) => r.from_port === 8443);
+
+  test("admits the blue/green test listener port on the ALB only from the VPC's own range by default", () => {
+    const rules = testListenerIngress(json(synth({ testListener: { port: 8443 } })));
+    expect(rules).toEqual([
+      expect.objectContaining({
+        security_group_id: expect.stringMatching(/^\$\{aws_security_group\.networking_alb-security-group_\w+\.id\}$/),
+        ip_protocol: "tcp",
+        from_port: 8443,
+        to_port: 8443,
+        cidr_ipv4: "10.10.0.0/16",
+        description: expect.stringContaining("never the internet"),
+      }),
+    ]);
+  });
+
+  test("admits the test listener port only from the given CIDRs, one rule each, never from the internet", () => {
+    const out = json(synth({ testListener: { port: 8443, allowedCidrs: ["10.20.0.0/16", "192.168.10.0/24"] } }));
+    const rules = testListenerIngress(out);
+    expect(rules.map((r) => r.cidr_ipv4).sort()).toEqual(["10.20.0.0/16", "192.168.10.0/24"]);
+    for (const rule of rules) expect(rule.security_group_id).toMatch(/networking_alb-security-group_/);
+    // The internet reaches 80 and 443 only.
+    const open = resourcesOf(out, "aws_vpc_security_group_ingress_rule").map(([, r]) => r).filter((r) => r.cidr_ipv4 === "0.0.0.0/0");
+    expect(open.map((r) => r.from_port).sort()).toEqual([443, 80]);
+  });
+
+  test("admits no test listener port when there is no test listener", () => {
+    expect(testListenerIngress(json(synth()))).toEqual([]);
+  });
+
   test("opens the ECS tasks to each external Kafka group and port once, and writes nothing onto the Kafka group", () => {
     const kafkaPeers = [
       { securityGroupId: "sg-0kafka00000000001", port: 9094 },

@@ -6,6 +6,7 @@ import { resourcesOf } from "../helpers";
 import { checkovSkips } from "../../lib/checkov";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:123456789012:key/data";
+const LOGS_KEY = "arn:aws:kms:us-east-1:123456789012:key/logs";
 const baseProps: RdsProps = {
   naming: new Naming("fargate", "prod"),
   accountId: "123456789012",
@@ -19,6 +20,8 @@ const baseProps: RdsProps = {
   dbSubnetGroupName: "fargate-prod-database",
   securityGroupId: "sg-rds",
   kmsKeyArn: DATA_KEY,
+  logRetentionDays: 30,
+  logsKmsKeyArn: LOGS_KEY,
 };
 
 function synthText(overrides: Partial<RdsProps> = {}): string {
@@ -80,10 +83,25 @@ describe("Rds", () => {
         backup_retention_period: 14,
         deletion_protection: true,
         skip_final_snapshot: false,
-        final_snapshot_identifier: "fargate-prod-postgres-final",
+        // Named at creation, so a rebuilt database's final snapshot never collides with the first one's.
+        final_snapshot_identifier: 'fargate-prod-postgres-final-${formatdate("YYYYMMDDhhmmss", timestamp())}',
         copy_tags_to_snapshot: true,
+        // Owner of the name after creation: the creation (an apply must not rename it to its own time).
+        lifecycle: { ignore_changes: ["final_snapshot_identifier"] },
       }),
     );
+  });
+
+  test("creates each log-export group before the instance, with the environment's retention and the logs key", () => {
+    const json = JSON.parse(synthText());
+    const groups = resourcesOf(json, "aws_cloudwatch_log_group");
+    expect(groups.map(([, g]) => g).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: "/aws/rds/instance/fargate-prod-postgres/postgresql", retention_in_days: 30, kms_key_id: LOGS_KEY },
+      { name: "/aws/rds/instance/fargate-prod-postgres/upgrade", retention_in_days: 30, kms_key_id: LOGS_KEY },
+    ]);
+    const instance = resourcesOf(json, "aws_db_instance")[0][1];
+    expect(instance.enabled_cloudwatch_logs_exports).toEqual(["postgresql", "upgrade"]);
+    expect([...instance.depends_on].sort()).toEqual(groups.map(([id]) => `aws_cloudwatch_log_group.${id}`).sort());
   });
 
   test("skips the final snapshot only without deletion protection", () => {
