@@ -43,6 +43,15 @@ import { projectRoot, runChecked, seconds, Timings } from "./e2e/proc";
 import { spotChecks, stateResources } from "./e2e/spot-checks";
 import { ensurePythonTools } from "./python-tools";
 import { assertOk, createWorkspace, detectToolchain, TerraformResult, TerraformWorkspace } from "./lib/terraform";
+import * as https from "https";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { EnvironmentConfig } from "../environments/schema";
+import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../src/emulator";
+import { cli, Day2Io, Day2Step, executionSecretGrants, inputAfter, runStep, running } from "./e2e/day2";
 
 const TF_TIMEOUT = 8 * 60_000;
 
@@ -334,6 +343,10 @@ async function main(): Promise<number> {
       expect(bad.length === 0, `${bad.length} spot check(s) failed`);
     });
 
+    await timings.phase("5b. day 2: edits planned, reviewed, applied, re-planned; releases through the CLI", async () => {
+      await runDay2(ctx, env, stack);
+    });
+
     await timings.phase("6. destroy; nothing left behind", async () => {
       const destroyed = await tfOk(ctx, stack, ["destroy", "-auto-approve", "-input=false", "-no-color"]);
       say(`destroyed in ${seconds(destroyed.durationMs)}; slowest: ${slowest(destroyed.stdout)}`);
@@ -372,6 +385,109 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The day-2 sequence (scripts/e2e/day2.ts) on the applied local stack. */
+async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Promise<void> {
+  const url = parseEmulatorEndpoint(ctx.emulator!.endpoint);
+  const common = {
+    endpoint: url,
+    region: env.region,
+    credentials: { accessKeyId: EMULATOR_CREDENTIALS.accessKey, secretAccessKey: EMULATOR_CREDENTIALS.secretKey },
+    maxAttempts: 2,
+    requestHandler: { httpsAgent: new https.Agent({ rejectUnauthorized: false, keepAlive: true }) },
+  };
+  const clients = { ecs: new ECSClient(common), codedeploy: new CodeDeployClient(common), cloudwatch: new CloudWatchClient(common), elbv2: new ElasticLoadBalancingV2Client(common), iam: new IAMClient(common) };
+  const io: Day2Io = {
+    stack,
+    stackDir: stackDir(ctx, stack),
+    endpoint: ctx.emulator!.endpoint,
+    work: ctx.work,
+    clients,
+    tf: (args) => tf(ctx, stack, args),
+    say,
+    fail: (message) => {
+      throw new E2eFailure(message);
+    },
+  };
+  try {
+    const repo = (await outputs(ctx, stack)).ecr_repository_urls.value["fargate/worker"] as string;
+    const image = (n: number) => `${repo}@sha256:${String(n).repeat(64).slice(0, 64)}`;
+    // A release before any edit: the service now runs a release revision, not the config's tag.
+    await cli(io, "release", "worker", "--image", image(1));
+    const first = await running(io, "worker");
+    expect(first.image === image(1), `after platform release the worker runs ${first.image}, want ${image(1)}`);
+    say(`release worker ${image(1).split("@")[1].slice(0, 14)}...: the emulator runs ${first.arn.split("/").pop()}`);
+
+    const reports = {
+      name: "reports",
+      image: { ecrRepository: "fargate/reports", tag: "local" },
+      containerPort: 8100,
+      cpu: 256,
+      memoryMiB: 512,
+      exposure: { type: "public", paths: ["/reports/*"], priority: 200, healthCheck: { path: "/health" } },
+      user: "1000",
+    };
+    const oldSecret = (await running(io, "api")).secrets.find((v) => v.includes("signing-key"));
+    const steps: Day2Step[] = [
+      { name: "add a service", touches: ["reports"], edit: (e) => e.services.push(reports) },
+      {
+        name: "change an environment variable",
+        touches: ["worker"],
+        edit: (e) => (e.services.find((s: { name: string }) => s.name === "worker").environment = { LOG_LEVEL: "debug" }),
+        after: async () => {
+          expect((await running(io, "worker")).environment.LOG_LEVEL === undefined, "apply changed the running worker: Terraform must leave the released revision alone");
+          await cli(io, "rollout", "worker");
+          const now = await running(io, "worker");
+          // Property 1: the new config runs, with the image that was running (not the config's tag).
+          expect(now.environment.LOG_LEVEL === "debug" && now.image === image(1), `after rollout the worker runs LOG_LEVEL=${now.environment.LOG_LEVEL} image ${now.image}`);
+          say(`   rollout: the worker runs LOG_LEVEL=debug with the running image (${now.arn.split("/").pop()})`);
+        },
+      },
+      {
+        name: "change cpu/memory",
+        touches: ["worker"],
+        edit: (e) => Object.assign(e.services.find((s: { name: string }) => s.name === "worker"), { cpu: 512, memoryMiB: 1024 }),
+        after: async () => {
+          await cli(io, "release", "worker", "--image", image(2));
+          const now = await running(io, "worker");
+          // Property 2: a new release carries the current config.
+          expect(now.cpu === "512" && now.environment.LOG_LEVEL === "debug" && now.image === image(2), `after the release the worker runs cpu ${now.cpu}, LOG_LEVEL=${now.environment.LOG_LEVEL}, image ${now.image}`);
+          say(`   release: the worker runs cpu 512 and LOG_LEVEL=debug with the new image (${now.arn.split("/").pop()})`);
+        },
+      },
+      {
+        name: "change a secret reference",
+        touches: ["api"],
+        edit: (e) => {
+          const api = e.services.find((s: { name: string }) => s.name === "api");
+          api.secrets = api.secrets.map((x: { name: string; path: string }) => (x.name === "API_SIGNING_KEY" ? { ...x, path: `${x.path}-v2` } : x));
+        },
+        after: async () => {
+          const grants = await executionSecretGrants(io, `fargate-local-api-execution`);
+          // Property 3: the running revision's secret stays readable until the rollout is recorded.
+          expect(oldSecret !== undefined && grants.includes(oldSecret) && grants.some((g) => g.endsWith("signing-key-v2")), `the api execution role reads ${grants.join(", ")}; want the old and the new secret`);
+          say(`   the api execution role reads the old and the new signing key until the rollout is recorded`);
+        },
+      },
+      { name: "change the container port (target group replacement)", touches: ["reports"], edit: (e) => (e.services.find((s: { name: string }) => s.name === "reports").containerPort = 8200) },
+      { name: "change the Spot share", touches: ["worker", "reports"], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
+      ...(env.features.autoscaling ? [{ name: "raise max capacity", touches: ["api", "worker", "reports"], edit: (e: any) => (e.scaling.maxCapacity = 4) }] : []),
+      { name: "add an availability zone (2 -> 3)", touches: ["api", "worker", "reports"], edit: (e) => e.availabilityZones.push(`${e.region}c`) },
+      { name: "remove a service", touches: ["reports"], edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
+    ];
+    for (let i = 0; i < steps.length; i++) say(await runStep(io, inputAfter(LOCAL_INPUT, steps.slice(0, i + 1)), steps[i]));
+
+    // Property 4: a rollback restores the previous (config, image) pair: cpu 256, LOG_LEVEL=debug, image 1.
+    await cli(io, "rollback", "worker");
+    const back = await running(io, "worker");
+    expect(back.image === image(1) && back.cpu === "256" && back.environment.LOG_LEVEL === "debug", `after rollback the worker runs image ${back.image}, cpu ${back.cpu}, LOG_LEVEL=${back.environment.LOG_LEVEL}`);
+    say(`rollback worker: back to ${back.arn.split("/").pop()} (cpu 256, LOG_LEVEL=debug, the first image)`);
+    const status = await cli(io, "status");
+    say(`platform status: ${status.filter((l) => !l.startsWith(" ")).join(" | ")}`);
+  } finally {
+    for (const c of Object.values(clients)) c.destroy();
+  }
 }
 
 /**
