@@ -355,12 +355,15 @@ export class ServicePipeline extends Construct {
           { name: "CLUSTER", value: svc.clusterName, type: "PLAINTEXT" },
           { name: "SERVICE", value: svc.serviceName, type: "PLAINTEXT" },
           { name: "DEPLOY_WITH", value: svc.codeDeploy ? "codedeploy" : "ecs", type: "PLAINTEXT" },
+          // Rounds of `aws ecs wait services-stable` (10 minutes each) the rolling deploy may take.
+          { name: "WAIT_ROUNDS", value: String(Math.ceil((settings.deployTimeoutMinutes ?? 30) / 10)), type: "PLAINTEXT" },
           ...(svc.codeDeploy
             ? [
                 {
                   name: "APPSPEC_NETWORK",
                   value: Fn.jsonencode({
-                    awsvpcConfiguration: { subnets: svc.codeDeploy.appSpecNetwork.subnetIds, securityGroups: svc.codeDeploy.appSpecNetwork.securityGroupIds, assignPublicIp: svc.codeDeploy.appSpecNetwork.assignPublicIp ? "ENABLED" : "DISABLED" },
+                    // AppSpec property names (PascalCase), as CodeDeploy reads them.
+                    AwsvpcConfiguration: { Subnets: svc.codeDeploy.appSpecNetwork.subnetIds, SecurityGroups: svc.codeDeploy.appSpecNetwork.securityGroupIds, AssignPublicIp: svc.codeDeploy.appSpecNetwork.assignPublicIp ? "ENABLED" : "DISABLED" },
                   }),
                   type: "PLAINTEXT",
                 },
@@ -583,7 +586,8 @@ export function buildSpec(): string {
     'ARN="$(aws ecs register-task-definition --cli-input-json file://taskdef.json --query taskDefinition.taskDefinitionArn --output text)"',
     'echo "deploying $ARN to $SERVICE"',
     'aws ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "$ARN" > /dev/null',
-    'aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"',
+    // One `wait services-stable` gives up after 10 minutes: wait up to the deploy timeout.
+    'for ROUND in $(seq 1 "$WAIT_ROUNDS"); do if aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"; then break; fi; done',
     // The circuit breaker or an alarm may have rolled back: success only if the release is what runs.
     'RUNNING="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" --query "services[0].taskDefinition" --output text)"',
     'if [ "$RUNNING" != "$ARN" ]; then echo "ECS rolled the deployment back; the service runs $RUNNING" >&2; exit 1; fi',

@@ -294,7 +294,7 @@ describe("ServicePipeline", () => {
     expect(deploy).toMatch(/^set -e; /);
     expect(deploy).toContain('ARN="$(aws ecs register-task-definition --cli-input-json file://taskdef.json --query taskDefinition.taskDefinitionArn --output text)"');
     expect(deploy).toContain('aws ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "$ARN"');
-    expect(deploy).toContain('aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"');
+    expect(deploy).toContain('for ROUND in $(seq 1 "$WAIT_ROUNDS"); do if aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"; then break; fi; done');
     expect(deploy).toContain('RUNNING="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" --query "services[0].taskDefinition" --output text)"');
     expect(deploy).toContain('if [ "$RUNNING" != "$ARN" ]; then echo "ECS rolled the deployment back; the service runs $RUNNING" >&2; exit 1; fi');
     // The order matters: the check reads the service only after it is stable again.
@@ -383,6 +383,7 @@ describe("ServicePipeline", () => {
           CONFIG_TASK_DEFINITION: CONFIG.taskDefinitionArn,
           CLUSTER: "fargate-develop-cluster",
           SERVICE: "fargate-develop-api",
+          WAIT_ROUNDS: "3",
           ...env,
         },
       });
@@ -434,7 +435,7 @@ describe("ServicePipeline", () => {
     });
 
     withJq("build mode (CodeDeploy) leaves the image to the action and writes the AppSpec with the config's network and capacity", () => {
-      const network = { awsvpcConfiguration: { subnets: ["subnet-a"], securityGroups: ["sg-ecs"], assignPublicIp: "DISABLED" } };
+      const network = { AwsvpcConfiguration: { Subnets: ["subnet-a"], SecurityGroups: ["sg-ecs"], AssignPublicIp: "DISABLED" } };
       const strategy = [{ CapacityProvider: "FARGATE", Base: 1, Weight: 100 }];
       const { status, read } = run({ COMMIT_ID: "abc123", DEPLOY_WITH: "codedeploy", APPSPEC_NETWORK: JSON.stringify(network), CAPACITY_PROVIDER_STRATEGY: JSON.stringify(strategy) });
       expect(status).toBe(0);
