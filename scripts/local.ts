@@ -38,10 +38,15 @@ function paths(root: string) {
   return { dir, outdir: path.join(dir, "cdktf.out"), outputs: path.join(dir, "outputs.json") };
 }
 
-function workspace(): TerraformWorkspace {
+/**
+ * The Terraform workspace of the local environment, kept in .tmp/local/terraform until
+ * local:down: the stack directories' .terraform link into its plugin cache, so every
+ * documented command (`terraform output -json` there, the operator CLI) works after up.
+ */
+function workspace(root: string): TerraformWorkspace {
   const toolchain = detectToolchain();
   if (!toolchain.ok) throw new Error(`local needs Terraform and the provider mirror: ${toolchain.reason}`);
-  return createWorkspace({ toolchain, prefix: "tf-local-" });
+  return createWorkspace({ toolchain, dir: path.join(paths(root).dir, "terraform") });
 }
 
 /** Runs the cdktf CLI the way a user does, inside the locked-down Terraform environment. */
@@ -77,8 +82,8 @@ async function up(): Promise<void> {
   await ensurePythonTools();
   const emulator = await startDetached({ root, env: { ...process.env, HTTP_PROXY: DEAD_PROXY, HTTPS_PROXY: DEAD_PROXY, NO_PROXY: "127.0.0.1,localhost" } });
   process.stdout.write(`emulator: moto_server pid ${emulator.pid} on ${emulator.endpoint} (stop it with npm run local:down)\n`);
-  const ws = workspace();
-  try {
+  const ws = workspace(root);
+  {
     await cdktf(root, ws, emulator.endpoint, ["deploy", bootstrap, "--auto-approve", "--output", p.outdir]);
     const aws = emulatorClients(emulator.endpoint, env.region);
     try {
@@ -86,14 +91,21 @@ async function up(): Promise<void> {
     } finally {
       aws.destroy();
     }
-    await cdktf(root, ws, emulator.endpoint, ["deploy", stack, "--auto-approve", "--output", p.outdir, "--outputs-file", p.outputs]);
-  } finally {
-    ws.dispose();
+    await cdktf(root, ws, emulator.endpoint, ["deploy", stack, "--auto-approve", "--output", p.outdir]);
   }
-  const outputs = JSON.parse(fs.readFileSync(p.outputs, "utf8"))[stack] ?? {};
-  process.stdout.write(`\n${stack} is up on the emulator (${emulator.endpoint}). Outputs:\n`);
-  for (const [k, v] of Object.entries(outputs)) process.stdout.write(`  ${k} = ${JSON.stringify(v)}\n`);
-  process.stdout.write(`\nTear it down with: npm run local:down\n`);
+  // The outputs in `terraform output -json` form, which every operator tool reads.
+  const dir = path.join(p.outdir, "stacks", stack);
+  const shown = await ws.run(["output", "-json", "-no-color"], { cwd: dir });
+  if (shown.exitCode !== 0) throw new Error(`terraform output -json in ${dir} failed: ${shown.stderr.slice(-2000)}`);
+  fs.writeFileSync(p.outputs, shown.stdout);
+  const outputs = JSON.parse(shown.stdout) as Record<string, { value: unknown }>;
+  process.stdout.write(`\n${stack} is up on the emulator (${emulator.endpoint}). Outputs (${path.relative(root, p.outputs)}):\n`);
+  for (const [k, v] of Object.entries(outputs)) process.stdout.write(`  ${k} = ${JSON.stringify(v.value)}\n`);
+  process.stdout.write(
+    `\nTry:\n  npm run platform -- status --outputs ${path.relative(root, p.outputs)} --endpoint ${emulator.endpoint}\n` +
+      `  (cd ${path.relative(root, dir)} && TF_CLI_CONFIG_FILE=${path.relative(dir, ws.cliConfigFile)} terraform output -json)\n` +
+      `Tear it down with: npm run local:down\n`,
+  );
 }
 
 async function down(): Promise<void> {
@@ -101,10 +113,14 @@ async function down(): Promise<void> {
   const { bootstrap, stack } = names();
   const p = paths(root);
   const emulator = await detachedStatus(root);
+  let destroyError: Error | undefined;
   if (emulator && fs.existsSync(path.join(p.outdir, "stacks", stack))) {
-    const ws = workspace();
+    const ws = workspace(root);
     try {
       await cdktf(root, ws, emulator.endpoint, ["destroy", stack, "--auto-approve", "--output", p.outdir]);
+    } catch (e) {
+      // Whatever the destroy did, the emulator local:up started is stopped below.
+      destroyError = e as Error;
     } finally {
       ws.dispose();
     }
@@ -118,6 +134,7 @@ async function down(): Promise<void> {
   }
   fs.rmSync(p.outputs, { force: true });
   process.stdout.write(stopped ? "emulator stopped; local environment gone\n" : "emulator was not running\n");
+  if (destroyError) throw new Error(`${destroyError.message}; the emulator was stopped anyway (everything in it is gone)`);
 }
 
 if (require.main === module) {

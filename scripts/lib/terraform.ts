@@ -375,6 +375,12 @@ export interface TerraformWorkspace {
 }
 
 export interface WorkspaceOptions {
+  /**
+   * Keep the workspace (CLI config, plugin cache, home) in this directory instead of a
+   * temporary one, so stack directories initialised with it keep working after the run.
+   * @default - a new temporary directory, removed by dispose()
+   */
+  readonly dir?: string;
   /** Terraform + mirror (default: `detectToolchain()`, throwing if unavailable). */
   readonly toolchain?: Toolchain;
   /** Extra environment for every command (e.g. emulator endpoints); `undefined` removes one. */
@@ -399,7 +405,9 @@ export function createWorkspace(options: WorkspaceOptions = {}): TerraformWorksp
     toolchain = found;
   }
   const tc = toolchain;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix ?? "tf-offline-"));
+  // A fixed directory outlives the run (the local environment: `terraform output` in its
+  // stack directory still finds the plugins its .terraform links to); else a temporary one.
+  const dir = options.dir ? (fs.mkdirSync(options.dir, { recursive: true }), options.dir) : fs.mkdtempSync(path.join(os.tmpdir(), options.prefix ?? "tf-offline-"));
   const home = path.join(dir, "home");
   const pluginCacheDir = path.join(dir, "plugin-cache");
   fs.mkdirSync(home, { recursive: true });
@@ -548,6 +556,10 @@ export function offlineOverride(stack: StackJson, options: OverrideOptions = {})
     skip_region_validation: true,
     // The account cannot be known without STS; the real guard stays in cdk.tf.json.
     allowed_account_ids: null,
+    // Offline there is no STS to assume the configured role with: an empty role_arn makes the
+    // provider skip assume_role (5.x warns "Missing required argument"). The synthesized
+    // assume_role stays in cdk.tf.json and is asserted by the stack tests.
+    ...(b.assume_role ? { assume_role: [{ role_arn: "" }] } : {}),
     ...options.awsProvider,
   }));
   const override: Record<string, unknown> = { provider: { aws } };

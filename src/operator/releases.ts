@@ -47,11 +47,20 @@ export interface ReleaseOutputs {
 }
 
 /** Reads `terraform output -json` of an environment stack into ReleaseOutputs; throws naming what is missing. */
-export function parseOutputs(raw: Record<string, { value: unknown }>): ReleaseOutputs {
+export function parseOutputs(input: Record<string, unknown>): ReleaseOutputs {
+  // `terraform output -json` wraps each value ({ value, type, sensitive }); cdktf's
+  // --outputs-file writes { <stack>: { name: value } }. Both are accepted.
+  const stacks = Object.values(input);
+  const flat = stacks.length === 1 && !isWrapped(stacks[0]) && typeof stacks[0] === "object" && stacks[0] !== null && "releases" in (stacks[0] as object) ? (stacks[0] as Record<string, unknown>) : input;
+  const raw: Record<string, { value: unknown }> = Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, isWrapped(v) ? (v as { value: unknown }) : { value: v }]));
   const need = ["ecs_cluster_name", "releases", "task_network"];
   const missing = need.filter((k) => !(k in raw));
   if (missing.length) throw new OperatorError(`the stack outputs lack ${missing.join(", ")}; got ${Object.keys(raw).sort().join(", ") || "none"}; pass the \`terraform output -json\` of an environment stack (apply it first)`);
   return { cluster: raw.ecs_cluster_name.value as string, releases: raw.releases.value as ReleaseOutputs["releases"], network: raw.task_network.value as ReleaseOutputs["network"] };
+}
+
+function isWrapped(v: unknown): boolean {
+  return v !== null && typeof v === "object" && "value" in (v as object) && Object.keys(v as object).every((k) => ["value", "type", "sensitive"].includes(k));
 }
 
 /** An operator-facing failure: printed as is, no stack trace. */

@@ -246,3 +246,16 @@ describe("platform usage", () => {
     expect(lines.join("\n")).toContain('no service "billing" in this environment; valid: worker');
   });
 });
+
+describe("parseOutputs", () => {
+  const { parseOutputs } = require("../../src/operator/releases");
+  const releases = { api: { service: "s" } };
+  test("reads terraform output -json, plain maps and cdktf's --outputs-file alike", () => {
+    const wrapped = { ecs_cluster_name: { value: "c", type: "string", sensitive: false }, releases: { value: releases, type: "object", sensitive: false }, task_network: { value: {}, type: "object", sensitive: false } };
+    const plain = { ecs_cluster_name: "c", releases, task_network: {} };
+    for (const form of [wrapped, plain, { "fargate-local": plain }]) expect(parseOutputs(form)).toEqual({ cluster: "c", releases, network: {} });
+  });
+  test("names what is missing", () => {
+    expect(() => parseOutputs({ vpc_id: { value: "v", type: "string" } })).toThrow("the stack outputs lack ecs_cluster_name, releases, task_network; got vpc_id");
+  });
+});
