@@ -13,16 +13,21 @@ import { develop } from "./develop";
 import { test } from "./test";
 import { qa } from "./qa";
 import { prod } from "./prod";
-import { local } from "./local";
+import { local, LOCAL_ACCOUNT_INPUT } from "./local";
+import { ACCOUNT_INPUTS, AccountConfig, accountProblems, AccountInput, accountSchema, unknownAccountProblem, withAccount } from "./accounts";
 
 /** Every environment file the app synthesizes, in promotion order. */
 export const ENVIRONMENT_DELTAS: readonly EnvironmentDelta[] = [develop, test, qa, prod];
 /** The emulator environment (never part of `npm run synth`; see local.ts). */
 export const LOCAL_DELTA: EnvironmentDelta = local;
 
-/** shared.ts + the environment file + the catalogue services it names. */
+/** Every account an environment may name: the real ones and the emulator's (local.ts). */
+export const ALL_ACCOUNT_INPUTS: readonly AccountInput[] = [...ACCOUNT_INPUTS, LOCAL_ACCOUNT_INPUT];
+
+/** shared.ts + the environment file + the catalogue services it names + what its account says. */
 export function resolve(delta: EnvironmentDelta): { input: EnvironmentInput; problems: readonly string[] } {
-  return resolveEnvironment(delta, SHARED, SERVICE_CATALOGUE);
+  const r = resolveEnvironment(delta, SHARED, SERVICE_CATALOGUE);
+  return { ...r, input: withAccount(r.input, ALL_ACCOUNT_INPUTS, stateBackendInput) };
 }
 
 const resolved = ENVIRONMENT_DELTAS.map(resolve);
@@ -75,6 +80,26 @@ function labelOf(input: unknown, index: number): string {
 export interface LoadedConfig {
   readonly stateBackend: StateBackendConfig;
   readonly environments: readonly EnvironmentConfig[];
+  /** The accounts the environments run in (one account stack each), in order of first use. */
+  readonly accounts: readonly AccountConfig[];
+}
+
+/** Fields withAccount fills from the account: not reported again when the account is unknown. */
+const FROM_ACCOUNT = ["accountId", "stateBackend.accountId"];
+
+/** Parses every account; problems are reported as `accounts.<name>.<path>`. */
+function loadAccounts(inputs: readonly unknown[]): { accounts: AccountConfig[]; problems: string[] } {
+  const accounts: AccountConfig[] = [];
+  const problems: string[] = [];
+  inputs.forEach((input, index) => {
+    const name = (input as { name?: unknown } | null)?.name;
+    const label = `accounts.${typeof name === "string" && name ? name : `[${index}]`}`;
+    const result = accountSchema.safeParse(input);
+    if (!result.success) problems.push(...formatIssues(label, result.error.issues, input));
+    else if (accounts.some((a) => a.name === result.data.name)) problems.push(`${label}.name: is defined twice; got ${show(result.data.name)}; account names are unique`);
+    else accounts.push(result.data);
+  });
+  return { accounts, problems };
 }
 
 /**
@@ -86,6 +111,8 @@ export function loadConfig(
   backendInput: unknown = stateBackendInput,
   /** Problems found while resolving environment files against the catalogue. */
   resolveProblems: readonly string[] = inputs === ENVIRONMENT_INPUTS ? resolved.flatMap((r) => r.problems) : [],
+  /** Every account an environment may name (environments/accounts.ts, plus the emulator's). */
+  accountInputs: readonly unknown[] = ALL_ACCOUNT_INPUTS,
 ): LoadedConfig {
   const problems: string[] = [...resolveProblems];
   const environments: EnvironmentConfig[] = [];
@@ -93,12 +120,20 @@ export function loadConfig(
 
   const backend = stateBackendSchema.safeParse(backendInput);
   if (!backend.success) problems.push(...formatIssues("state-backend", backend.error.issues, backendInput));
+  const loadedAccounts = loadAccounts(accountInputs);
+  problems.push(...loadedAccounts.problems);
+  const accountNames = new Set(loadedAccounts.accounts.map((a) => a.name));
 
   inputs.forEach((input, index) => {
     const label = labelOf(input, index);
+    const named = (input as { account?: unknown } | null)?.account;
+    const unknownAccount = typeof named === "string" && !accountNames.has(named) && !loadedAccounts.problems.some((p) => p.startsWith(`accounts.${named}.`));
+    if (unknownAccount) problems.push(unknownAccountProblem(label, named, loadedAccounts.accounts, LOCAL_ACCOUNT_INPUT.name));
     const result = environmentSchema.safeParse(input);
     if (!result.success) {
-      problems.push(...formatIssues(label, result.error.issues, input));
+      // An unknown account leaves the fields it would fill empty: one problem, said once above.
+      const issues = unknownAccount ? result.error.issues.filter((i) => !FROM_ACCOUNT.includes(i.path.join("."))) : result.error.issues;
+      problems.push(...formatIssues(label, issues, input));
       return;
     }
     const env = result.data;
@@ -113,7 +148,7 @@ export function loadConfig(
     const b = backend.data;
     for (const env of environments) {
       // Environments share the bootstrap's bucket and table; each keeps its own state key.
-      const want = { bucket: b.bucketName, lockTable: b.lockTableName, region: b.region, kmsKeyAlias: b.kmsKeyAlias };
+      const want = { bucket: b.bucketName, lockTable: b.lockTableName, region: b.region, kmsKeyAlias: b.kmsKeyAlias, accountId: b.accountId };
       for (const [field, value] of Object.entries(want)) {
         const got = env.stateBackend[field as keyof typeof want];
         if (got !== value) {
@@ -123,20 +158,11 @@ export function loadConfig(
     }
   }
 
-  // Config recorders are one per account and region, and a second multi-region trail only
-  // duplicates cost: exactly one environment per account owns the audit baseline.
-  const byAccount = new Map<string, EnvironmentConfig[]>();
-  for (const env of environments) byAccount.set(env.accountId, [...(byAccount.get(env.accountId) ?? []), env]);
-  for (const [accountId, envs] of byAccount) {
-    const owners = envs.filter((e) => e.accountBaseline).map((e) => e.name);
-    if (owners.length !== 1) {
-      const label = owners.length ? owners[1] : envs[0].name;
-      problems.push(
-        `${label}.accountBaseline: exactly one environment of account ${accountId} must own the audit baseline (Config recorder, CloudTrail); got ${owners.length ? owners.join(", ") : "none"}; set accountBaseline true in exactly one of ${envs.map((e) => e.name).join(", ")}`,
-      );
-    }
-  }
+  // Account-wide things live in one account stack per account; environments only name it.
+  const stateAccount = { project: backend.success ? backend.data.project : "", accountId: backend.success ? backend.data.accountId : "" };
+  if (backend.success) problems.push(...accountProblems(environments, loadedAccounts.accounts, stateAccount, LOCAL_ACCOUNT_INPUT.name));
+  const accounts = loadedAccounts.accounts.filter((a) => environments.some((e) => e.account === a.name));
 
   if (problems.length) throw new ConfigError(problems);
-  return { stateBackend: backend.data!, environments };
+  return { stateBackend: backend.data!, environments, accounts };
 }

@@ -1,4 +1,5 @@
 import { EnvironmentDelta } from "./catalogue";
+import { AccountInput } from "./accounts";
 
 /**
  * local: the platform on the AWS emulator (moto_server on 127.0.0.1), for `npm run local:up`
@@ -12,10 +13,12 @@ import { EnvironmentDelta } from "./catalogue";
  * provider and backend endpoint points at that address.
  *
  * The account is moto's fixed account 123456789012, so `allowed_account_ids` is checked
- * against the emulator's STS answer exactly as in AWS.
+ * against the emulator's STS answer exactly as in AWS. It has its own account stack,
+ * `fargate-account-local` (LOCAL_ACCOUNT_INPUT below), applied before the environment.
  */
 export const local: EnvironmentDelta = {
   name: "local",
+  account: "local",
   availabilityZones: ["us-east-1a", "us-east-1b"],
   network: {
     vpcCidr: "10.50.0.0/16",
@@ -27,9 +30,6 @@ export const local: EnvironmentDelta = {
   tags: { Environment: "local" },
   logRetentionDays: 7,
   deletionProtection: false,
-  // The emulated account has only this environment, so it owns the account baseline
-  // (CloudTrail trail, AWS Config recorder) and those code paths are applied too.
-  accountBaseline: true,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
   cicd: { manualApproval: true, branchPattern: "feature/*" },
   alb: {
@@ -38,7 +38,11 @@ export const local: EnvironmentDelta = {
     // gets a random ARN the config cannot name, and a certificate for a domain needs DNS
     // validation in a hosted zone that does not exist here. So the ALB serves HTTP only.
     allowHttpOnly: true,
+    // moto models WAFv2 (web ACL, association, logging configuration): the prod path is applied here too.
+    waf: { enabled: true },
   },
+  // moto models IAM OIDC providers and roles: the GitHub deploy role is applied here too.
+  github: { repository: "example-org/fargate-apps", branch: "main" },
   services: {
     api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" } },
     worker: { image: { tag: "local" }, desiredCount: 2 },
@@ -50,8 +54,8 @@ export const local: EnvironmentDelta = {
   },
   features: {
     // Each switch was rechecked against moto 5.2.3 + hashicorp/aws 5.100.0 (a one-resource
-    // apply each). Everything else (CloudTrail with logging on, AWS Config recorder and rules,
-    // RDS, ALB, ECS, VPC endpoints, NAT, KMS, flow logs, alarms) applies on the emulator.
+    // apply each). Everything else (RDS, ALB, WAF, ECS, VPC endpoints, NAT, KMS, flow logs,
+    // alarms, the GitHub role; CloudTrail and AWS Config in the account stack) applies on the emulator.
     //
     // moto has no Application Auto Scaling ListTagsForResource (HTTP 500), which the provider
     // calls right after creating aws_appautoscaling_target, so the apply fails.
@@ -64,6 +68,41 @@ export const local: EnvironmentDelta = {
     // moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the target bucket
     // grants the legacy LogDelivery ACL; the platform's log buckets use BucketOwnerEnforced
     // (no ACLs) and a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.
+    s3AccessLogging: false,
+    // moto's CloudWatch Logs implements no query-definition API (PutQueryDefinition is not in
+    // moto/logs/responses.py), so aws_cloudwatch_query_definition cannot be created.
+    savedQueries: false,
+  },
+  observability: {
+    // Off, as everywhere by default, and it must stay off here: moto has no Amazon Managed
+    // Grafana service at all (no moto/grafana backend), so aws_grafana_workspace cannot apply.
+    grafana: { enabled: false },
+  },
+};
+
+/**
+ * The emulator's account: moto's only account, with its own account stack
+ * (`fargate-account-local`, built only with PLATFORM_EMULATOR_ENDPOINT, src/emulator). Same
+ * schema and code paths as environments/accounts.ts; the switches below say what moto cannot serve.
+ */
+export const LOCAL_ACCOUNT_INPUT: AccountInput = {
+  name: "local",
+  id: "123456789012",
+  region: "us-east-1",
+  tier: "nonprod",
+  // moto's STS answers AssumeRole for roles of its account, so the provider's assume_role path
+  // runs on the emulator as in AWS (the account stack creates this role first).
+  assumeRole: { roleArn: "arn:aws:iam::123456789012:role/fargate-deploy", sessionName: "fargate-local" },
+  // No bootstrapRole: the emulator's credentials are already in the account.
+  operators: ["arn:aws:iam::123456789012:root"],
+  requireMfa: false,
+  githubOidc: true,
+  auditRetentionDays: 365,
+  tags: { Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
+  features: {
+    // moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the target bucket
+    // grants the legacy LogDelivery ACL; the access-logs bucket is BucketOwnerEnforced (no ACLs)
+    // with a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.
     s3AccessLogging: false,
   },
 };

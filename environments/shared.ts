@@ -7,8 +7,6 @@ import { sharedStateBackend } from "./state-backend";
 
 export const SHARED: SharedSettings = {
   project: "fargate",
-  // Example account: replace with your own before deploying.
-  accountId: "123456789012",
   region: "us-east-1",
   tags: { Owner: "platform-team", CostCenter: "engineering", Compliance: "NIST-SOC2" },
   stateBackend: { ...sharedStateBackend, useLockfile: false },
@@ -19,4 +17,7 @@ export const SHARED: SharedSettings = {
     backupRetentionDays: 1,
     clientServices: ["api", "worker"],
   },
+  // Warning alarms (and pipeline approvals) by email, business hours. Example address: use
+  // your team's list. Critical alarms (pages) are set per environment; prod must have one.
+  observability: { warning: { emails: ["platform-team@example.com"] } },
 };

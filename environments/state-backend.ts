@@ -54,4 +54,5 @@ export const sharedStateBackend = {
   lockTable: stateBackendInput.lockTableName,
   region,
   kmsKeyAlias: stateBackendInput.kmsKeyAlias,
+  accountId,
 } as const;

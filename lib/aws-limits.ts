@@ -165,3 +165,10 @@ export function logRetentionProblem(days: number): Problem {
   if ((LOG_RETENTION_DAYS as readonly number[]).includes(days)) return undefined;
   return `is not a retention CloudWatch Logs accepts; got ${days}; valid: ${LOG_RETENTION_DAYS.join(", ")}`;
 }
+
+// --- AWS WAF ------------------------------------------------------------------------------
+
+/** Rate-based rule limit (RateBasedStatement.Limit): requests per client IP per 5 minutes. */
+export function wafRateLimitProblem(limit: number): Problem {
+  return rangeProblem(limit, 100, 2_000_000_000, " requests per 5 minutes");
+}

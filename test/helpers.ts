@@ -2,12 +2,9 @@ import { Testing, TerraformStack } from "cdktf";
 import { EnvironmentConfig, EnvironmentInput, environmentSchema } from "../environments/schema";
 import { ENVIRONMENT_INPUTS } from "../environments";
 
-/**
- * A valid environment input to start a test from: a deep copy of develop that, loaded on its
- * own, owns its account's audit baseline (as the only environment of the account must).
- */
+/** A valid environment input to start a test from: a deep copy of develop (in the nonprod account). */
 export function baseInput(): EnvironmentInput {
-  return { ...structuredClone(ENVIRONMENT_INPUTS.find((e) => e.name === "develop")!), accountBaseline: true };
+  return structuredClone(ENVIRONMENT_INPUTS.find((e) => e.name === "develop")!);
 }
 
 /** Parses an input that must be valid, with a readable failure if it is not. */

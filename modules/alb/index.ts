@@ -24,6 +24,10 @@ import {
 } from "../../lib/aws-limits";
 import { SecureBucket } from "../../lib/secure-bucket";
 import { skipCheckov } from "../../lib/checkov";
+import { AlbWaf, AlbWafProps } from "./waf";
+
+export { AlbWaf, WAF_LOG_GROUP_PREFIX, WAF_MANAGED_RULE_GROUPS } from "./waf";
+export type { AlbWafProps } from "./waf";
 
 /** Key prefix of the access logs inside their bucket. */
 export const ACCESS_LOG_PREFIX = "alb";
@@ -162,6 +166,12 @@ export interface AlbProps {
    * @default - no test listener (no service uses CodeDeploy)
    */
   readonly testListenerPort?: number;
+  /**
+   * AWS WAF in front of the load balancer: managed rule groups, a per-IP rate limit, request
+   * logs to a KMS-encrypted `aws-waf-logs-...` log group (modules/alb/waf.ts).
+   * @default - no WAF (the schema requires it in prod)
+   */
+  readonly waf?: Pick<AlbWafProps, "rateLimitPer5Min" | "logRetentionDays" | "logsKmsKeyArn">;
 }
 
 /** The target group(s) of one public service. */
@@ -192,6 +202,8 @@ export class Alb extends Construct {
   public readonly certificate?: AcmCertificate;
   public readonly aliasRecord?: Route53Record;
   public readonly accessLogsBucket?: S3Bucket;
+  /** The web ACL and its logging, when `waf` is given. */
+  public readonly waf?: AlbWaf;
   /** The blue/green test listener (HTTPS with the serving certificate, or HTTP when HTTP-only). */
   public readonly testListener?: LbListener;
   /** Listener rule priorities claimed by services (unique per listener). */
@@ -226,7 +238,11 @@ export class Alb extends Construct {
     });
 
     if (!accessLogs) skipCheckov(this.loadBalancer, "CKV_AWS_91", "access logs are off by environment config (alb.accessLogs false)");
-    skipCheckov(this.loadBalancer, "CKV2_AWS_28", "WAF is outside the platform scope; the ALB serves only TLS 1.3/1.2 HTTPS with invalid headers dropped and desync mitigation");
+    if (props.waf) {
+      this.waf = new AlbWaf(this, "waf", { ...props.waf, naming, accountId: props.accountId, region: props.region, loadBalancerArn: this.loadBalancer.arn });
+    } else {
+      skipCheckov(this.loadBalancer, "CKV2_AWS_28", "WAF is off by environment config (optional outside prod; the schema requires it in prod)");
+    }
     if (!props.deletionProtection) {
       skipCheckov(this.loadBalancer, "CKV_AWS_150", "deletion protection is off by environment config (non-prod, torn down at will); prod keeps it on");
     }

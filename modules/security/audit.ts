@@ -14,16 +14,19 @@ import { policyDocument, serviceRole, serviceTrustPolicy } from "../../lib/iam-p
 import { skipCheckov } from "../../lib/checkov";
 
 export interface AuditBaselineProps {
+  /** Names for the account (`<project>-<account>-...`). */
   readonly naming: Naming;
   readonly accountId: string;
   readonly region: string;
   /** Customer key (with a CloudTrail grant) for the audit bucket and the trail. */
   readonly auditKmsKeyArn: string;
-  /** Customer key (with a CloudWatch Logs grant) for the trail's log group. */
+  /** Customer key (with a CloudWatch Logs grant for the trail's group) for the trail's log group. */
   readonly logsKmsKeyArn: string;
-  /** Retention of the trail's CloudWatch log group, in days. */
-  readonly logRetentionDays: number;
-  /** Days audit objects are kept in S3. @default 365 */
+  /**
+   * Days the trail's CloudWatch log group and the audit bucket keep records; a regulated
+   * compliance tag needs 365 or more (environments/accounts.ts).
+   * @default 365
+   */
   readonly auditRetentionDays?: number;
   /** Record API activity with a multi-region CloudTrail trail. */
   readonly cloudTrail: boolean;
@@ -31,6 +34,16 @@ export interface AuditBaselineProps {
   readonly awsConfig: boolean;
   /** Bucket receiving the audit bucket's server access logs. @default - none */
   readonly accessLogsBucket?: string;
+}
+
+/** The trail's name in an account: `<project>-<account>-audit-trail`. */
+export function auditTrailName(naming: Naming): string {
+  return naming.name("generic", "audit-trail");
+}
+
+/** The trail's CloudWatch log group: `/<project>/<account>/cloudtrail`. */
+export function auditTrailLogGroupName(naming: Naming): string {
+  return naming.logGroup("cloudtrail");
 }
 
 /** AWS Config managed rules evaluated on the account: each mirrors a promise the platform makes. */
@@ -49,8 +62,8 @@ export const CONFIG_MANAGED_RULES = {
 /**
  * The account's audit baseline: an encrypted audit bucket, a multi-region CloudTrail trail
  * (log file validation, KMS, CloudWatch Logs) and the AWS Config recorder with managed rules.
- * These are one-per-account(-region) resources, so exactly one environment per account owns
- * them (`accountBaseline` in its config).
+ * These are one-per-account(-region) resources, so the account stack owns them
+ * (src/stacks/account-stack.ts), never an environment.
  */
 export class AuditBaseline extends Construct {
   public readonly bucket: SecureBucket;
@@ -64,14 +77,15 @@ export class AuditBaseline extends Construct {
     const { naming, accountId, region } = props;
     const bucketName = naming.name("s3Bucket", `audit-${accountId}`);
     const bucketArn = `arn:aws:s3:::${bucketName}`;
-    const trailName = naming.name("generic", "audit-trail");
+    const trailName = auditTrailName(naming);
+    const retentionDays = props.auditRetentionDays ?? 365;
     // Built from parts (not the trail's attribute) so the bucket policy does not depend on the trail.
     const trailArn = `arn:aws:cloudtrail:${region}:${accountId}:trail/${trailName}`;
 
     this.bucket = new SecureBucket(this, "bucket", {
       bucketName,
       kmsKeyArn: props.auditKmsKeyArn,
-      expirationDays: props.auditRetentionDays ?? 365,
+      expirationDays: retentionDays,
       accessLogsBucket: props.accessLogsBucket,
       policyStatements: [
         ...(props.cloudTrail
@@ -120,11 +134,13 @@ export class AuditBaseline extends Construct {
     if (props.cloudTrail) {
       const trailScope = new Construct(this, "cloudtrail");
       this.trailLogGroup = new CloudwatchLogGroup(trailScope, "log-group", {
-        name: naming.logGroup("cloudtrail"),
-        retentionInDays: props.logRetentionDays,
+        name: auditTrailLogGroupName(naming),
+        retentionInDays: retentionDays,
         kmsKeyId: props.logsKmsKeyArn,
       });
-      skipCheckov(this.trailLogGroup, "CKV_AWS_338", "the trail's long-term record is the audit bucket (365 days); this group follows the environment retention for recent queries");
+      if (retentionDays < 365) {
+        skipCheckov(this.trailLogGroup, "CKV_AWS_338", `audit retention is ${retentionDays} days by account config (no compliance tag that requires a year)`);
+      }
       const role = serviceRole(trailScope, {
         name: naming.name("iamRole", "cloudtrail-logs"),
         description: "CloudTrail delivery to CloudWatch Logs",

@@ -9,6 +9,8 @@ import { LOCAL_INPUT, loadConfig } from "../../environments";
 import { EXECUTION_GRANTS } from "../../environments/execution-grants";
 import { PlatformStack, platformStackName } from "../stacks/platform-stack";
 import { StateBackendStack } from "../stacks/state-backend-stack";
+import { AccountStack } from "../stacks/account-stack";
+import { buildAccountStacks } from "../app";
 import { suppressRule } from "../policy/suppressions";
 import { emulatorBackendSettings, emulatorProviderOverrides } from "./endpoints";
 
@@ -19,6 +21,8 @@ export function localStateBackendStackName(project: string): string {
 
 export interface LocalStacks {
   readonly stateBackend: StateBackendStack;
+  /** `<project>-account-local`: the emulated account's trail, recorder, deploy role, OIDC provider. */
+  readonly account: AccountStack;
   readonly environment: PlatformStack;
 }
 
@@ -39,13 +43,15 @@ export function buildLocalStacks(app: App, endpoint: string, input: unknown = LO
   // the condition; the real bootstrap keeps the policy (checked by checkov and the policy pack).
   stateBackend.stateBucket.policy.addOverride("count", 0);
   suppressRule(stateBackend.bucket, "S3-TLS-ONLY", "emulator bootstrap only: moto denies every object request under a conditional Deny statement, so the TLS-only policy is not created on the emulator (the real bootstrap keeps it)");
+  // The account stack, applied after the bootstrap and before the environment (same code as production).
+  const [account] = buildAccountStacks(app, config, providerOverrides);
   const environment = new PlatformStack(app, platformStackName(env), { config: env, providerOverrides, retainedSecretArns: retainedSecretArns ?? EXECUTION_GRANTS[env.name] });
   if (environment.alb && !environment.alb.httpsListener) {
     // environments/local.ts says why the emulator ALB has no certificate (moto: CertificateNotFound).
     suppressRule(environment.alb.httpListener, "ALB-HTTP-REDIRECT", "emulator only: moto holds no ACM certificate the config could name, so the local ALB serves plain HTTP on loopback");
   }
   for (const [key, value] of Object.entries(emulatorBackendSettings(endpoint))) {
-    environment.addOverride(`terraform.backend.s3.${key}`, value);
+    for (const stack of [account, environment]) stack.addOverride(`terraform.backend.s3.${key}`, value);
   }
-  return { stateBackend, environment };
+  return { stateBackend, account, environment };
 }

@@ -1,5 +1,5 @@
 import { IConstruct } from "constructs";
-import { Annotations, Aspects, DefaultTokenResolver, IAspect, StringConcat, TerraformDataSource, TerraformResource, TerraformStack, Tokenization } from "cdktf";
+import { Annotations, Aspects, DefaultTokenResolver, IAspect, StringConcat, TerraformDataSource, TerraformProvider, TerraformResource, TerraformStack, Tokenization } from "cdktf";
 import { evaluate } from "./engine";
 import { suppressionsOn } from "./suppressions";
 import { Finding, PolicyRule, Suppression, SynthesizedResource } from "./types";
@@ -14,6 +14,8 @@ const TOKEN_RESOLVER = new DefaultTokenResolver(new StringConcat());
 export interface CollectedStack {
   readonly resources: SynthesizedResource[];
   readonly suppressions: Suppression[];
+  /** The AWS provider's default_tags (merged over every provider block of the stack). */
+  readonly stackTags: Record<string, string>;
   /** The construct behind each address, to annotate. */
   readonly constructs: Map<string, IConstruct>;
 }
@@ -27,7 +29,9 @@ export function collectStack(stack: TerraformStack): CollectedStack {
   const resources: SynthesizedResource[] = [];
   const suppressions: Suppression[] = [];
   const constructs = new Map<string, IConstruct>();
+  const stackTags: Record<string, string> = {};
   for (const node of stack.node.findAll()) {
+    if (node instanceof TerraformProvider && TerraformStack.of(node) === stack) Object.assign(stackTags, defaultTagsOf(node, stack));
     const isResource = TerraformResource.isTerraformResource(node);
     if (!isResource && !(node instanceof TerraformDataSource)) continue;
     if (TerraformStack.of(node) !== stack) continue;
@@ -45,13 +49,20 @@ export function collectStack(stack: TerraformStack): CollectedStack {
       }
     }
   }
-  return { resources, suppressions, constructs };
+  return { resources, suppressions, constructs, stackTags };
+}
+
+/** `default_tags.tags` of a provider block, resolved (empty for providers without them). */
+function defaultTagsOf(provider: TerraformProvider, stack: TerraformStack): Record<string, string> {
+  const json = Tokenization.resolve(provider.toTerraform(), { scope: stack, preparing: false, resolver: TOKEN_RESOLVER });
+  const blocks = Object.values((json?.provider ?? {}) as Record<string, unknown[]>).flat() as { default_tags?: { tags?: Record<string, string> }[] }[];
+  return Object.assign({}, ...blocks.flatMap((b) => (b.default_tags ?? []).map((d) => d.tags ?? {})));
 }
 
 /** Evaluates one stack without synthesizing it (used by the report and tests). */
 export function evaluateStack(stack: TerraformStack, rules: readonly PolicyRule[] = ALL_RULES): Finding[] {
-  const { resources, suppressions } = collectStack(stack);
-  return evaluate(resources, rules, suppressions);
+  const { resources, suppressions, stackTags } = collectStack(stack);
+  return evaluate(resources, rules, suppressions, stackTags);
 }
 
 /**
@@ -69,8 +80,8 @@ export class PolicyAspect implements IAspect {
     if (!TerraformStack.isStack(node) || this.visited.has(node)) return;
     // Annotations stay on the tree: a second synth of the same stack must not repeat them.
     this.visited.add(node);
-    const { resources, suppressions, constructs } = collectStack(node);
-    for (const finding of evaluate(resources, this.rules, suppressions)) {
+    const { resources, suppressions, constructs, stackTags } = collectStack(node);
+    for (const finding of evaluate(resources, this.rules, suppressions, stackTags)) {
       if (!finding.message) continue;
       const target = constructs.get(finding.address) ?? node;
       if (finding.status === "non-compliant" && finding.severity === "error") Annotations.of(target).addError(finding.message);

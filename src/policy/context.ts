@@ -19,7 +19,10 @@ export class ResourceIndex implements PolicyContext {
   private readonly dataByType = new Map<string, SynthesizedResource[]>();
   private readonly patterns = new Map<string, RegExp>();
 
-  constructor(public readonly all: readonly SynthesizedResource[]) {
+  constructor(
+    public readonly all: readonly SynthesizedResource[],
+    public readonly stackTags: Readonly<Record<string, string>> = {},
+  ) {
     for (const r of all) {
       if (isDisabled(r)) continue;
       this.byAddress.set(r.address, r);

@@ -26,8 +26,10 @@ export function evaluate(
   resources: readonly SynthesizedResource[],
   rules: readonly PolicyRule[],
   suppressions: readonly Suppression[] = [],
+  /** The stack's provider default_tags (PolicyContext.stackTags). */
+  stackTags: Readonly<Record<string, string>> = {},
 ): Finding[] {
-  const ctx = new ResourceIndex(resources);
+  const ctx = new ResourceIndex(resources, stackTags);
   const findings: Finding[] = [];
   const used = new Set<Suppression>();
   const suppressionFor = (address: string, ruleId: string) => suppressions.find((s) => s.address === address && s.ruleId === ruleId);

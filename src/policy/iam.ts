@@ -109,3 +109,25 @@ export function iamGlobMatch(pattern: string, value: string): boolean {
 export function statementLabel(statement: Statement, index: number): string {
   return statement.sid ? `statement "${statement.sid}"` : `statement #${index + 1}`;
 }
+
+/**
+ * Every IAM policy document a resource carries, with a label: trust and inline policies of
+ * roles, identity policies, and the resource policies of keys, buckets, topics, log
+ * destinations, repositories and secrets.
+ */
+export function policyAttributes(resource: SynthesizedResource): { label: string; value: unknown }[] {
+  const c = resource.config;
+  switch (resource.type) {
+    case "aws_iam_role":
+      return [
+        ...(c.assume_role_policy !== undefined ? [{ label: "assume_role_policy", value: c.assume_role_policy }] : []),
+        ...blocks(c.inline_policy)
+          .filter((p) => p.policy !== undefined)
+          .map((p, i) => ({ label: `inline_policy ${p.name ?? `#${i + 1}`}`, value: p.policy })),
+      ];
+    case "aws_cloudwatch_log_resource_policy":
+      return c.policy_document === undefined ? [] : [{ label: "policy_document", value: c.policy_document }];
+    default:
+      return c.policy === undefined ? [] : [{ label: "policy", value: c.policy }];
+  }
+}

@@ -49,6 +49,11 @@ export interface PolicyContext {
   mentions(value: unknown, resource: SynthesizedResource): boolean;
   /** The resource a single-reference string like `${aws_kms_key.k.arn}` points at. */
   resolveReference(value: unknown): SynthesizedResource | undefined;
+  /**
+   * The stack's AWS provider `default_tags` (e.g. `Environment: "prod"`), which every resource
+   * carries but no resource block shows. Empty when the stack has none.
+   */
+  readonly stackTags: Readonly<Record<string, string>>;
 }
 
 export interface PolicyRule {

@@ -158,22 +158,11 @@ describe("environment configs", () => {
     );
   });
 
-  test("exactly one environment per account owns the audit baseline", () => {
-    const all = ENVIRONMENT_INPUTS.map((e) => structuredClone(e));
-    all.find((e) => e.name === "develop")!.accountBaseline = true;
-    expect(problemsOf(...all)).toEqual([
-      "prod.accountBaseline: exactly one environment of account 123456789012 must own the audit baseline (Config recorder, CloudTrail); got develop, prod; set accountBaseline true in exactly one of develop, test, qa, prod",
+  test("the audit baseline is no environment's: an old accountBaseline field is refused by name", () => {
+    // CloudTrail and AWS Config live in the account stacks now (test/environments/accounts.test.ts).
+    expect(problemsOf({ ...baseInput(), accountBaseline: true } as EnvironmentInput)).toEqual([
+      'develop: has unknown field(s) "accountBaseline"; got {"accountBaseline":true}; check the spelling against environments/schema.ts',
     ]);
-    all.forEach((e) => (e.accountBaseline = false));
-    expect(problemsOf(...all)).toEqual([
-      "develop.accountBaseline: exactly one environment of account 123456789012 must own the audit baseline (Config recorder, CloudTrail); got none; set accountBaseline true in exactly one of develop, test, qa, prod",
-    ]);
-  });
-
-  test("environments in different accounts each own their account's baseline", () => {
-    const other = baseInput();
-    const prod = prodWith((e) => (e.accountId = "210987654321"));
-    expect(problemsOf(other, prod)).toEqual([]);
   });
 
   test("validates the state-backend config too", () => {
@@ -187,6 +176,7 @@ describe("environment configs", () => {
     const develop = environments.find((e) => e.name === "develop")!;
     expect(develop.network.taskSubnets).toBeUndefined();
     expect(develop.stateBackend.useLockfile).toBe(false);
-    expect(develop.features).toEqual({ autoscaling: true, cicd: true, cloudTrail: true, awsConfig: true, s3AccessLogging: true });
+    expect(develop.features).toMatchObject({ autoscaling: true, cicd: true, s3AccessLogging: true });
+    expect(develop.features).not.toHaveProperty("cloudTrail"); // the account stack's (environments/accounts.ts)
   });
 });

@@ -28,12 +28,20 @@ import { rdsNotPublic } from "./rds-not-public";
 import { rdsManagedPassword } from "./rds-managed-password";
 import { rdsMultiAz } from "./rds-multi-az";
 import { rdsDeletionProtection } from "./rds-deletion-protection";
+import { snsEncryption } from "./sns-encryption";
+import { ecrRepository } from "./ecr-repository";
+import { cloudtrailIntegrity } from "./cloudtrail-integrity";
+import { secretsCmk } from "./secrets-cmk";
+import { wafPublicAlb } from "./waf-public-alb";
+import { iamTrustMfa } from "./iam-trust-mfa";
+import { iamConditionKeys } from "./iam-condition-keys";
 
 export {
   s3Encryption, s3Versioning, s3PublicAccessBlock, s3TlsOnly, dynamodbPitr, dynamodbCmk, kmsRotation, vpcFlowLogs,
   vpcDefaultSgClosed, sgOpenIngress, logsKms, logsRetention, iamTrustSourceAccount, iamNoWildcard, iamNoAdminPolicy, albTlsPolicy,
   albHttpRedirect, albDropInvalidHeaders, albDesyncMitigation, ecsContainerInsights, ecsNoPublicIp, ecsNoPrivileged,
   ecsNoEnvSecrets, ecsReadonlyRoot, rdsEncryption, rdsNotPublic, rdsManagedPassword, rdsMultiAz, rdsDeletionProtection,
+  snsEncryption, ecrRepository, cloudtrailIntegrity, secretsCmk, wafPublicAlb, iamTrustMfa, iamConditionKeys,
 };
 
 /** Every rule of the pack, in report order. */
@@ -52,4 +60,6 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ecsContainerInsights, ecsNoPublicIp, ecsNoPrivileged, ecsNoEnvSecrets, ecsReadonlyRoot,
   // rds
   rdsEncryption, rdsNotPublic, rdsManagedPassword, rdsMultiAz, rdsDeletionProtection,
+  // accounts and the edge (issue 10)
+  snsEncryption, ecrRepository, cloudtrailIntegrity, secretsCmk, wafPublicAlb, iamTrustMfa, iamConditionKeys,
 ];
