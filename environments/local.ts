@@ -31,7 +31,7 @@ export const local: EnvironmentDelta = {
   logRetentionDays: 7,
   deletionProtection: false,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
-  cicd: { manualApproval: true, branchPattern: "feature/*" },
+  cicd: { manualApproval: true, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
   alb: {
     // Emulator gap: moto rejects a listener whose certificate ARN it does not hold
     // (CertificateNotFound, which the provider retries for minutes); an imported certificate

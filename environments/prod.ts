@@ -11,7 +11,8 @@ export const prod: EnvironmentDelta = {
   logRetentionDays: 90,
   deletionProtection: true,
   scaling: { desiredCount: 3, minCapacity: 3, maxCapacity: 20, fargateSpotPercent: 0 },
-  cicd: { manualApproval: true, branchPattern: "prod/*" },
+  // A manual "Release change" builds a prod/* branch too, never main.
+  cicd: { manualApproval: true, branchPattern: "prod/*", releaseBranch: "prod/main" },
   alb: {
     // Route 53 in front of the ALB (the write-up): an alias record and an ACM certificate
     // validated through DNS, both in this example hosted zone of the prod account.

@@ -244,8 +244,6 @@ export const serviceSchema = z
     source: z
       .object({
         repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "workspace/repo"'),
-        /** Branch the pipeline reads when none is pushed yet. @default "main" */
-        defaultBranch: z.string().min(1).default("main"),
       })
       .strict()
       .optional(),
@@ -438,8 +436,15 @@ const baseEnvironmentSchema = z
     cicd: z
       .object({
         manualApproval: z.boolean(),
-        /** Branch pattern that triggers the pipeline (e.g. feature/*, release/*.*.*). */
+        /** Branches the pipelines build (the deployment guide: feature/*, release/*.*.*, prod/*). */
         branchPattern: z.string().min(1),
+        /**
+         * `push`: a push to a matching branch starts the pipelines. `manual`: only an operator
+         * starts them ("Release change", or a start with a source revision of a matching branch).
+         */
+        trigger: z.enum(["push", "manual"]).default("push"),
+        /** The branch a manual "Release change" builds; must match branchPattern (never main by accident). */
+        releaseBranch: z.string().min(1),
         /**
          * An existing CodeConnections (CodeStar) connection to the source host. Without it the
          * stack creates one, which stays PENDING until an operator completes the handshake.
@@ -595,6 +600,9 @@ function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
   if (s.fargateSpotPercent < 0 || s.fargateSpotPercent > 100) {
     issue(ctx, ["scaling", "fargateSpotPercent"], `must be a share between 0 and 100; got ${s.fargateSpotPercent}`);
   }
+  if (!branchMatches(env.cicd.branchPattern, env.cicd.releaseBranch)) {
+    issue(ctx, ["cicd", "releaseBranch"], `does not match branchPattern ${show(env.cicd.branchPattern)}, so a manual release would build a branch this environment never takes; got ${show(env.cicd.releaseBranch)}; name a branch the pattern matches`);
+  }
   if (env.name === "prod") {
     if (!env.deletionProtection) issue(ctx, ["deletionProtection"], `prod must have deletion protection; got false; set true`);
     if (!env.cicd.manualApproval) issue(ctx, ["cicd", "manualApproval"], `prod releases need a manual approval gate; got false; set true`);
@@ -608,6 +616,12 @@ function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
     [["stateBackend", "kmsKeyAlias"], "kmsAlias", env.stateBackend.kmsKeyAlias],
     [["project"], "alb", `${env.project}-${env.name}-alb`],
   ]);
+}
+
+/** Whether a branch matches a CodePipeline trigger glob (`*` is any run of characters but "/"). */
+export function branchMatches(pattern: string, branch: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\u0000/g, ".*");
+  return new RegExp(`^${re}$`).test(branch);
 }
 
 function checkNames(ctx: Ctx, names: [(string | number)[], NameKind, string][]): void {
@@ -797,7 +811,9 @@ function checkDatabase(env: BaseEnvironment, ctx: Ctx): void {
 
 /** Issue 10: the assumed roles stay in their accounts, GitHub trust is one repository, prod has WAF. */
 function checkAccessAndEdge(env: BaseEnvironment, ctx: Ctx): void {
-  if (env.assumeRole) {
+  // An invalid account ID is reported on its own; comparing ARNs against it would only repeat it.
+  const knownAccount = /^\d{12}$/.test(env.accountId);
+  if (env.assumeRole && knownAccount) {
     const other = iamArnAccount(env.assumeRole.roleArn);
     if (other !== env.accountId) {
       issue(ctx, ["assumeRole", "roleArn"], `is in account ${other}, not in this environment's account ${env.accountId}; the provider would act in another account; got ${show(env.assumeRole.roleArn)}; use the deploy role arn:aws:iam::${env.accountId}:role/... of account ${show(env.account)}`);
@@ -824,8 +840,8 @@ function checkAccessAndEdge(env: BaseEnvironment, ctx: Ctx): void {
   }
   const cert = env.alb.certificate;
   const certAccount = cert && "arn" in cert ? /^arn:aws[\w-]*:acm:[\w-]+:(\d{12}):/.exec(cert.arn)?.[1] : undefined;
-  if (certAccount && certAccount !== env.accountId) {
-    issue(ctx, ["alb", "certificate", "arn"], `is in account ${certAccount}; a load balancer can only use certificates of its own account ${env.accountId}; got ${show(cert && "arn" in cert ? cert.arn : undefined)}; import or request it in account ${env.accountId}, or give { domain, hostedZoneId }`);
+  if (certAccount && knownAccount && certAccount !== env.accountId) {
+    issue(ctx, ["alb", "certificate", "arn"], `is in account ${certAccount}; a load balancer can only use certificates of its own account ${env.accountId}; got ${JSON.stringify(cert && "arn" in cert ? cert.arn : undefined)}; import or request it in account ${env.accountId}, or give { domain, hostedZoneId }`);
   }
   const waf = env.alb.waf;
   if (env.name === "prod" && waf.enabled === false && env.services.some((s) => s.exposure.type === "public")) {

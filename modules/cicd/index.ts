@@ -31,12 +31,6 @@ export interface ServicePipelineProps {
   readonly name: string;
   /** Bitbucket repository as `workspace/repo`. */
   readonly repository: string;
-  /**
-   * Branch a manual "Release change" builds. Pushes are filtered by the pipeline trigger
-   * (`branchPattern`), not by this branch.
-   * @default "main"
-   */
-  readonly defaultBranch?: string;
   /** ARN of the ECR repository the build pushes to (push rights are scoped to it). */
   readonly ecrRepositoryArn: string;
   /** URL of that repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
@@ -108,6 +102,13 @@ export interface CicdProps {
   /** Branches whose pushes start the pipeline, e.g. `feature/*`, `release/*.*.*`, `prod/*`. */
   readonly branchPattern: string;
   /**
+   * `push`: pushes to `branchPattern` start the pipelines; `manual`: only an operator does.
+   * @default "push"
+   */
+  readonly trigger?: "push" | "manual";
+  /** The branch a manual "Release change" builds (one `branchPattern` matches). */
+  readonly releaseBranch: string;
+  /**
    * SNS topic notified when a release waits for approval (only with manualApproval).
    * @default - no notification; approvers watch the console
    */
@@ -172,8 +173,8 @@ export class Cicd extends Construct {
     super(scope, id);
     validate(this, props);
     const { naming } = props;
-    const { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType } = props;
-    this.settings = { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType };
+    const { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType, releaseBranch } = props;
+    this.settings = { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType, releaseBranch, trigger: props.trigger ?? "push" };
 
     if (props.connectionArn) {
       this.connectionArn = props.connectionArn;
@@ -448,7 +449,10 @@ export class ServicePipeline extends Construct {
             configuration: {
               ConnectionArn: props.cicd.connectionArn,
               FullRepositoryId: svc.repository,
-              BranchName: svc.defaultBranch ?? "main",
+              // A manual "Release change" builds this branch (one the pattern matches).
+              BranchName: settings.releaseBranch,
+              // Manual environments (develop): no push starts the pipeline.
+              DetectChanges: settings.trigger === "push" ? "true" : "false",
               OutputArtifactFormat: "CODE_ZIP",
             },
           },
@@ -540,15 +544,10 @@ export class ServicePipeline extends Construct {
       executionMode: "SUPERSEDED",
       roleArn: this.pipelineRole.arn,
       artifactStore: [{ type: "S3", location: artifactBucket.bucket.bucket, encryptionKey: { type: "KMS", id: settings.dataKmsKeyArn } }],
-      trigger: [
-        {
-          providerType: "CodeStarSourceConnection",
-          gitConfiguration: {
-            sourceActionName: ACTION_NAMES.source,
-            push: [{ branches: { includes: [settings.branchPattern] } }],
-          },
-        },
-      ],
+      trigger:
+        settings.trigger === "push"
+          ? [{ providerType: "CodeStarSourceConnection", gitConfiguration: { sourceActionName: ACTION_NAMES.source, push: [{ branches: { includes: [settings.branchPattern] } }] } }]
+          : undefined,
       stage: stages,
       tags: { Service: svc.name },
     });

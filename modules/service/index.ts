@@ -39,11 +39,6 @@ export interface ServiceDeliverySpec {
   readonly cicd: Cicd;
   /** Bitbucket repository as `workspace/repo`. */
   readonly repository: string;
-  /**
-   * Branch a manual "Release change" builds.
-   * @default "main"
-   */
-  readonly defaultBranch?: string;
 }
 
 export interface FargateServiceProps {
@@ -351,7 +346,6 @@ export class FargateService extends Construct {
           cicd: props.delivery.cicd,
           name,
           repository: props.delivery.repository,
-          defaultBranch: props.delivery.defaultBranch,
           ecrRepositoryArn: repository.arn,
           ecrRepositoryUrl: repository.repositoryUrl,
           clusterName: props.cluster.cluster.name,

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { dependable } from "cdktf/lib/tfExpression";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { EnvironmentConfig, githubSubject, ServiceConfig, serviceDesiredCount, subnetPrefixLength, taskSubnetTier, wafEnabled } from "../../environments/schema";
 import { securityLogRetentionDays } from "../../environments/accounts";
@@ -160,7 +161,7 @@ export class PlatformStack extends TerraformStack {
       grafana: c.observability.grafana.enabled ? { authenticationProviders: c.observability.grafana.authenticationProviders } : undefined,
     });
     // Container Insights writes its performance events into this group: it must exist first.
-    this.ecs.cluster.dependsOn = [...(this.ecs.cluster.dependsOn ?? []), this.observability.containerInsightsLogGroup.fqn];
+    this.ecs.cluster.dependsOn = [...(this.ecs.cluster.dependsOn ?? []), dependable(this.observability.containerInsightsLogGroup)];
     this.cicd = this.composeDelivery(c);
 
     if (usesCodeDeploy(c) && this.alb) {
@@ -277,6 +278,8 @@ export class PlatformStack extends TerraformStack {
       connectionArn: c.cicd.connectionArn,
       manualApproval: c.cicd.manualApproval,
       branchPattern: c.cicd.branchPattern,
+      trigger: c.cicd.trigger,
+      releaseBranch: c.cicd.releaseBranch,
       // Approvals are not pages: they go to the warning topic (email).
       approvalTopicArn: approvals ? this.observability.warningTopic.arn : undefined,
       accessLogsBucket: this.accessLogsBucket,
@@ -344,7 +347,7 @@ export class PlatformStack extends TerraformStack {
         rds && isDbClient && svc.migration
           ? { address: rds.address, port: rds.port, databaseName: rds.databaseName, dbiResourceId: rds.resourceId, masterSecretArn: rds.masterSecretArn, migrationCommand: svc.migration.command }
           : undefined,
-      delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository, defaultBranch: svc.source.defaultBranch } : undefined,
+      delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository } : undefined,
       // A service with a source is released (pipeline or `platform release`): the release path owns its image.
       releases: svc.source !== undefined && repository !== undefined,
     });
@@ -356,10 +359,10 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, "critical_topic_arn", { value: o.criticalTopic.arn, description: "SNS topic of critical alarms (pages)" });
     new TerraformOutput(this, "warning_topic_arn", { value: o.warningTopic.arn, description: "SNS topic of warning alarms and pipeline approvals (email)" });
     new TerraformOutput(this, "dashboards", {
-      value: [o.clusterOverview.dashboardName, ...(o.pipelinesDashboard ? [o.pipelinesDashboard.dashboardName] : []), ...Object.values(this.services).map((s) => s.dashboard.dashboard.dashboardName)],
+      value: [o.clusterOverview, ...(o.pipelinesDashboard ? [o.pipelinesDashboard] : []), ...Object.values(this.services).map((s) => s.dashboard.dashboard)].map((d) => d.dashboardNameInput),
       description: "CloudWatch dashboards of the environment",
     });
-    const migrations = Object.entries(this.services).flatMap(([name, s]) => (s.migration ? [[name, { task_definition: s.migration.taskDefinition.family, database_user: s.migration.userName }] as const] : []));
+    const migrations = Object.entries(this.services).flatMap(([name, s]) => (s.migration ? [[name, { task_definition: s.migration.taskDefinition.familyInput, database_user: s.migration.userName }] as const] : []));
     if (migrations.length) {
       new TerraformOutput(this, "migrations", {
         value: Object.fromEntries(migrations),

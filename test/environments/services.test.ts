@@ -265,4 +265,10 @@ describe("service and database config", () => {
     const problems = problemsOf(developWith((e) => (e.services[1].name = "db")));
     expect(problems).toContain('develop.services.db.name: is reserved (platform alarms and dashboards use it); got "db"; valid: any kebab-case name except "alb", "db"');
   });
+
+  test("refuses a release branch the trigger pattern does not match (a manual release building main)", () => {
+    expect(problemsOf(prodWith((e) => (e.cicd.releaseBranch = "main")))).toEqual([
+      'prod.cicd.releaseBranch: does not match branchPattern "prod/*", so a manual release would build a branch this environment never takes; got "main"; name a branch the pattern matches',
+    ]);
+  });
 });

@@ -72,7 +72,7 @@ describe("Cicd", () => {
     const arn = `arn:aws:codeconnections:us-east-1:${ACCOUNT}:connection/abc-123`;
     const json = synthJson(cicdStack({ connectionArn: arn }).stack);
     expect(resourcesOf(json, "aws_codestarconnections_connection")).toEqual([]);
-    expect(pipelinesOf(json)[0].stage[0].action[0].configuration).toMatchObject({ ConnectionArn: arn, FullRepositoryId: "myorg/api", BranchName: "main" });
+    expect(pipelinesOf(json)[0].stage[0].action[0].configuration).toMatchObject({ ConnectionArn: arn, FullRepositoryId: "myorg/api", BranchName: "feature/integration", DetectChanges: "true" });
     expect(grants(json).find((s) => s.sid === "UseSourceConnection")!.resources).toEqual([arn]);
   });
 
@@ -163,6 +163,12 @@ describe("ServicePipeline", () => {
         }),
       ],
     });
+  });
+
+  test("a manual environment (develop) has no push trigger, and its source detects no changes; manual starts build the release branch", () => {
+    const [pipeline] = pipelinesOf(synthJson(cicdStack({ trigger: "manual", releaseBranch: "feature/integration" }).stack));
+    expect(pipeline.trigger).toBeUndefined();
+    expect(stageOf(pipeline, "Source").action[0].configuration).toMatchObject({ DetectChanges: "false", BranchName: "feature/integration" });
   });
 
   test("runs Source -> Build -> Deploy without approval; the Build action hands the release artifact to Deploy", () => {

@@ -138,6 +138,7 @@ export function cicdProps(overrides: Partial<CicdProps> = {}): CicdProps {
     logRetentionDays: 7,
     manualApproval: false,
     branchPattern: "feature/*",
+    releaseBranch: "feature/integration",
     ...overrides,
   };
 }

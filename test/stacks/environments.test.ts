@@ -29,14 +29,17 @@ describe("PlatformStack per environment", () => {
     });
   });
 
-  test.each(environments.map((e) => [e.name, e] as const))("%s: S3 backend with its own key, the LockID table and KMS", (_name, env) => {
+  test.each(environments.map((e) => [e.name, e] as const))("%s: S3 backend with its own key, the LockID table and KMS, all in the state account", (_name, env) => {
     expect(synthesized[env.name].terraform.backend.s3).toEqual({
       bucket: "fargate-tfstate-123456789012-us-east-1",
       key: `fargate/${env.name}/terraform.tfstate`,
       region: "us-east-1",
       dynamodb_table: "fargate-tfstate-lock",
       encrypt: true,
+      // The state key lives in the state account, not in the environment's (111111111111 / 222222222222).
       kms_key_id: "arn:aws:kms:us-east-1:123456789012:alias/fargate-tfstate",
+      // The state account differs from the environment's: the backend assumes its state-access role there.
+      assume_role: { role_arn: `arn:aws:iam::123456789012:role/fargate-tfstate-${env.account}`, session_name: `fargate-${env.account}` },
     });
   });
 
@@ -106,12 +109,12 @@ describe("PlatformStack per environment", () => {
     expect(stages("prod")).toEqual({ api: ["Source", "Build", "Approval", "Deploy"], worker: ["Source", "Build", "Approval", "Deploy"] });
   });
 
-  test("pipelines trigger on the environment's branch pattern", () => {
-    for (const env of environments) {
-      for (const [, p] of resourcesOf(synthesized[env.name], "aws_codepipeline")) {
-        expect(p.trigger[0].git_configuration.push[0].branches.includes).toEqual([env.cicd.branchPattern]);
-      }
-    }
+  test("pipelines follow the deployment guide: develop manual on feature/*, test and QA on release/*.*.*, prod on prod/* (manual runs too)", () => {
+    const triggerOf = (env: string) =>
+      resourcesOf(synthesized[env], "aws_codepipeline").map(([, p]) => [p.trigger?.[0]?.git_configuration.push[0].branches.includes ?? "manual", p.stage[0].action[0].configuration.BranchName, p.stage[0].action[0].configuration.DetectChanges]);
+    expect(triggerOf("develop")).toEqual([["manual", "feature/integration", "false"], ["manual", "feature/integration", "false"]]);
+    for (const env of ["test", "qa"]) expect(triggerOf(env)).toEqual([[["release/*.*.*"], "release/1.0.0", "true"], [["release/*.*.*"], "release/1.0.0", "true"]]);
+    expect(triggerOf("prod")).toEqual([[["prod/*"], "prod/main", "true"], [["prod/*"], "prod/main", "true"]]);
   });
 
   test("canary services deploy through CodeDeploy (prod: 10% for 5 minutes, alarm rollback); rolling ones through ECS", () => {
@@ -143,10 +146,10 @@ describe("PlatformStack per environment", () => {
     }
   });
 
-  test("only the environment that owns the account baseline has CloudTrail and AWS Config", () => {
-    const owners = environments.filter((e) => resourcesOf(synthesized[e.name], "aws_cloudtrail").length > 0).map((e) => e.name);
-    expect(owners).toEqual(["prod"]);
-    expect(resourcesOf(synthesized.prod, "aws_config_configuration_recorder")).toHaveLength(1);
-    expect(resourcesOf(synthesized.develop, "aws_config_configuration_recorder")).toHaveLength(0);
+  test("no environment has CloudTrail or AWS Config: the account stacks own them (test/stacks/account-stack.test.ts)", () => {
+    expect(environments.length).toBeGreaterThan(0);
+    for (const env of environments) {
+      for (const type of ["aws_cloudtrail", "aws_config_configuration_recorder", "aws_iam_openid_connect_provider"]) expect(resourcesOf(synthesized[env.name], type)).toEqual([]);
+    }
   });
 });
