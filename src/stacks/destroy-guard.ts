@@ -15,7 +15,8 @@ import { GUARDED_TYPES } from "../../lib/stateful";
 export class DestroyGuard implements IAspect {
   public visit(node: IConstruct): void {
     if (!(node instanceof TerraformResource) || !GUARDED_TYPES.includes(node.terraformResourceType)) return;
-    if ((node as unknown as { forceDestroy?: boolean }).forceDestroy === true) return;
+    // The configured value (the `forceDestroy` getter is the attribute reference, a token).
+    if ((node as unknown as { forceDestroyInput?: unknown }).forceDestroyInput === true) return;
     node.lifecycle = { ...(node.lifecycle ?? {}), preventDestroy: true };
   }
 }
