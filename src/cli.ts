@@ -5,6 +5,7 @@
  */
 import { App } from "cdktf";
 import { ConfigError, LoadedConfig, loadConfig } from "../environments";
+import { configWarnings } from "../environments/warnings";
 import { synthesizeAtomically } from "./app";
 import { NameError } from "../lib/naming";
 import { ConstructPropsError, ConstructValidationError } from "../lib/errors";
@@ -32,6 +33,8 @@ export function runSynth(options: RunOptions): number {
     synthesizeAtomically(outdir, (app) => options.build(app, config));
     // One cost line per stack; an estimate that fails only warns (the synth output is complete).
     printSynthCosts(outdir, options.stdout ?? process.stdout, stderr);
+    // What the config allows but someone should hear about (e.g. critical alarms reaching nobody outside prod).
+    for (const warning of config.environments.flatMap(configWarnings)) stderr.write(`warning: ${warning}\n`);
     return 0;
   } catch (error) {
     const known = error instanceof ConfigError || error instanceof NameError || error instanceof ConstructPropsError || error instanceof ConstructValidationError;

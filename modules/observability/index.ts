@@ -1,323 +1,517 @@
 import { Construct } from "constructs";
-import { Lazy, Token } from "cdktf";
+import { Fn, Lazy, Op, Token } from "cdktf";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
+import { CloudwatchLogResourcePolicy } from "@cdktf/provider-aws/lib/cloudwatch-log-resource-policy";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchQueryDefinition } from "@cdktf/provider-aws/lib/cloudwatch-query-definition";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../lib/naming";
-import { ConstructPropsError } from "../../lib/errors";
 import { policyDocument } from "../../lib/iam-policy";
+import { skipCheckov } from "../../lib/checkov";
+import { logRetentionProblem } from "../../lib/aws-limits";
+import { instanceClassProblem, postgresMaxConnections } from "../../lib/rds-instance-classes";
+import { AlarmSpec, AlarmTopics, RUNBOOK_DOC, Severity, createAlarms, keyed } from "./alarms";
+import { ALB, LOGS_INSIGHTS_MAX_LOG_GROUPS, RDS, clusterOverviewWidgets, pipelinesDashboardWidgets } from "./dashboards";
+import { LOG_PATTERNS, logPattern, recentEventsQuery } from "./log-patterns";
+import { GrafanaAuthentication, ManagedGrafana, grafanaDashboard } from "./grafana";
+import { ObservedService, albSuffixProblem, confirmationMinutes, known } from "./service";
 
-/** One application service to watch. */
-export interface ObservedService {
-  /** Service name (kebab-case, unique); part of alarm names and keys. */
-  readonly name: string;
-  /** ECS cluster the service runs in. */
-  readonly clusterName: string;
-  /** ECS service(s) of the application: one for rolling, both colours for blue/green. */
-  readonly serviceNames: readonly string[];
-  /**
-   * ARN suffixes (`targetgroup/<name>/<id>`) of the service's target groups; public services only.
-   * @default - no ALB alarms for this service (internal service)
-   */
-  readonly targetGroupArnSuffixes?: readonly string[];
-}
+export type { AlarmTopics, Severity } from "./alarms";
+export { RUNBOOK_DOC } from "./alarms";
+export type { ObservedService, ServiceAlarmsProps, ServiceDashboardProps, ServiceLogMetricsProps } from "./service";
+export { DEPLOYMENT_ALARMS, ServiceAlarms, ServiceDashboard, ServiceLogMetrics, serviceAlarmSpecs, serviceThresholds } from "./service";
+export type { DashboardWidget } from "./dashboards";
+export { LOG_PATTERNS, METRIC_LOG_PATTERNS } from "./log-patterns";
+export type { GrafanaAuthentication } from "./grafana";
+export { ManagedGrafana, grafanaDashboard } from "./grafana";
 
 /** The database to watch. */
 export interface ObservedDatabase {
   /** RDS DB instance identifier. */
   readonly instanceId: string;
-  /** Allocated storage in GiB; the free-storage alarm fires below 10% of it. */
+  /** Instance class: `max_connections` is derived from its memory (lib/rds-instance-classes.ts). */
+  readonly instanceClass: string;
+  /** Allocated storage in GiB as configured (the volume at creation). */
   readonly allocatedStorageGiB: number;
   /**
-   * `max_connections` of the instance (PostgreSQL: LEAST(DBInstanceClassMemory/9531392, 5000)).
-   * @default 100
+   * Storage autoscaling ceiling in GiB.
+   * @default - allocatedStorageGiB (no storage autoscaling)
+   */
+  readonly maxAllocatedStorageGiB?: number;
+  /**
+   * The instance's live `allocated_storage` (a token), which follows storage autoscaling: the
+   * free-storage threshold is then a share of the volume as it is, not as it was created.
+   * @default - allocatedStorageGiB
+   */
+  readonly currentAllocatedStorageGiB?: number;
+  /**
+   * `max_connections` when a parameter group sets it.
+   * @default - PostgreSQL's default for the class: LEAST(memory/9531392, 5000)
    */
   readonly maxConnections?: number;
 }
 
-/** Alarm thresholds; every one has an environment-aware default. */
+/** Environment alarm thresholds; every one has a default from the guide or its reason. */
 export interface AlarmThresholds {
-  /** ALB-generated 5xx per minute. @default 5 in prod, 20 elsewhere */
-  readonly elb5xxPerMinute?: number;
-  /** Target (application) 5xx per minute, per service. @default 5 in prod, 20 elsewhere */
-  readonly target5xxPerMinute?: number;
-  /** p95 target response time in seconds. @default 1 in prod, 2 elsewhere */
-  readonly latencyP95Sec?: number;
-  /** ECS service CPU, percent. @default 80 */
-  readonly cpuPercent?: number;
-  /** ECS service memory, percent. @default 80 */
-  readonly memoryPercent?: number;
+  /** ALB-generated 5xx as a share of requests, percent. @default 5 */
+  readonly elbErrorRatePercent?: number;
+  /** Stopped-with-failure tasks in the cluster per 5 minutes above which it pages. @default 2 */
+  readonly taskFailuresPer5Min?: number;
+  /** Application error lines per minute (all services). @default 10 in prod, 50 elsewhere */
+  readonly logErrorsPerMinute?: number;
+  /** Security-event lines per minute (all services). @default 20 in prod, 100 elsewhere */
+  readonly securityEventsPerMinute?: number;
   /** RDS CPU, percent. @default 80 */
   readonly databaseCpuPercent?: number;
-  /** RDS connections as a percentage of maxConnections. @default 80 */
+  /** RDS connections as a share of max_connections, percent. @default 80 */
   readonly databaseConnectionsPercent?: number;
+  /**
+   * Free storage as a share of the allocated volume, percent.
+   * @default 5 with storage autoscaling (below RDS's own 10% trigger: autoscaling did not keep up), 10 without
+   */
+  readonly databaseFreeStoragePercent?: number;
+  /** Threshold lines on the overview's ECS widgets. @default 80 */
+  readonly cpuPercent?: number;
+  /** @default 80 */
+  readonly memoryPercent?: number;
+}
+
+/** Who an alarm of one severity reaches. */
+export interface AlarmDestinations {
+  /**
+   * Email addresses (each recipient confirms the subscription mail once).
+   * @default []
+   */
+  readonly emails?: readonly string[];
+  /**
+   * HTTPS endpoints, e.g. a pager's SNS integration URL (PagerDuty and Opsgenie confirm
+   * automatically).
+   * @default []
+   */
+  readonly httpsEndpoints?: readonly string[];
 }
 
 export interface ObservabilityProps {
   /** Names for this environment. */
   readonly naming: Naming;
-  /** Account whose CloudWatch alarms may publish to the topic. */
+  /** Account whose alarms and rules may publish to the topics. */
   readonly accountId: string;
-  /** Region of the metrics (dashboard widgets and the topic policy). */
+  /** Region of the metrics (dashboard widgets and the topic policies). */
   readonly region: string;
   /**
    * AWS partition of the ARNs.
    * @default "aws"
    */
   readonly partition?: string;
-  /** Environment name: labels and thresholds (prod alarms sooner and on less). */
+  /** Environment name: labels, thresholds, which topic a pipeline failure reaches. */
   readonly environment: string;
   /**
-   * KMS key that encrypts the alarm topic. Its key policy must let `cloudwatch.amazonaws.com`
-   * use it (kms:Decrypt, kms:GenerateDataKey*), or alarms cannot publish.
+   * KMS key that encrypts the topics. Its key policy must let `cloudwatch.amazonaws.com` and
+   * `events.amazonaws.com` use it (kms:Decrypt, kms:GenerateDataKey*), or nothing is delivered.
    */
   readonly dataKmsKeyArn: string;
+  /** KMS key of the log groups this construct owns (events, Container Insights). */
+  readonly logsKmsKeyArn: string;
+  /** Retention of those log groups (a CloudWatch-allowed value). */
+  readonly logRetentionDays: number;
   /**
-   * Email addresses subscribed to the topic (each must confirm the subscription mail).
-   * @default - no subscriptions
+   * Critical alarms: pages, 24/7.
+   * @default - nobody (the stack warns outside prod; the config refuses it in prod)
    */
-  readonly alarmEmails?: readonly string[];
+  readonly critical?: AlarmDestinations;
+  /**
+   * Warning alarms: email, business hours.
+   * @default - nobody
+   */
+  readonly warning?: AlarmDestinations;
+  /** The ECS cluster: `name` as configured (a literal, so the Container Insights log group can exist before it), `arn`. */
+  readonly cluster: { readonly name: string; readonly arn: string };
   /**
    * ARN suffix of the ALB (`app/<name>/<id>`).
    * @default - no ALB alarms (required when any service has target groups)
    */
   readonly albArnSuffix?: string;
-  /** Application services. */
-  readonly services: readonly ObservedService[];
+  /**
+   * Application services known at construction; more register with {@link Observability.watch}.
+   * @default []
+   */
+  readonly services?: readonly ObservedService[];
   /**
    * The database.
    * @default - no database alarms or widgets
    */
   readonly database?: ObservedDatabase;
-  /** @default - environment-aware defaults (see AlarmThresholds) */
+  /**
+   * The environment delivers through pipelines: pipeline-failure and build-failure rules, the
+   * pipelines dashboard.
+   * @default false
+   */
+  readonly pipelines?: boolean;
+  /**
+   * Saved Logs Insights queries (aws_cloudwatch_query_definition).
+   * @default true
+   */
+  readonly savedQueries?: boolean;
+  /**
+   * Amazon Managed Grafana workspace for this environment.
+   * @default - none
+   */
+  readonly grafana?: { readonly authenticationProviders: readonly GrafanaAuthentication[] };
+  /** @default - the defaults of AlarmThresholds */
   readonly thresholds?: AlarmThresholds;
 }
 
-type MissingData = "breaching" | "notBreaching" | "ignore" | "missing";
-
-/** One metric as the alarms and the dashboard both need it. */
-interface MetricSpec {
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: Readonly<Record<string, string>>;
-  /** CloudWatch statistic or percentile (`Sum`, `Maximum`, `p95`, ...). */
-  readonly stat: string;
-}
-
-/** What one alarm watches and why it is there. */
-interface AlarmSpec {
-  /** Key in `alarms` (the construct ID). */
-  readonly key: string;
-  /** The alarm name's purpose. @default - the key */
-  readonly name?: string;
-  /** Heading of the alarm's first steps in docs/cicd-observability.md. */
-  readonly runbook: string;
-  readonly description: string;
-  /** One metric, or several combined with `combine` (metric math). */
-  readonly metrics: readonly MetricSpec[];
-  readonly combine?: "SUM" | "MAX";
-  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
-  readonly threshold: number;
-  readonly periodSec: number;
-  readonly evaluationPeriods: number;
-  readonly treatMissingData: MissingData;
-}
-
-/** Dashboard widget JSON (the subset used), typed so the body is checked at compile time. */
-type DashboardMetricRow = (string | { readonly stat?: string; readonly label?: string; readonly period?: number })[];
-interface MetricWidget {
-  readonly type: "metric";
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  readonly properties: {
-    readonly title: string;
-    readonly region: string;
-    readonly view: "timeSeries";
-    readonly stacked: boolean;
-    readonly period: number;
-    readonly metrics: DashboardMetricRow[];
-    readonly annotations?: { readonly horizontal: { readonly label: string; readonly value: number }[] };
-    readonly yAxis?: { readonly left: { readonly min?: number; readonly max?: number; readonly label?: string } };
-  };
-}
-interface TextWidget {
-  readonly type: "text";
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  readonly properties: { readonly markdown: string };
-}
-export type DashboardWidget = MetricWidget | TextWidget;
-
-const ALB = "AWS/ApplicationELB";
-const ECS = "AWS/ECS";
-const RDS = "AWS/RDS";
 const GIB = 1024 * 1024 * 1024;
 
 /**
- * Alarms, their SNS topic and one dashboard, designed with the platform rather than after it.
- * ECS publishes no running-task-count metric, so capacity is watched through the ALB's
- * HealthyHostCount / UnHealthyHostCount per service (and, for services without a target group,
- * through the presence of the service's utilisation metrics).
+ * Alarm routing (a critical and a warning topic), the environment's alarms and rules, its
+ * event and Container Insights log groups, the `<env>-cluster-overview` and `<env>-pipelines`
+ * dashboards, saved Logs Insights queries and, optionally, Managed Grafana. Each service's own
+ * alarms, dashboard and log metric filters live in its construct (ServiceAlarms,
+ * ServiceDashboard, ServiceLogMetrics), on these topics and this namespace.
  */
 export class Observability extends Construct {
-  /** Topic every alarm notifies on ALARM and OK (KMS-encrypted; only this account's alarms publish). */
-  public readonly alarmTopic: SnsTopic;
-  /** Alarms by purpose, e.g. `alb-elb-5xx`, `api-healthy-hosts`, `api-cpu-high`, `db-free-storage-low`. */
+  /** Pages (the guide's "Critical Alarms (PagerDuty)"). KMS-encrypted; only this account's alarms and rules publish. */
+  public readonly criticalTopic: SnsTopic;
+  /** Email, business hours (the guide's "Warning Alarms (Email)"). */
+  public readonly warningTopic: SnsTopic;
+  /** Both topics by severity, for the services' alarms. */
+  public readonly topics: AlarmTopics;
+  /** Subscriptions by severity (email ones stay PendingConfirmation until each recipient confirms). */
+  public readonly subscriptions: Readonly<Record<Severity, readonly SnsTopicSubscription[]>>;
+  /** Namespace of the platform's own metrics (task failures, pipeline executions, log patterns). */
+  public readonly metricsNamespace: string;
+  /** Environment alarms by purpose, e.g. `alb-5xx-rate`, `cluster-task-failures`, `db-free-storage-low`. */
   public readonly alarms: Readonly<Record<string, CloudwatchMetricAlarm>>;
-  public readonly dashboard: CloudwatchDashboard;
-  /** Email subscriptions (PendingConfirmation until each recipient confirms). */
-  public readonly emailSubscriptions: SnsTopicSubscription[];
+  /** EventBridge rules by purpose: `task-failures`, and with pipelines `pipeline-executions`, `pipeline-failed`, `build-failed` (non-prod). */
+  public readonly rules: Readonly<Record<string, CloudwatchEventRule>>;
+  /** `/aws/events/<stem>`: the events the rules keep (task failures, pipeline executions). */
+  public readonly eventsLogGroup: CloudwatchLogGroup;
+  /** `/aws/ecs/containerinsights/<cluster>/performance`, created before the cluster so ECS never creates it. */
+  public readonly containerInsightsLogGroup: CloudwatchLogGroup;
+  public readonly clusterOverview: CloudwatchDashboard;
+  /** Absent without pipelines. */
+  public readonly pipelinesDashboard?: CloudwatchDashboard;
+  /** Saved queries by key (the guide's four pattern groups, `recent-errors-of-one-service`). */
+  public readonly queries: Readonly<Record<string, CloudwatchQueryDefinition>>;
+  public readonly grafana?: ManagedGrafana;
+  /** Grafana import JSON of the target-health dashboard (services resolved at synth). Absent without Grafana. */
+  public readonly grafanaDashboardJson?: string;
 
   private readonly watched: ObservedService[] = [];
 
-  /** Adds services to the environment dashboard (each service's own alarms live in its construct). */
+  /** Adds services to the environment dashboards and queries (their alarms live in their own constructs). */
   public watch(services: readonly ObservedService[]): void {
     this.watched.push(...services);
   }
 
-  constructor(scope: Construct, id: string, props: ObservabilityProps) {
-    super(scope, id);
-    validate(this, props);
-    const { naming, accountId, region } = props;
-    const partition = props.partition ?? "aws";
+  /** Every watched service (construction-time ones first). */
+  public get services(): readonly ObservedService[] {
+    return [...(this.props.services ?? []), ...this.watched];
+  }
 
-    this.alarmTopic = new SnsTopic(this, "alarm-topic", {
-      name: naming.name("generic", "alarms"),
-      displayName: `${naming.stem} alarms`,
+  constructor(scope: Construct, id: string, private readonly props: ObservabilityProps) {
+    super(scope, id);
+    validate(this, props, () => this.services);
+    const { naming, accountId, region, environment } = props;
+    const partition = props.partition ?? "aws";
+    const prod = environment === "prod";
+    this.metricsNamespace = naming.stem;
+
+    this.criticalTopic = new SnsTopic(this, "critical-topic", {
+      name: naming.name("generic", "alarms-critical"),
+      displayName: `${naming.stem} CRITICAL`,
       kmsMasterKeyId: props.dataKmsKeyArn,
     });
-    new SnsTopicPolicy(this, "alarm-topic-policy", {
-      arn: this.alarmTopic.arn,
-      policy: policyDocument(this, "alarm-topic-policy-document", [
+    this.warningTopic = new SnsTopic(this, "warning-topic", {
+      name: naming.name("generic", "alarms-warning"),
+      displayName: `${naming.stem} warning`,
+      kmsMasterKeyId: props.dataKmsKeyArn,
+    });
+    this.topics = { critical: this.criticalTopic.arn, warning: this.warningTopic.arn };
+    this.subscriptions = {
+      critical: subscribe(this, "critical", this.criticalTopic, props.critical),
+      warning: subscribe(this, "warning", this.warningTopic, props.warning),
+    };
+
+    // --- Events: what EventBridge sees and CloudWatch cannot count on its own ------------
+    this.eventsLogGroup = new CloudwatchLogGroup(this, "events-log-group", {
+      name: `/aws/events/${naming.stem}`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logsKmsKeyArn,
+    });
+    this.containerInsightsLogGroup = new CloudwatchLogGroup(this, "container-insights-log-group", {
+      name: `/aws/ecs/containerinsights/${props.cluster.name}/performance`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logsKmsKeyArn,
+    });
+    for (const group of [this.eventsLogGroup, this.containerInsightsLogGroup]) {
+      skipCheckov(group, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    }
+
+    const rules: Record<string, CloudwatchEventRule> = {};
+    const rule = (key: string, description: string, pattern: object) =>
+      (rules[key] = new CloudwatchEventRule(this, `${key}-rule`, { name: naming.name("generic", key), description, eventPattern: JSON.stringify(pattern) }));
+    const toTopic: Record<Severity, CloudwatchEventRule[]> = { critical: [], warning: [] };
+    const toLogs: CloudwatchEventRule[] = [];
+
+    // EventBridge cannot count ("more than 2 in 5 minutes"), so failures land in a log group
+    // whose metric filter counts them per ECS service group, and an alarm does the arithmetic.
+    const taskFailures = rule("task-failures", `${naming.stem}: ECS service tasks that stopped with a failure`, {
+      source: ["aws.ecs"],
+      "detail-type": ["ECS Task State Change"],
+      detail: {
+        clusterArn: [props.cluster.arn],
+        lastStatus: ["STOPPED"],
+        // Services only: a one-off task (a migration) that exits is not a failure of a service.
+        group: [{ prefix: "service:" }],
+        $or: [{ stopCode: ["TaskFailedToStart", "EssentialContainerExited"] }, { stoppedReason: [{ prefix: "Task failed" }] }],
+      },
+    });
+    toLogs.push(taskFailures);
+
+    if (props.pipelines) {
+      const pipelinePrefix = `${naming.stem}-`;
+      toLogs.push(
+        rule("pipeline-executions", `${naming.stem}: pipeline executions that ended (deployment frequency, failure rate)`, {
+          source: ["aws.codepipeline"],
+          "detail-type": ["CodePipeline Pipeline Execution State Change"],
+          detail: { pipeline: [{ prefix: pipelinePrefix }], state: ["SUCCEEDED", "FAILED"] },
+        }),
+      );
+      const pipelineSeverity: Severity = prod ? "critical" : "warning";
+      toTopic[pipelineSeverity].push(
+        rule("pipeline-failed", `${naming.stem}: a pipeline execution failed (${pipelineSeverity})`, {
+          source: ["aws.codepipeline"],
+          "detail-type": ["CodePipeline Pipeline Execution State Change"],
+          detail: { pipeline: [{ prefix: pipelinePrefix }], state: ["FAILED"] },
+        }),
+      );
+      // The guide: build failures of non-production; in prod a failed build fails the pipeline, which pages.
+      if (!prod) {
+        toTopic.warning.push(
+          rule("build-failed", `${naming.stem}: a CodeBuild build failed (warning)`, {
+            source: ["aws.codebuild"],
+            "detail-type": ["CodeBuild Build State Change"],
+            detail: { "project-name": [{ prefix: pipelinePrefix }], "build-status": ["FAILED"] },
+          }),
+        );
+      }
+    }
+    this.rules = rules;
+
+    for (const r of toLogs) {
+      new CloudwatchEventTarget(this, `${r.node.id.replace(/-rule$/, "")}-to-logs`, { rule: r.name, arn: this.eventsLogGroup.arn });
+    }
+    for (const severity of ["critical", "warning"] as const) {
+      for (const r of toTopic[severity]) {
+        const key = r.node.id.replace(/-rule$/, "");
+        const [what, inputPaths] =
+          key === "build-failed"
+            ? ["Build <project> <build> <status>", { project: "$.detail.project-name", build: "$.detail.build-id", status: "$.detail.build-status" }]
+            : ["Pipeline <pipeline> execution <execution> <state>", { pipeline: "$.detail.pipeline", execution: "$.detail.execution-id", state: "$.detail.state" }];
+        new CloudwatchEventTarget(this, `${key}-to-topic`, {
+          rule: r.name,
+          arn: this.topics[severity],
+          inputTransformer: {
+            inputPaths: { ...inputPaths, time: "$.time" },
+            inputTemplate: JSON.stringify(`[${environment}][${severity}] ${what} at <time>. Runbook: ${RUNBOOK_DOC}#${key}`),
+          },
+        });
+      }
+    }
+    new CloudwatchLogResourcePolicy(this, "events-log-policy", {
+      policyName: naming.name("generic", "events-to-logs"),
+      policyDocument: policyDocument(this, "events-log-policy-document", [
         {
-          sid: "CloudWatchAlarmsOfThisAccountPublish",
+          sid: "ThisEnvironmentsRulesWriteEvents",
           effect: "Allow",
-          actions: ["sns:Publish"],
-          resources: [this.alarmTopic.arn],
-          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-          condition: [
-            { test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] },
-            { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`] },
-          ],
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${this.eventsLogGroup.arn}:*`],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: toLogs.map((r) => r.arn) }],
         },
       ]),
     });
-    this.emailSubscriptions = (props.alarmEmails ?? []).map(
-      (email, i) => new SnsTopicSubscription(this, `email-subscription-${i}`, { topicArn: this.alarmTopic.arn, protocol: "email", endpoint: email }),
-    );
 
-    this.alarms = createAlarms(new Construct(this, "alarms"), alarmSpecs(props), naming, props.environment, this.alarmTopic.arn);
+    const ns = this.metricsNamespace;
+    const eventMetric = (key: string, pattern: string, metricName: string, dimension: [string, string]) =>
+      new CloudwatchLogMetricFilter(this, key, {
+        name: key,
+        logGroupName: this.eventsLogGroup.name,
+        pattern,
+        metricTransformation: { namespace: ns, name: metricName, value: "1", unit: "Count", dimensions: { [dimension[0]]: dimension[1] } },
+      });
+    eventMetric("task-failures-metric", '{ $.source = "aws.ecs" }', "TaskFailures", ["Group", "$.detail.group"]);
+    if (props.pipelines) {
+      eventMetric("pipeline-succeeded-metric", '{ ($.source = "aws.codepipeline") && ($.detail.state = "SUCCEEDED") }', "PipelineExecutionsSucceeded", ["Pipeline", "$.detail.pipeline"]);
+      eventMetric("pipeline-failed-metric", '{ ($.source = "aws.codepipeline") && ($.detail.state = "FAILED") }', "PipelineExecutionsFailed", ["Pipeline", "$.detail.pipeline"]);
+    }
 
-    this.dashboard = new CloudwatchDashboard(this, "dashboard", {
-      dashboardName: naming.name("generic", "overview"),
-      // Services register after this construct exists (they alarm on its topic): see watch().
-      dashboardBody: Lazy.stringValue({ produce: () => JSON.stringify({ widgets: dashboardWidgets({ ...props, services: [...props.services, ...this.watched] }) }) }),
+    // --- Alarms ----------------------------------------------------------------------
+    this.alarms = createAlarms(new Construct(this, "alarms"), alarmSpecs(props, ns), naming, environment, this.topics);
+    for (const severity of ["critical", "warning"] as const) {
+      topicPolicy(this, severity, severity === "critical" ? this.criticalTopic : this.warningTopic, { accountId, region, partition, rules: toTopic[severity] });
+    }
+
+    // --- Dashboards and saved queries ---------------------------------------------------
+    const t = props.thresholds ?? {};
+    const shown = { cpuPercent: t.cpuPercent ?? 80, memoryPercent: t.memoryPercent ?? 80 };
+    const db = props.database;
+    this.clusterOverview = new CloudwatchDashboard(this, "cluster-overview", {
+      dashboardName: naming.name("generic", "cluster-overview"),
+      // Services register after this construct exists (they alarm on its topics): see watch().
+      dashboardBody: Lazy.stringValue({
+        produce: () =>
+          JSON.stringify({
+            widgets: clusterOverviewWidgets({
+              stem: naming.stem,
+              environment,
+              region,
+              namespace: ns,
+              albArnSuffix: props.albArnSuffix,
+              services: this.services,
+              database: db && { instanceId: db.instanceId, maxConnections: maxConnectionsOf(db), connectionsThreshold: connectionsThreshold(db, t) },
+              alarmArns: Object.values(this.alarms).map((a) => a.arn),
+              thresholds: shown,
+            }),
+          }),
+      }),
+    });
+    if (props.pipelines) {
+      this.pipelinesDashboard = new CloudwatchDashboard(this, "pipelines", {
+        dashboardName: naming.name("generic", "pipelines"),
+        dashboardBody: Lazy.stringValue({
+          produce: () =>
+            JSON.stringify({
+              widgets: pipelinesDashboardWidgets({
+                stem: naming.stem,
+                environment,
+                region,
+                namespace: ns,
+                pipelines: this.services.flatMap((s) => (s.pipeline ? [{ service: s.name, ...s.pipeline }] : [])),
+              }),
+            }),
+        }),
+      });
+    }
+
+    const queries: Record<string, CloudwatchQueryDefinition> = {};
+    if (props.savedQueries ?? true) {
+      const serviceLogGroups = Lazy.listValue({ produce: () => this.services.map((s) => s.logGroupName) });
+      for (const p of LOG_PATTERNS) {
+        queries[p.key] = new CloudwatchQueryDefinition(this, `${p.key}-query`, {
+          name: `${naming.stem}/${p.key}`,
+          logGroupNames: serviceLogGroups,
+          queryString: recentEventsQuery(p),
+        });
+      }
+      // No log group preselected: pick the one service's group (/<project>/<env>/ecs/<service>) when running it.
+      queries["recent-errors-of-one-service"] = new CloudwatchQueryDefinition(this, "recent-errors-of-one-service-query", {
+        name: `${naming.stem}/recent-errors-of-one-service`,
+        queryString: recentEventsQuery(logPattern("application-errors"), 50),
+      });
+    }
+    this.queries = queries;
+
+    if (props.grafana) {
+      this.grafana = new ManagedGrafana(this, "grafana", { naming, accountId, region, authenticationProviders: props.grafana.authenticationProviders });
+      this.grafanaDashboardJson = Lazy.stringValue({
+        produce: () => JSON.stringify(grafanaDashboard({ title: `${naming.stem} target health`, region, albArnSuffix: props.albArnSuffix, services: this.services })),
+      });
+    }
+  }
+}
+
+/** One subscription per destination, addressed by the destination itself (order never moves one). */
+function subscribe(scope: Construct, severity: Severity, topic: SnsTopic, to: AlarmDestinations | undefined): SnsTopicSubscription[] {
+  const endpoints: [string, string][] = [...(to?.emails ?? []).map((e): [string, string] => ["email", e]), ...(to?.httpsEndpoints ?? []).map((u): [string, string] => ["https", u])];
+  return endpoints.map(
+    ([protocol, endpoint]) => new SnsTopicSubscription(scope, `${severity}-${protocol}-${endpointId(endpoint)}`, { topicArn: topic.arn, protocol, endpoint }),
+  );
+}
+
+/** An injective, construct-ID-safe spelling of an endpoint (`/` is not allowed in IDs). */
+function endpointId(endpoint: string): string {
+  return endpoint.replace(/[^A-Za-z0-9@.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`);
+}
+
+/** Only this account's alarms, and only this environment's rules that target the topic, publish. */
+function topicPolicy(scope: Construct, severity: Severity, topic: SnsTopic, at: { accountId: string; region: string; partition: string; rules: readonly CloudwatchEventRule[] }): void {
+  const statements: DataAwsIamPolicyDocumentStatement[] = [
+    {
+      sid: "CloudWatchAlarmsOfThisAccountPublish",
+      effect: "Allow",
+      actions: ["sns:Publish"],
+      resources: [topic.arn],
+      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+      condition: [
+        { test: "StringEquals", variable: "aws:SourceAccount", values: [at.accountId] },
+        { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${at.partition}:cloudwatch:${at.region}:${at.accountId}:alarm:*`] },
+      ],
+    },
+  ];
+  if (at.rules.length) {
+    statements.push({
+      sid: "ThisEnvironmentsRulesPublish",
+      effect: "Allow",
+      actions: ["sns:Publish"],
+      resources: [topic.arn],
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+      condition: [
+        { test: "StringEquals", variable: "aws:SourceAccount", values: [at.accountId] },
+        { test: "ArnEquals", variable: "aws:SourceArn", values: at.rules.map((r) => r.arn) },
+      ],
     });
   }
+  new SnsTopicPolicy(scope, `${severity}-topic-policy`, { arn: topic.arn, policy: policyDocument(scope, `${severity}-topic-policy-document`, statements) });
 }
 
-/** Alarms of a set of specs, each under its key. */
-function createAlarms(scope: Construct, specs: readonly AlarmSpec[], naming: Naming, environment: string, topicArn: string): Record<string, CloudwatchMetricAlarm> {
-  const alarms: Record<string, CloudwatchMetricAlarm> = {};
-  for (const spec of specs) {
-    alarms[spec.key] = new CloudwatchMetricAlarm(scope, spec.key, {
-      alarmName: naming.name("generic", spec.name ?? spec.key),
-      alarmDescription: `[${environment}] ${spec.description} Runbook: docs/cicd-observability.md#${spec.runbook}`,
-      comparisonOperator: spec.comparison,
-      threshold: spec.threshold,
-      evaluationPeriods: spec.evaluationPeriods,
-      datapointsToAlarm: spec.evaluationPeriods,
-      treatMissingData: spec.treatMissingData,
-      alarmActions: [topicArn],
-      okActions: [topicArn],
-      ...metricOf(spec),
-    });
-  }
-  return alarms;
+function maxConnectionsOf(db: ObservedDatabase): number {
+  return db.maxConnections ?? postgresMaxConnections(db.instanceClass);
 }
 
-/** What {@link ServiceAlarms} needs: the environment's topic and the service's metrics. */
-export interface ServiceAlarmsProps {
-  /** Names for this environment. */
-  readonly naming: Naming;
-  /** Environment name (labels and environment-aware thresholds). */
-  readonly environment: string;
-  /** Topic the alarms notify (the environment's alarm topic). */
-  readonly topicArn: string;
-  /**
-   * ARN suffix of the environment's ALB (`app/<name>/<id>`); needed with target groups.
-   * @default - no ALB metrics
-   */
-  readonly albArnSuffix?: string;
-  readonly service: ObservedService;
-  readonly thresholds?: AlarmThresholds;
+function connectionsThreshold(db: ObservedDatabase, t: AlarmThresholds): number {
+  return Math.floor((maxConnectionsOf(db) * (t.databaseConnectionsPercent ?? 80)) / 100);
 }
 
-/**
- * One service's alarms (capacity, health, errors, latency, CPU and memory), named
- * `<project>-<env>-<service>-<purpose>` and keyed by purpose (`cpu-high`, ...).
- */
-export class ServiceAlarms extends Construct {
-  /** Alarms by purpose, e.g. `healthy-hosts`, `cpu-high`. */
-  public readonly alarms: Readonly<Record<string, CloudwatchMetricAlarm>>;
-
-  constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
-    super(scope, id);
-    validateService(this, props);
-    const specs = serviceAlarmSpecs(props.service, props.environment, props.albArnSuffix, props.thresholds ?? {});
-    this.alarms = createAlarms(this, specs, props.naming, props.environment, props.topicArn);
-  }
+/** Free-storage share: below RDS storage autoscaling's own trigger (10% free) when it can grow. */
+export function freeStoragePercent(db: ObservedDatabase, t: AlarmThresholds): number {
+  return t.databaseFreeStoragePercent ?? ((db.maxAllocatedStorageGiB ?? db.allocatedStorageGiB) > db.allocatedStorageGiB ? 5 : 10);
 }
 
-/** The alarm's metric: plain when it watches one series, metric math when it combines several. */
-function metricOf(spec: AlarmSpec): Partial<CloudwatchMetricAlarmConfig> {
-  if (spec.metrics.length === 1) {
-    const [m] = spec.metrics;
-    const percentile = /^p\d+(\.\d+)?$/.test(m.stat);
-    return {
-      namespace: m.namespace,
-      metricName: m.metricName,
-      dimensions: { ...m.dimensions },
-      period: spec.periodSec,
-      ...(percentile ? { extendedStatistic: m.stat } : { statistic: m.stat }),
-    };
-  }
-  const ids = spec.metrics.map((_, i) => `m${i}`);
-  // FILL: a colour or target group with no datapoint (standby, no traffic) counts as 0 in a sum.
-  const expression = spec.combine === "SUM" ? `SUM([${ids.map((id) => `FILL(${id}, 0)`).join(", ")}])` : `MAX([${ids.join(", ")}])`;
-  const queries: CloudwatchMetricAlarmMetricQuery[] = spec.metrics.map((m, i) => ({
-    id: ids[i],
-    returnData: false,
-    metric: { namespace: m.namespace, metricName: m.metricName, dimensions: { ...m.dimensions }, stat: m.stat, period: spec.periodSec },
-  }));
-  queries.push({ id: "e1", expression, label: spec.key, returnData: true });
-  return { metricQuery: queries };
-}
-
-/** Every alarm of the environment, each with its deliberate missing-data treatment. */
-export function alarmSpecs(props: ObservabilityProps): AlarmSpec[] {
+/** Every environment alarm, each with its deliberate severity and missing-data treatment. */
+export function alarmSpecs(props: ObservabilityProps, namespace: string): AlarmSpec[] {
   const prod = props.environment === "prod";
   const t = props.thresholds ?? {};
-  // prod pages after 3 bad minutes; other environments wait 5 to stay quiet during experiments.
-  const minutes = prod ? 3 : 5;
+  const minutes = confirmationMinutes(props.environment);
   const specs: AlarmSpec[] = [];
   const lb = props.albArnSuffix;
 
-  // The ALB exists only for public services, so its own 5xx are always worth watching.
   if (lb) {
+    // 503s for a rule without a healthy target never reach RequestCount, so they join the denominator.
+    const metrics = keyed("m", [
+      { namespace: ALB, metricName: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum" },
+      { namespace: ALB, metricName: "RequestCount", dimensions: { LoadBalancer: lb }, stat: "Sum" },
+    ]);
+    const total = "(FILL(m0, 0) + FILL(m1, 0))";
+    const rate = t.elbErrorRatePercent ?? 5;
     specs.push({
-      key: "alb-elb-5xx",
-      runbook: "alb-elb-5xx",
-      description: "The ALB itself answers 5xx (no healthy target, target timeouts or resets).",
-      metrics: [{ namespace: ALB, metricName: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum" }],
+      key: "alb-5xx-rate",
+      severity: "critical",
+      runbook: "alb-5xx-rate",
+      description: `The ALB itself answers 5xx (no healthy target, target timeouts or resets) for more than ${rate}% of requests, ${minutes} minutes.`,
+      metrics,
+      expression: `IF(${total} > 0, 100 * FILL(m0, 0) / ${total}, 0)`,
       comparison: "GreaterThanThreshold",
-      threshold: t.elb5xxPerMinute ?? (prod ? 5 : 20),
+      threshold: rate,
       periodSec: 60,
       evaluationPeriods: minutes,
       // Count metrics are only published when non-zero: no data means no errors.
@@ -325,322 +519,140 @@ export function alarmSpecs(props: ObservabilityProps): AlarmSpec[] {
     });
   }
 
+  const failures = t.taskFailuresPer5Min ?? 2;
+  specs.push({
+    key: "cluster-task-failures",
+    severity: "critical",
+    runbook: "cluster-task-failures",
+    description: `More than ${failures} service tasks stopped with a failure in 5 minutes (ECS task state changes counted from /aws/events/${props.naming.stem}).`,
+    metrics: {},
+    // Metrics Insights sums every service group's series (the filter's Group dimension).
+    expression: `SELECT SUM(TaskFailures) FROM SCHEMA("${namespace}", "Group")`,
+    comparison: "GreaterThanThreshold",
+    threshold: failures,
+    periodSec: 300,
+    evaluationPeriods: 1,
+    // Published only when a task fails.
+    treatMissingData: "notBreaching",
+  });
+
+  const perMinute = (key: string, metricName: string, limit: number, what: string): AlarmSpec => ({
+    key,
+    severity: "warning",
+    runbook: key,
+    description: `More than ${limit} ${what} log lines per minute across the services for ${minutes} minutes (the guide's pattern; metric filters on every service log group).`,
+    metrics: { m0: { namespace, metricName, dimensions: {}, stat: "Sum" } },
+    comparison: "GreaterThanThreshold",
+    threshold: limit,
+    periodSec: 60,
+    evaluationPeriods: minutes,
+    treatMissingData: "notBreaching",
+  });
+  specs.push(
+    perMinute("logs-application-errors", "ApplicationErrors", t.logErrorsPerMinute ?? (prod ? 10 : 50), "application-error"),
+    perMinute("logs-security-events", "SecurityEvents", t.securityEventsPerMinute ?? (prod ? 20 : 100), "security-event"),
+  );
+
   const db = props.database;
-  if (db) specs.push(...databaseAlarmSpecs(db, t));
+  if (db && !instanceClassProblem(db.instanceClass)) specs.push(...databaseAlarmSpecs(db, t));
   return specs;
-}
-
-/** The alarms of one service (construct IDs by purpose; names carry the service). */
-export function serviceAlarmSpecs(svc: ObservedService, environment: string, lb: string | undefined, t: AlarmThresholds): AlarmSpec[] {
-  const prod = environment === "prod";
-  const minutes = prod ? 3 : 5;
-  const specs: AlarmSpec[] = [];
-  {
-    const tgs = svc.targetGroupArnSuffixes ?? [];
-    const perTg = (metricName: string, stat: string): MetricSpec[] =>
-      tgs.map((tg) => ({ namespace: ALB, metricName, dimensions: { LoadBalancer: lb!, TargetGroup: tg }, stat }));
-    const perEcsService = (metricName: string, stat: string): MetricSpec[] =>
-      svc.serviceNames.map((name) => ({ namespace: ECS, metricName, dimensions: { ClusterName: svc.clusterName, ServiceName: name }, stat }));
-
-    if (tgs.length) {
-      specs.push(
-        {
-          key: `${svc.name}-healthy-hosts`,
-          runbook: "healthy-hosts",
-          description: `${svc.name} has no healthy target behind the ALB (replaces the task-count metric ECS does not publish).`,
-          metrics: perTg("HealthyHostCount", "Minimum"),
-          combine: "SUM",
-          comparison: "LessThanThreshold",
-          threshold: 1,
-          periodSec: 60,
-          evaluationPeriods: minutes,
-          // The ALB reports this every minute for an attached target group: silence is itself an outage signal.
-          treatMissingData: "breaching",
-        },
-        {
-          key: `${svc.name}-unhealthy-hosts`,
-          runbook: "unhealthy-hosts",
-          description: `${svc.name} has targets failing ALB health checks.`,
-          metrics: perTg("UnHealthyHostCount", "Maximum"),
-          combine: "SUM",
-          comparison: "GreaterThanThreshold",
-          threshold: 0,
-          periodSec: 60,
-          evaluationPeriods: minutes,
-          // No data means no registered targets; losing all capacity is the healthy-hosts alarm's job.
-          treatMissingData: "notBreaching",
-        },
-        {
-          key: `${svc.name}-target-5xx`,
-          runbook: "target-5xx",
-          description: `${svc.name} answers 5xx.`,
-          metrics: perTg("HTTPCode_Target_5XX_Count", "Sum"),
-          combine: "SUM",
-          comparison: "GreaterThanThreshold",
-          threshold: t.target5xxPerMinute ?? (prod ? 5 : 20),
-          periodSec: 60,
-          evaluationPeriods: minutes,
-          // Only published when non-zero.
-          treatMissingData: "notBreaching",
-        },
-        {
-          key: `${svc.name}-latency-p95`,
-          runbook: "latency-p95",
-          description: `${svc.name} p95 response time is high (worst target group).`,
-          metrics: perTg("TargetResponseTime", "p95"),
-          combine: "MAX",
-          comparison: "GreaterThanThreshold",
-          threshold: t.latencyP95Sec ?? (prod ? 1 : 2),
-          periodSec: 60,
-          evaluationPeriods: minutes,
-          // No requests, no latency: nothing is slow.
-          treatMissingData: "notBreaching",
-        },
-      );
-    } else {
-      specs.push({
-        key: `${svc.name}-no-tasks-reporting`,
-        runbook: "no-tasks-reporting",
-        description: `${svc.name} (no target group) reports no utilisation: no task is running.`,
-        metrics: perEcsService("CPUUtilization", "SampleCount"),
-        combine: "SUM",
-        comparison: "LessThanThreshold",
-        threshold: 1,
-        periodSec: 60,
-        evaluationPeriods: minutes,
-        // ECS publishes service utilisation only while tasks run: silence means no task.
-        treatMissingData: "breaching",
-      });
-    }
-    specs.push(
-      {
-        key: `${svc.name}-cpu-high`,
-        runbook: "cpu-high",
-        description: `${svc.name} CPU is high (busiest ECS service of the application).`,
-        metrics: perEcsService("CPUUtilization", "Average"),
-        combine: "MAX",
-        comparison: "GreaterThanThreshold",
-        threshold: t.cpuPercent ?? 80,
-        periodSec: 60,
-        evaluationPeriods: 5,
-        // No tasks, no utilisation; lost capacity is the healthy-hosts / no-tasks alarms' job.
-        treatMissingData: "notBreaching",
-      },
-      {
-        key: `${svc.name}-memory-high`,
-        runbook: "memory-high",
-        description: `${svc.name} memory is high (busiest ECS service of the application).`,
-        metrics: perEcsService("MemoryUtilization", "Average"),
-        combine: "MAX",
-        comparison: "GreaterThanThreshold",
-        threshold: t.memoryPercent ?? 80,
-        periodSec: 60,
-        evaluationPeriods: 5,
-        treatMissingData: "notBreaching",
-      },
-    );
-  }
-
-  return specs.map((spec) => ({ ...spec, key: spec.key.slice(svc.name.length + 1), name: spec.key }));
 }
 
 function databaseAlarmSpecs(db: ObservedDatabase, t: AlarmThresholds): AlarmSpec[] {
-  const specs: AlarmSpec[] = [];
-  {
-    const dims = { DBInstanceIdentifier: db.instanceId };
-    const maxConnections = db.maxConnections ?? 100;
-    specs.push(
-      {
-        key: "db-cpu-high",
-        runbook: "db-cpu-high",
-        description: "Database CPU is high.",
-        metrics: [{ namespace: RDS, metricName: "CPUUtilization", dimensions: dims, stat: "Average" }],
-        comparison: "GreaterThanThreshold",
-        threshold: t.databaseCpuPercent ?? 80,
-        periodSec: 60,
-        evaluationPeriods: 10,
-        // RDS publishes every minute while available; a gap (reboot, failover) keeps the last state.
-        treatMissingData: "missing",
-      },
-      {
-        key: "db-free-storage-low",
-        runbook: "db-free-storage-low",
-        description: `Database free storage is below 10% of ${db.allocatedStorageGiB} GiB.`,
-        metrics: [{ namespace: RDS, metricName: "FreeStorageSpace", dimensions: dims, stat: "Minimum" }],
-        comparison: "LessThanThreshold",
-        threshold: Math.floor(db.allocatedStorageGiB * GIB * 0.1),
-        periodSec: 300,
-        evaluationPeriods: 1,
-        treatMissingData: "missing",
-      },
-      {
-        key: "db-connections-high",
-        runbook: "db-connections-high",
-        description: `Database connections exceed ${t.databaseConnectionsPercent ?? 80}% of max_connections (${maxConnections}).`,
-        metrics: [{ namespace: RDS, metricName: "DatabaseConnections", dimensions: dims, stat: "Maximum" }],
-        comparison: "GreaterThanThreshold",
-        threshold: Math.floor((maxConnections * (t.databaseConnectionsPercent ?? 80)) / 100),
-        periodSec: 60,
-        evaluationPeriods: 5,
-        treatMissingData: "missing",
-      },
-    );
-  }
-  return specs;
-}
-
-/** Dashboard rows: header, ALB traffic and health, ECS utilisation, RDS. */
-export function dashboardWidgets(props: ObservabilityProps): DashboardWidget[] {
-  const { region } = props;
-  const widgets: DashboardWidget[] = [];
-  let y = 0;
-  const metric = (x: number, width: number, title: string, metrics: DashboardMetricRow[], extra: Partial<MetricWidget["properties"]> = {}): MetricWidget => ({
-    type: "metric",
-    x,
-    y,
-    width,
-    height: 6,
-    properties: { title, region, view: "timeSeries", stacked: false, period: 60, metrics, ...extra },
-  });
-
-  widgets.push({
-    type: "text",
-    x: 0,
-    y,
-    width: 24,
-    height: 2,
-    properties: {
-      markdown: `# ${props.naming.stem}\nEnvironment **${props.environment}**. Task capacity is shown as ALB healthy hosts (ECS has no task-count metric). Alarms and first steps: docs/cicd-observability.md`,
+  const dims = { DBInstanceIdentifier: db.instanceId };
+  const maxConnections = maxConnectionsOf(db);
+  const connectionsPercent = t.databaseConnectionsPercent ?? 80;
+  const share = freeStoragePercent(db, t);
+  const current = db.currentAllocatedStorageGiB;
+  const freeBytes = current !== undefined && Token.isUnresolved(current) ? Fn.floor(Token.asNumber(Op.mul(current, (GIB * share) / 100))) : Math.floor(((current ?? db.allocatedStorageGiB) * GIB * share) / 100);
+  const derivation = db.maxConnections !== undefined ? "as configured" : `LEAST(memory of ${db.instanceClass} / 9531392, 5000)`;
+  return [
+    {
+      key: "db-cpu-high",
+      severity: "warning",
+      runbook: "db-cpu-high",
+      description: `Database CPU above ${t.databaseCpuPercent ?? 80}% for 10 minutes.`,
+      metrics: { m0: { namespace: RDS, metricName: "CPUUtilization", dimensions: dims, stat: "Average" } },
+      comparison: "GreaterThanThreshold",
+      threshold: t.databaseCpuPercent ?? 80,
+      periodSec: 60,
+      evaluationPeriods: 10,
+      // RDS publishes every minute while available; a gap (reboot, failover) keeps the last state.
+      treatMissingData: "missing",
     },
-  });
-  y += 2;
-
-  const lb = props.albArnSuffix;
-  const withTgs = props.services.filter((s) => (s.targetGroupArnSuffixes ?? []).length > 0);
-  if (lb && withTgs.length) {
-    const tgRows = (metricName: string, stat: string, suffix = ""): DashboardMetricRow[] =>
-      withTgs.flatMap((s) =>
-        (s.targetGroupArnSuffixes ?? []).map((tg, i): DashboardMetricRow => [ALB, metricName, "LoadBalancer", lb, "TargetGroup", tg, { stat, label: `${s.name}${tgLabel(s, i)}${suffix}` }]),
-      );
-    widgets.push(
-      metric(0, 8, "Requests", [[ALB, "RequestCount", "LoadBalancer", lb, { stat: "Sum", label: "ALB total" }], ...tgRows("RequestCount", "Sum")]),
-      metric(8, 8, "5xx", [
-        [ALB, "HTTPCode_ELB_5XX_Count", "LoadBalancer", lb, { stat: "Sum", label: "ALB (ELB) 5xx" }],
-        ...tgRows("HTTPCode_Target_5XX_Count", "Sum", " target 5xx"),
-      ]),
-      metric(16, 8, "Latency p95 (s)", tgRows("TargetResponseTime", "p95", " p95")),
-    );
-    y += 6;
-    widgets.push(
-      metric(0, 12, "Healthy hosts (task capacity)", tgRows("HealthyHostCount", "Minimum", " healthy"), { yAxis: { left: { min: 0 } } }),
-      metric(12, 12, "Unhealthy hosts", tgRows("UnHealthyHostCount", "Maximum", " unhealthy"), { yAxis: { left: { min: 0 } } }),
-    );
-    y += 6;
-  }
-
-  if (props.services.length) {
-    const ecsRows = (metricName: string): DashboardMetricRow[] =>
-      props.services.flatMap((s) =>
-        s.serviceNames.map((name): DashboardMetricRow => [ECS, metricName, "ClusterName", s.clusterName, "ServiceName", name, { stat: "Average", label: s.serviceNames.length > 1 ? `${s.name} (${name})` : s.name }]),
-      );
-    const percent = { yAxis: { left: { min: 0, max: 100, label: "%" } } };
-    widgets.push(
-      metric(0, 12, "ECS CPU utilisation", ecsRows("CPUUtilization"), { ...percent, annotations: { horizontal: [{ label: "alarm", value: props.thresholds?.cpuPercent ?? 80 }] } }),
-      metric(12, 12, "ECS memory utilisation", ecsRows("MemoryUtilization"), { ...percent, annotations: { horizontal: [{ label: "alarm", value: props.thresholds?.memoryPercent ?? 80 }] } }),
-    );
-    y += 6;
-  }
-
-  const db = props.database;
-  if (db) {
-    const dims = ["DBInstanceIdentifier", db.instanceId];
-    widgets.push(
-      metric(0, 8, "RDS CPU", [[RDS, "CPUUtilization", ...dims, { stat: "Average", label: "CPU %" }]], { yAxis: { left: { min: 0, max: 100, label: "%" } } }),
-      metric(8, 8, "RDS connections", [[RDS, "DatabaseConnections", ...dims, { stat: "Maximum", label: "connections" }]], { yAxis: { left: { min: 0 } } }),
-      metric(16, 8, "RDS free storage (bytes)", [[RDS, "FreeStorageSpace", ...dims, { stat: "Minimum", label: "free bytes" }]], {
-        yAxis: { left: { min: 0 } },
-        annotations: { horizontal: [{ label: "alarm (10%)", value: Math.floor(db.allocatedStorageGiB * GIB * 0.1) }] },
-      }),
-    );
-  }
-  return widgets;
+    {
+      key: "db-free-storage-low",
+      severity: "critical",
+      runbook: "db-free-storage-low",
+      description: `Database free storage below ${share}% of the allocated volume (today's allocated_storage; autoscaling up to ${db.maxAllocatedStorageGiB ?? db.allocatedStorageGiB} GiB).`,
+      metrics: { m0: { namespace: RDS, metricName: "FreeStorageSpace", dimensions: dims, stat: "Minimum" } },
+      comparison: "LessThanThreshold",
+      threshold: freeBytes,
+      periodSec: 300,
+      evaluationPeriods: 1,
+      treatMissingData: "missing",
+    },
+    {
+      key: "db-connections-high",
+      severity: "warning",
+      runbook: "db-connections-high",
+      description: `Database connections above ${connectionsPercent}% of max_connections ${maxConnections} (${derivation}) for 5 minutes.`,
+      metrics: { m0: { namespace: RDS, metricName: "DatabaseConnections", dimensions: dims, stat: "Maximum" } },
+      comparison: "GreaterThanThreshold",
+      threshold: connectionsThreshold(db, t),
+      periodSec: 60,
+      evaluationPeriods: 5,
+      treatMissingData: "missing",
+    },
+  ];
 }
 
-function tgLabel(svc: ObservedService, index: number): string {
-  const count = (svc.targetGroupArnSuffixes ?? []).length;
-  if (count === 1) return "";
-  return count === 2 ? (index === 0 ? " blue" : " green") : ` #${index + 1}`;
-}
-
-const ALB_SUFFIX = /^app\/[\w-]+\/[0-9a-f]+$/;
-const TG_SUFFIX = /^targetgroup\/[\w-]+\/[0-9a-f]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
 
-function validateService(scope: Construct, props: ServiceAlarmsProps): void {
+/** Every problem at once (reported by synth with the construct path). */
+function validate(scope: Construct, props: ObservabilityProps, services: () => readonly ObservedService[]): void {
   scope.node.addValidation({
     validate: () => {
-      const problems: string[] = [];
-      const svc = props.service;
-      if (svc.serviceNames.length === 0) problems.push(`serviceNames must list the ECS service(s) of "${svc.name}"; got none`);
-      const tgs = svc.targetGroupArnSuffixes ?? [];
-      if (tgs.length && props.albArnSuffix === undefined) problems.push(`target group metrics need the LoadBalancer dimension; got target groups but no albArnSuffix; pass the ALB's arn_suffix`);
-      if (known(props.albArnSuffix) && !ALB_SUFFIX.test(props.albArnSuffix)) problems.push(`albArnSuffix must be an ALB ARN suffix like "app/<name>/<id>"; got "${props.albArnSuffix}"`);
-      for (const tg of tgs) {
-        if (known(tg) && !TG_SUFFIX.test(tg)) problems.push(`targetGroupArnSuffixes must be like "targetgroup/<name>/<id>"; got "${tg}"; pass the target group's arn_suffix, not its ARN`);
+      const problems: (string | undefined)[] = [];
+      if (!props.environment) problems.push(`environment must name the environment (labels and thresholds); got ${JSON.stringify(props.environment)}`);
+      for (const severity of ["critical", "warning"] as const) {
+        const to = props[severity] ?? {};
+        (to.emails ?? []).forEach((email, i) => {
+          if (known(email) && !EMAIL.test(email)) problems.push(`${severity}.emails[${i}] is not an email address; got ${JSON.stringify(email)}`);
+        });
+        (to.httpsEndpoints ?? []).forEach((url, i) => {
+          if (known(url) && !/^https:\/\/[^\s/@]+(\/\S*)?$/.test(url)) problems.push(`${severity}.httpsEndpoints[${i}] must be an https:// URL without credentials; got ${JSON.stringify(url)}`);
+        });
       }
-      return problems;
+      const retention = logRetentionProblem(props.logRetentionDays);
+      if (retention) problems.push(`logRetentionDays ${retention}`);
+      problems.push(albSuffixProblem(props.albArnSuffix));
+      const all = services();
+      all.forEach((svc, i) => {
+        if ((svc.targetGroupArnSuffixes ?? []).length && props.albArnSuffix === undefined) {
+          problems.push(`services[${i}] ("${svc.name}") has target groups but albArnSuffix is missing; target group metrics need the LoadBalancer dimension; pass the ALB's arn_suffix`);
+        }
+      });
+      if ((props.savedQueries ?? true) && all.length > LOGS_INSIGHTS_MAX_LOG_GROUPS) {
+        problems.push(`Logs Insights queries read at most ${LOGS_INSIGHTS_MAX_LOG_GROUPS} log groups; got ${all.length} services; split the environment or turn savedQueries off`);
+      }
+      const db = props.database;
+      if (db) {
+        const classProblem = instanceClassProblem(db.instanceClass);
+        if (classProblem) problems.push(`database.instanceClass ${classProblem}`);
+        if (!Number.isInteger(db.allocatedStorageGiB) || db.allocatedStorageGiB < 1) problems.push(`database.allocatedStorageGiB must be a positive whole number of GiB; got ${db.allocatedStorageGiB}`);
+        if (db.maxConnections !== undefined && (!Number.isInteger(db.maxConnections) || db.maxConnections < 1)) problems.push(`database.maxConnections must be a positive whole number; got ${db.maxConnections}`);
+      }
+      const t = props.thresholds ?? {};
+      for (const key of ["elbErrorRatePercent", "databaseCpuPercent", "databaseConnectionsPercent", "databaseFreeStoragePercent", "cpuPercent", "memoryPercent"] as const) {
+        const v = t[key];
+        if (v !== undefined && !(v > 0 && v <= 100)) problems.push(`thresholds.${key} must be a percentage above 0 and at most 100; got ${v}`);
+      }
+      for (const key of ["taskFailuresPer5Min", "logErrorsPerMinute", "securityEventsPerMinute"] as const) {
+        const v = t[key];
+        if (v !== undefined && !(v >= 0)) problems.push(`thresholds.${key} must be 0 or more; got ${v}`);
+      }
+      return problems.filter((p): p is string => p !== undefined);
     },
   });
-}
-
-function validate(scope: Construct, props: ObservabilityProps): void {
-  if (!props.environment) {
-    throw new ConstructPropsError(scope, `environment must name the environment (labels and thresholds); got ${JSON.stringify(props.environment)}`);
-  }
-  (props.alarmEmails ?? []).forEach((email, i) => {
-    if (known(email) && !EMAIL.test(email)) {
-      throw new ConstructPropsError(scope, `alarmEmails[${i}] is not an email address; got ${JSON.stringify(email)}`);
-    }
-  });
-  if (known(props.albArnSuffix) && !ALB_SUFFIX.test(props.albArnSuffix)) {
-    throw new ConstructPropsError(scope, `albArnSuffix must be an ALB ARN suffix like "app/<name>/<id>"; got "${props.albArnSuffix}"; pass the load balancer's arn_suffix, not its ARN`);
-  }
-  props.services.forEach((svc, i) => {
-    const at = `services[${i}]`;
-    if (svc.serviceNames.length === 0) {
-      throw new ConstructPropsError(scope, `${at}.serviceNames must list the ECS service(s) of "${svc.name}"; got none`);
-    }
-    const tgs = svc.targetGroupArnSuffixes ?? [];
-    if (tgs.length && props.albArnSuffix === undefined) {
-      throw new ConstructPropsError(scope, `${at} has target groups but albArnSuffix is missing; target group metrics need the LoadBalancer dimension; pass the ALB's arn_suffix`);
-    }
-    for (const tg of tgs) {
-      if (known(tg) && !TG_SUFFIX.test(tg)) {
-        throw new ConstructPropsError(scope, `${at}.targetGroupArnSuffixes must be like "targetgroup/<name>/<id>"; got "${tg}"; pass the target group's arn_suffix, not its ARN`);
-      }
-    }
-  });
-  const db = props.database;
-  if (db) {
-    if (!Number.isInteger(db.allocatedStorageGiB) || db.allocatedStorageGiB < 1) {
-      throw new ConstructPropsError(scope, `database.allocatedStorageGiB must be a positive whole number of GiB; got ${db.allocatedStorageGiB}`);
-    }
-    if (db.maxConnections !== undefined && (!Number.isInteger(db.maxConnections) || db.maxConnections < 1)) {
-      throw new ConstructPropsError(scope, `database.maxConnections must be a positive whole number; got ${db.maxConnections}`);
-    }
-  }
-  const t = props.thresholds ?? {};
-  for (const key of ["cpuPercent", "memoryPercent", "databaseCpuPercent", "databaseConnectionsPercent"] as const) {
-    const v = t[key];
-    if (v !== undefined && (v <= 0 || v > 100)) {
-      throw new ConstructPropsError(scope, `thresholds.${key} must be a percentage above 0 and at most 100; got ${v}`);
-    }
-  }
-  for (const key of ["elb5xxPerMinute", "target5xxPerMinute", "latencyP95Sec"] as const) {
-    const v = t[key];
-    if (v !== undefined && !(v > 0)) {
-      throw new ConstructPropsError(scope, `thresholds.${key} must be above 0; got ${v}`);
-    }
-  }
 }

@@ -147,13 +147,13 @@ describe("environment configs", () => {
     const env = developWith((e) => {
       e.services![0].source = { repository: "just-a-name" };
       e.cicd.connectionArn = "arn:aws:s3:::bucket";
-      e.observability = { alarmEmails: ["oncall"] };
+      e.observability = { warning: { emails: ["oncall"] } };
     });
     expect(problemsOf(env)).toEqual(
       expect.arrayContaining([
         'develop.services.api.source.repository: must be "workspace/repo"; got "just-a-name"',
         'develop.cicd.connectionArn: must be a CodeConnections connection ARN; got "arn:aws:s3:::bucket"',
-        'develop.observability.alarmEmails[0]: must be an email address; got "oncall"',
+        'develop.observability.warning.emails[0]: must be an email address; got "oncall"',
       ]),
     );
   });

@@ -1,25 +1,40 @@
 import * as fs from "fs";
 import * as path from "path";
 import { TerraformStack, Testing } from "cdktf";
-import { Observability, ObservabilityProps, ObservedService, ServiceAlarms, ServiceAlarmsProps } from "../../modules/observability";
+import {
+  Observability,
+  ObservabilityProps,
+  ObservedService,
+  ServiceAlarms,
+  ServiceAlarmsProps,
+  ServiceDashboard,
+  ServiceLogMetrics,
+  grafanaDashboard,
+} from "../../modules/observability";
 import { Naming } from "../../lib/naming";
-import { ACCOUNT, DATA_KEY, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
+import { ACCOUNT, DATA_KEY, LOGS_KEY, documentOf, newStack, problemsOf, resourcesOf, synthJson } from "./fixtures";
 
 const naming = new Naming("fargate", "prod");
 const LB = "app/fargate-prod-alb/0123456789abcdef";
+const CLUSTER_ARN = `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/fargate-prod-cluster`;
 const api: ObservedService = {
   name: "api",
   clusterName: "fargate-prod-cluster",
   serviceNames: ["fargate-prod-api"],
-  targetGroupArnSuffixes: ["targetgroup/fargate-prod-api-blue/0123456789abcdef"],
+  targetGroupArnSuffixes: ["targetgroup/fargate-prod-api/0123456789abcdef"],
+  logGroupName: "/fargate/prod/ecs/api",
+  pipeline: { pipelineName: "fargate-prod-api", buildProjectName: "fargate-prod-api-build" },
 };
+/** A CodeDeploy blue/green service: one ECS service, two target groups. */
 const web: ObservedService = {
   name: "web",
   clusterName: "fargate-prod-cluster",
-  serviceNames: ["fargate-prod-web-blue", "fargate-prod-web-green"],
+  serviceNames: ["fargate-prod-web"],
   targetGroupArnSuffixes: ["targetgroup/fargate-prod-web-blue/00000000000000aa", "targetgroup/fargate-prod-web-green/00000000000000bb"],
+  logGroupName: "/fargate/prod/ecs/web",
 };
-const worker: ObservedService = { name: "worker", clusterName: "fargate-prod-cluster", serviceNames: ["fargate-prod-worker"] };
+const worker: ObservedService = { name: "worker", clusterName: "fargate-prod-cluster", serviceNames: ["fargate-prod-worker"], logGroupName: "/fargate/prod/ecs/worker" };
+const TOPIC = /^\$\{aws_sns_topic\.observability_(critical|warning)-topic_\w+\.arn\}$/;
 
 const baseProps: ObservabilityProps = {
   naming,
@@ -27,322 +42,498 @@ const baseProps: ObservabilityProps = {
   region: "us-east-1",
   environment: "prod",
   dataKmsKeyArn: DATA_KEY,
+  logsKmsKeyArn: LOGS_KEY,
+  logRetentionDays: 90,
+  cluster: { name: "fargate-prod-cluster", arn: CLUSTER_ARN },
   albArnSuffix: LB,
-  services: [],
-  database: { instanceId: "fargate-prod-postgres", allocatedStorageGiB: 100, maxConnections: 400 },
+  database: { instanceId: "fargate-prod-postgres", instanceClass: "db.m7g.large", allocatedStorageGiB: 20, maxAllocatedStorageGiB: 100 },
+  pipelines: true,
 };
 
 /**
  * The environment's observability as the platform stack builds it: the Observability
- * construct, one ServiceAlarms per service on its topic, and the services watched on the
- * dashboard.
+ * construct, per service its ServiceAlarms, ServiceDashboard and ServiceLogMetrics on the
+ * environment's topics and namespace, and the services watched.
  */
 function observedStack(overrides: Partial<ObservabilityProps> = {}, services: readonly ObservedService[] = [api, web, worker], alarmOverrides: Partial<ServiceAlarmsProps> = {}) {
   const stack = newStack();
   const props = { ...baseProps, ...overrides };
   const observability = new Observability(stack, "observability", props);
-  const serviceAlarms = services.map(
-    (service) =>
-      new ServiceAlarms(stack, `${service.name}-alarms`, {
-        naming: props.naming,
-        environment: props.environment,
-        topicArn: observability.alarmTopic.arn,
-        albArnSuffix: service.targetGroupArnSuffixes ? props.albArnSuffix : undefined,
-        service,
-        thresholds: props.thresholds,
-        ...alarmOverrides,
-      }),
-  );
+  const serviceAlarms = services.map((service) => {
+    const alarms = new ServiceAlarms(stack, `${service.name}-alarms`, {
+      naming: props.naming,
+      environment: props.environment,
+      topics: observability.topics,
+      albArnSuffix: service.targetGroupArnSuffixes ? props.albArnSuffix : undefined,
+      service,
+      ...alarmOverrides,
+    });
+    new ServiceDashboard(stack, `${service.name}-dashboard`, { naming: props.naming, environment: props.environment, region: props.region, metricsNamespace: observability.metricsNamespace, albArnSuffix: props.albArnSuffix, service, alarms });
+    new ServiceLogMetrics(stack, `${service.name}-log-metrics`, { logGroupName: service.logGroupName, metricsNamespace: observability.metricsNamespace });
+    return alarms;
+  });
   observability.watch(services);
   return { stack, observability, serviceAlarms };
 }
 
 /** Alarms by name without the `fargate-<env>-` stem. */
 const alarmsOf = (stack: TerraformStack): Record<string, any> =>
-  Object.fromEntries(resourcesOf(synthJson(stack), "aws_cloudwatch_metric_alarm").map(([, a]) => [a.alarm_name.replace(/^fargate-prod-/, ""), a]));
+  Object.fromEntries(resourcesOf(synthJson(stack), "aws_cloudwatch_metric_alarm").map(([, a]) => [a.alarm_name.replace(/^fargate-\w+?-/, ""), a]));
+/** The `<id>` of a `${aws_sns_topic.<id>.arn}` reference: which topic an alarm notifies. */
+const topicOf = (ref: string) => /observability_(critical|warning)-topic/.exec(ref)?.[1];
+const byName = (json: any, type: string, name: string) => resourcesOf(json, type).find(([, r]) => r.name === name || r.dashboard_name === name)?.[1];
+/** The metric_query entries of a metric-math alarm by id. */
+const queriesOf = (alarm: any): Record<string, any> => Object.fromEntries((alarm.metric_query ?? []).map((q: any) => [q.id, q]));
+
+const EXPECTED_SEVERITY: Record<string, "critical" | "warning"> = {
+  "alb-5xx-rate": "critical",
+  "cluster-task-failures": "critical",
+  "logs-application-errors": "warning",
+  "logs-security-events": "warning",
+  "db-cpu-high": "warning",
+  "db-free-storage-low": "critical",
+  "db-connections-high": "warning",
+  "api-tasks-below-desired": "critical",
+  "api-5xx-rate": "critical",
+  "api-unhealthy-hosts": "warning",
+  "api-latency-p95": "warning",
+  "api-cpu-high": "warning",
+  "api-memory-high": "warning",
+  "web-tasks-below-desired": "critical",
+  "web-5xx-rate": "critical",
+  "web-unhealthy-hosts": "warning",
+  "web-latency-p95": "warning",
+  "web-cpu-high": "warning",
+  "web-memory-high": "warning",
+  "worker-tasks-below-desired": "critical",
+  "worker-cpu-high": "warning",
+  "worker-memory-high": "warning",
+};
 
 describe("Observability", () => {
-  test("creates a KMS-encrypted alarm topic only this account's CloudWatch alarms may publish to by default", () => {
-    const { stack } = observedStack({}, []);
-    const text = synthText(stack);
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_sns_topic" }, { name: "fargate-prod-alarms", kms_master_key_id: DATA_KEY });
-    const docs = Object.values<any>(JSON.parse(text).data.aws_iam_policy_document);
-    expect(docs).toHaveLength(1);
-    expect(docs[0].statement).toEqual([
-      expect.objectContaining({
-        effect: "Allow",
+  const { stack: full } = observedStack();
+  const json = synthJson(full);
+  const alarms = alarmsOf(full);
+
+  test("creates a critical and a warning topic, both encrypted with the data key", () => {
+    const topics = resourcesOf(json, "aws_sns_topic").map(([, t]) => [t.name, t.kms_master_key_id]);
+    expect(topics.sort()).toEqual([["fargate-prod-alarms-critical", DATA_KEY], ["fargate-prod-alarms-warning", DATA_KEY]]);
+  });
+
+  test("each topic policy lets only this account's alarms publish, and events only from the rules that target that topic", () => {
+    const policies = Object.fromEntries(resourcesOf(json, "aws_sns_topic_policy").map(([, p]) => [topicOf(p.arn), documentOf(json, p.policy).statement]));
+    const rule = (name: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_cloudwatch_event_rule\\.observability_${name}-rule_\\w+\\.arn\\}$`));
+    for (const severity of ["critical", "warning"]) {
+      expect(policies[severity][0]).toMatchObject({
+        sid: "CloudWatchAlarmsOfThisAccountPublish",
         actions: ["sns:Publish"],
         principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
         condition: [
           { test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] },
           { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:*`] },
         ],
-      }),
-    ]);
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_sns_topic_policy" }, { arn: expect.stringContaining("aws_sns_topic.") });
-  });
-
-  test("subscribes the alarm emails, and none by default", () => {
-    expect(resourcesOf(synthJson(observedStack({}, []).stack), "aws_sns_topic_subscription")).toEqual([]);
-    const subs = resourcesOf(synthJson(observedStack({ alarmEmails: ["oncall@example.com", "team@example.com"] }, []).stack), "aws_sns_topic_subscription").map(([, s]) => [s.protocol, s.endpoint]);
-    expect(subs).toEqual([["email", "oncall@example.com"], ["email", "team@example.com"]]);
-  });
-
-  test("creates the platform's own alarms (ALB 5xx, database) by purpose, and each service's alarms beside them", () => {
-    const { stack, observability } = observedStack();
-    expect(Object.keys(observability.alarms).sort()).toEqual(["alb-elb-5xx", "db-connections-high", "db-cpu-high", "db-free-storage-low"]);
-    expect(Object.keys(alarmsOf(stack)).sort()).toEqual(
-      [
-        "alb-elb-5xx",
-        "api-healthy-hosts", "api-unhealthy-hosts", "api-target-5xx", "api-latency-p95", "api-cpu-high", "api-memory-high",
-        "web-healthy-hosts", "web-unhealthy-hosts", "web-target-5xx", "web-latency-p95", "web-cpu-high", "web-memory-high",
-        "worker-no-tasks-reporting", "worker-cpu-high", "worker-memory-high",
-        "db-cpu-high", "db-free-storage-low", "db-connections-high",
-      ].sort(),
-    );
-  });
-
-  test("every alarm notifies the topic on ALARM and OK and says how it treats missing data", () => {
-    const alarms = Object.entries(alarmsOf(observedStack().stack));
-    expect(alarms).toHaveLength(19);
-    for (const [name, alarm] of alarms) {
-      expect([name, alarm.alarm_actions]).toEqual([name, [expect.stringMatching(/^\$\{aws_sns_topic\.observability_alarm-topic_\w+\.arn\}$/)]]);
-      expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
-      expect(["breaching", "notBreaching", "missing"]).toContain(alarm.treat_missing_data);
-      expect(alarm.alarm_description).toMatch(/^\[prod\] .*Runbook: docs\/cicd-observability\.md#/);
+      });
     }
-  });
-
-  test("every alarm's runbook link points at a section of docs/cicd-observability.md", () => {
-    const doc = fs.readFileSync(path.resolve(__dirname, "../../docs/cicd-observability.md"), "utf8");
-    const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
-    const alarms = Object.values(alarmsOf(observedStack().stack));
-    expect(alarms).toHaveLength(19);
-    for (const alarm of alarms) {
-      const anchor = alarm.alarm_description.match(/#([\w-]+)$/)[1];
-      expect([alarm.alarm_name, headings.has(anchor)]).toEqual([alarm.alarm_name, true]);
-    }
-  });
-
-  test("watches ALB 5xx at the load balancer, even before any service is routed", () => {
-    expect(synthText(observedStack({}, []).stack)).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-alb-elb-5xx",
-      namespace: "AWS/ApplicationELB",
-      metric_name: "HTTPCode_ELB_5XX_Count",
-      dimensions: { LoadBalancer: LB },
-      statistic: "Sum",
-      comparison_operator: "GreaterThanThreshold",
-      threshold: 5,
-      evaluation_periods: 3,
-      treat_missing_data: "notBreaching",
+    // prod: a failed pipeline pages (critical); build failures are non-prod only.
+    expect(policies.critical[1]).toMatchObject({
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }, { test: "ArnEquals", variable: "aws:SourceArn", values: [rule("pipeline-failed")] }],
     });
+    expect(policies.warning).toHaveLength(1);
+    const develop = synthJson(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, []).stack);
+    const developPolicies = Object.fromEntries(resourcesOf(develop, "aws_sns_topic_policy").map(([, p]) => [topicOf(p.arn), documentOf(develop, p.policy).statement]));
+    expect(developPolicies.critical).toHaveLength(1);
+    expect(developPolicies.warning[1].condition[1].values).toEqual([rule("pipeline-failed"), rule("build-failed")]);
   });
 
-  test("watches RDS CPU, free storage below 10% of allocated, and connections", () => {
-    const a = alarmsOf(observedStack({}, []).stack);
-    expect(a["db-cpu-high"]).toMatchObject({ namespace: "AWS/RDS", metric_name: "CPUUtilization", dimensions: { DBInstanceIdentifier: "fargate-prod-postgres" }, threshold: 80, treat_missing_data: "missing" });
-    expect(a["db-free-storage-low"]).toMatchObject({ metric_name: "FreeStorageSpace", comparison_operator: "LessThanThreshold", threshold: 10 * 1024 ** 3 });
-    expect(a["db-connections-high"]).toMatchObject({ metric_name: "DatabaseConnections", threshold: 320 });
-    expect(alarmsOf(observedStack({ database: { instanceId: "db", allocatedStorageGiB: 20 } }, []).stack)["db-connections-high"].threshold).toBe(80);
+  test("subscribes every destination to the topic of its severity, addressed by the destination, and none by default", () => {
+    expect(resourcesOf(json, "aws_sns_topic_subscription")).toEqual([]);
+    const routed = (critical: ObservabilityProps["critical"], warning: ObservabilityProps["warning"]) =>
+      resourcesOf(synthJson(observedStack({ critical, warning }, []).stack), "aws_sns_topic_subscription").map(([id, s]) => ({ id, to: topicOf(s.topic_arn), protocol: s.protocol, endpoint: s.endpoint }));
+    const subs = routed({ emails: ["oncall@example.com"], httpsEndpoints: ["https://pager.example.com/integration/sns"] }, { emails: ["team@example.com"] });
+    expect(subs.map(({ to, protocol, endpoint }) => [to, protocol, endpoint])).toEqual([
+      ["critical", "email", "oncall@example.com"],
+      ["critical", "https", "https://pager.example.com/integration/sns"],
+      ["warning", "email", "team@example.com"],
+    ]);
+    // Removing the first address never re-creates the others.
+    const fewer = routed({ emails: [], httpsEndpoints: ["https://pager.example.com/integration/sns"] }, { emails: ["team@example.com"] });
+    expect(fewer.map((s) => s.id)).toEqual(subs.slice(1).map((s) => s.id));
   });
 
-  test("non-prod environments alarm on more and wait longer", () => {
-    const a = alarmsOf(observedStack({ environment: "develop" }).stack);
-    expect(a["alb-elb-5xx"]).toMatchObject({ threshold: 20, evaluation_periods: 5 });
-    expect(a["api-latency-p95"]).toMatchObject({ threshold: 2, evaluation_periods: 5 });
-    expect(a["api-target-5xx"]).toMatchObject({ threshold: 20 });
-    expect(a["api-latency-p95"].alarm_description).toMatch(/^\[develop\]/);
-  });
-
-  test("creates no ALB or database alarms without an ALB or database", () => {
-    const { stack, observability } = observedStack({ albArnSuffix: undefined, database: undefined }, [worker]);
-    expect(observability.alarms).toEqual({});
-    expect(Object.keys(alarmsOf(stack)).sort()).toEqual(["worker-cpu-high", "worker-memory-high", "worker-no-tasks-reporting"]);
-  });
-
-  test("builds a dashboard whose body is JSON and shows every watched service and the database", () => {
-    const [[, dashboard]] = resourcesOf(synthJson(observedStack().stack), "aws_cloudwatch_dashboard");
-    expect(dashboard.dashboard_name).toBe("fargate-prod-overview");
-    const body = JSON.parse(dashboard.dashboard_body);
-    const titles = body.widgets.filter((w: any) => w.type === "metric").map((w: any) => w.properties.title);
-    expect(titles).toEqual(["Requests", "5xx", "Latency p95 (s)", "Healthy hosts (task capacity)", "Unhealthy hosts", "ECS CPU utilisation", "ECS memory utilisation", "RDS CPU", "RDS connections", "RDS free storage (bytes)"]);
-    const text = JSON.stringify(body);
-    for (const name of [...api.serviceNames, ...web.serviceNames, ...worker.serviceNames, ...web.targetGroupArnSuffixes!, "fargate-prod-postgres", LB]) {
-      expect(text).toContain(name);
+  test("every alarm states its severity in its description and notifies that severity's topic on ALARM and OK", () => {
+    expect(Object.fromEntries(Object.entries(alarms).map(([name, a]) => [name, topicOf(a.alarm_actions[0])]))).toEqual(EXPECTED_SEVERITY);
+    for (const [name, alarm] of Object.entries(alarms)) {
+      expect([name, alarm.alarm_actions]).toEqual([name, [expect.stringMatching(TOPIC)]]);
+      expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
+      expect(alarm.alarm_description).toMatch(new RegExp(`^\\[prod\\]\\[${EXPECTED_SEVERITY[name]}\\] .*Runbook: docs/observability\\.md#[\\w-]+$`));
+      expect(alarm.tags).toEqual({ Severity: EXPECTED_SEVERITY[name] });
+      expect(["breaching", "notBreaching", "missing"]).toContain(alarm.treat_missing_data);
     }
+  });
+
+  test("every alarm's runbook link points at a section of docs/observability.md", () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, "../../docs/observability.md"), "utf8");
+    const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    const anchors = [...Object.values(alarms).map((a) => a.alarm_description.match(/#([\w-]+)$/)[1]), "pipeline-failed", "build-failed"];
+    expect(anchors.length).toBeGreaterThan(20);
+    for (const anchor of anchors) expect([anchor, headings.has(anchor)]).toEqual([anchor, true]);
+  });
+
+  test("alarms on ALB-generated 5xx as a share of requests (5xx > 5% for 3 minutes in prod)", () => {
+    const a = alarms["alb-5xx-rate"];
+    const q = queriesOf(a);
+    expect(q.m0.metric).toMatchObject({ namespace: "AWS/ApplicationELB", metric_name: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: LB }, stat: "Sum" });
+    expect(q.m1.metric).toMatchObject({ metric_name: "RequestCount", dimensions: { LoadBalancer: LB }, stat: "Sum" });
+    expect(q.result.expression).toBe("IF((FILL(m0, 0) + FILL(m1, 0)) > 0, 100 * FILL(m0, 0) / (FILL(m0, 0) + FILL(m1, 0)), 0)");
+    expect(a).toMatchObject({ comparison_operator: "GreaterThanThreshold", threshold: 5, evaluation_periods: 3, treat_missing_data: "notBreaching" });
+    expect(alarmsOf(observedStack({ thresholds: { elbErrorRatePercent: 2 } }, []).stack)["alb-5xx-rate"].threshold).toBe(2);
+  });
+
+  test("counts task failures from ECS task state changes: rule -> log group -> metric filter -> alarm on more than 2 in 5 minutes", () => {
+    const rule = byName(json, "aws_cloudwatch_event_rule", "fargate-prod-task-failures");
+    expect(JSON.parse(rule.event_pattern)).toEqual({
+      source: ["aws.ecs"],
+      "detail-type": ["ECS Task State Change"],
+      detail: {
+        clusterArn: [CLUSTER_ARN],
+        lastStatus: ["STOPPED"],
+        group: [{ prefix: "service:" }],
+        $or: [{ stopCode: ["TaskFailedToStart", "EssentialContainerExited"] }, { stoppedReason: [{ prefix: "Task failed" }] }],
+      },
+    });
+    const [[, target]] = resourcesOf(json, "aws_cloudwatch_event_target").filter(([id]) => id.includes("task-failures-to-logs"));
+    expect(target.arn).toMatch(/^\$\{aws_cloudwatch_log_group\.observability_events-log-group_\w+\.arn\}$/);
+    const [, filter] = resourcesOf(json, "aws_cloudwatch_log_metric_filter").find(([, f]) => f.name === "task-failures-metric")!;
+    expect(filter).toMatchObject({ pattern: '{ $.source = "aws.ecs" }', metric_transformation: { namespace: "fargate-prod", name: "TaskFailures", value: "1", dimensions: { Group: "$.detail.group" } } });
+    const a = alarms["cluster-task-failures"];
+    expect(a.metric_query).toEqual([expect.objectContaining({ id: "result", expression: 'SELECT SUM(TaskFailures) FROM SCHEMA("fargate-prod", "Group")', period: 300, return_data: true })]);
+    expect(a).toMatchObject({ comparison_operator: "GreaterThanThreshold", threshold: 2, evaluation_periods: 1, treat_missing_data: "notBreaching" });
+  });
+
+  test("lets only its own rules write the events log group, which it owns with the environment's retention and the logs key", () => {
+    const [[, policy]] = resourcesOf(json, "aws_cloudwatch_log_resource_policy");
+    expect(policy.policy_name).toBe("fargate-prod-events-to-logs");
+    const [statement] = documentOf(json, policy.policy_document).statement;
+    expect(statement).toMatchObject({
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.observability_events-log-group_\w+\.arn\}:\*$/)],
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }],
+    });
+    expect(statement.condition[0].values.map((v: string) => /event_rule\.observability_([\w-]+)-rule/.exec(v)?.[1])).toEqual(["task-failures", "pipeline-executions"]);
+    const groups = resourcesOf(json, "aws_cloudwatch_log_group").map(([, g]) => [g.name, g.retention_in_days, g.kms_key_id]);
+    expect(groups.sort()).toEqual([
+      ["/aws/ecs/containerinsights/fargate-prod-cluster/performance", 90, LOGS_KEY],
+      ["/aws/events/fargate-prod", 90, LOGS_KEY],
+    ]);
+  });
+
+  test("sends failed pipelines to the critical topic in prod and to the warning topic elsewhere; build failures outside prod only", () => {
+    const failed = byName(json, "aws_cloudwatch_event_rule", "fargate-prod-pipeline-failed");
+    expect(JSON.parse(failed.event_pattern)).toEqual({
+      source: ["aws.codepipeline"],
+      "detail-type": ["CodePipeline Pipeline Execution State Change"],
+      detail: { pipeline: [{ prefix: "fargate-prod-" }], state: ["FAILED"] },
+    });
+    const target = resourcesOf(json, "aws_cloudwatch_event_target").find(([id]) => id.includes("pipeline-failed-to-topic"))![1];
+    expect(topicOf(target.arn)).toBe("critical");
+    expect(JSON.parse(target.input_transformer.input_template)).toBe("[prod][critical] Pipeline <pipeline> execution <execution> <state> at <time>. Runbook: docs/observability.md#pipeline-failed");
+    expect(target.input_transformer.input_paths).toEqual({ pipeline: "$.detail.pipeline", execution: "$.detail.execution-id", state: "$.detail.state", time: "$.time" });
+    expect(byName(json, "aws_cloudwatch_event_rule", "fargate-prod-build-failed")).toBeUndefined();
+
+    const develop = synthJson(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, []).stack);
+    const targets = Object.fromEntries(resourcesOf(develop, "aws_cloudwatch_event_target").map(([id, t]) => [id.replace(/^observability_([\w-]+?)_\w+$/, "$1"), t.arn]));
+    expect(topicOf(targets["pipeline-failed-to-topic"])).toBe("warning");
+    expect(topicOf(targets["build-failed-to-topic"])).toBe("warning");
+    expect(JSON.parse(byName(develop, "aws_cloudwatch_event_rule", "fargate-develop-build-failed").event_pattern).detail).toEqual({ "project-name": [{ prefix: "fargate-develop-" }], "build-status": ["FAILED"] });
+  });
+
+  test("creates no pipeline rules, metrics or dashboard without pipelines", () => {
+    const none = synthJson(observedStack({ pipelines: false }, []).stack);
+    expect(resourcesOf(none, "aws_cloudwatch_event_rule").map(([, r]) => r.name)).toEqual(["fargate-prod-task-failures"]);
+    expect(resourcesOf(none, "aws_cloudwatch_dashboard").map(([, d]) => d.dashboard_name)).toEqual(["fargate-prod-cluster-overview"]);
+  });
+
+  test("derives max_connections from the instance class memory: db.m7g.large allows 901, so the alarm fires above 720", () => {
+    expect(alarms["db-connections-high"]).toMatchObject({ metric_name: "DatabaseConnections", namespace: "AWS/RDS", dimensions: { DBInstanceIdentifier: "fargate-prod-postgres" }, threshold: 720, evaluation_periods: 5 });
+    expect(alarms["db-connections-high"].alarm_description).toContain("max_connections 901 (LEAST(memory of db.m7g.large / 9531392, 5000))");
+    const micro = alarmsOf(observedStack({ database: { ...baseProps.database!, instanceClass: "db.t4g.micro" } }, []).stack);
+    expect(micro["db-connections-high"].threshold).toBe(89);
+    expect(alarmsOf(observedStack({ database: { ...baseProps.database!, maxConnections: 200 } }, []).stack)["db-connections-high"].threshold).toBe(160);
+  });
+
+  test("watches free storage as a share of the live allocated volume: 5% with storage autoscaling, 10% without", () => {
+    // Static: 5% of 20 GiB (autoscaling up to 100 GiB), 10% of 100 GiB (no autoscaling).
+    expect(alarms["db-free-storage-low"]).toMatchObject({ metric_name: "FreeStorageSpace", statistic: "Minimum", comparison_operator: "LessThanThreshold", threshold: Math.floor(20 * 1024 ** 3 * 0.05) });
+    const fixed = alarmsOf(observedStack({ database: { ...baseProps.database!, allocatedStorageGiB: 100, maxAllocatedStorageGiB: 100 } }, []).stack);
+    expect(fixed["db-free-storage-low"].threshold).toBe(10 * 1024 ** 3);
+    // Live: a Terraform expression on the instance's allocated_storage, which follows autoscaling.
+    const stack = newStack();
+    const upstream = new Observability(stack, "upstream", { ...baseProps, naming: new Naming("fargate", "upstream"), database: undefined });
+    new Observability(stack, "observability", { ...baseProps, database: { ...baseProps.database!, currentAllocatedStorageGiB: upstream.eventsLogGroup.retentionInDays } });
+    const live = alarmsOf(stack)["db-free-storage-low"];
+    expect(live.threshold).toMatch(/^\$\{floor\(\(?aws_cloudwatch_log_group\.upstream_events-log-group_\w+\.retention_in_days \* 53687091\.2\)?\)\}$/);
+  });
+
+  test("builds <env>-cluster-overview with every watched service, the ALB, the database, task failures and log patterns", () => {
+    const body = JSON.parse(byName(json, "aws_cloudwatch_dashboard", "fargate-prod-cluster-overview").dashboard_body);
+    const titles = body.widgets.filter((w: any) => w.type !== "text").map((w: any) => w.properties.title);
+    expect(titles).toEqual([
+      "Environment alarms",
+      "Running tasks (Container Insights)",
+      "Task failures (stopped with a failure, per 5 min)",
+      "ECS CPU utilisation",
+      "ECS memory utilisation",
+      "Requests",
+      "ALB-generated 5xx (% of requests)",
+      "Latency p95 (s)",
+      "Healthy targets",
+      "Unhealthy targets",
+      "Log patterns (all services, per minute)",
+      "Application errors by service (dashboard time range)",
+      "RDS CPU",
+      "RDS connections (max_connections 901)",
+      "RDS free storage (bytes)",
+    ]);
+    const text = JSON.stringify(body);
+    for (const name of [...api.serviceNames, ...web.serviceNames, ...worker.serviceNames, ...web.targetGroupArnSuffixes!, api.logGroupName, worker.logGroupName, "fargate-prod-postgres", LB]) expect(text).toContain(name);
+    expect(body.widgets.find((w: any) => w.type === "alarm").properties.alarms).toHaveLength(7);
     for (const w of body.widgets) {
       expect(w.x + w.width).toBeLessThanOrEqual(24);
-      if (w.type === "metric") expect(w.properties.region).toBe("us-east-1");
+      if (w.type === "metric" || w.type === "log") expect(w.properties.region).toBe("us-east-1");
     }
   });
 
-  test("adds services to the dashboard when they register with watch() after the construct exists", () => {
+  test("adds services to the overview when they register with watch() after the construct exists", () => {
     const stack = newStack();
-    const observability = new Observability(stack, "observability", { ...baseProps, database: undefined });
-    const widgetTitles = () => {
-      const [[, dashboard]] = resourcesOf(synthJson(stack), "aws_cloudwatch_dashboard");
-      return JSON.parse(dashboard.dashboard_body).widgets.filter((w: any) => w.type === "metric").map((w: any) => w.properties.title);
-    };
-    expect(widgetTitles()).toEqual([]);
-    observability.watch([worker]);
-    expect(widgetTitles()).toEqual(["ECS CPU utilisation", "ECS memory utilisation"]);
-    observability.watch([api]);
-    expect(widgetTitles()).toEqual(["Requests", "5xx", "Latency p95 (s)", "Healthy hosts (task capacity)", "Unhealthy hosts", "ECS CPU utilisation", "ECS memory utilisation"]);
+    const o = new Observability(stack, "observability", { ...baseProps, database: undefined, pipelines: false });
+    const titles = () => JSON.parse(byName(synthJson(stack), "aws_cloudwatch_dashboard", "fargate-prod-cluster-overview").dashboard_body).widgets.filter((w: any) => w.type === "metric").map((w: any) => w.properties.title);
+    expect(titles()).toEqual([]);
+    o.watch([worker]);
+    expect(titles()).toEqual(["Running tasks (Container Insights)", "Task failures (stopped with a failure, per 5 min)", "ECS CPU utilisation", "ECS memory utilisation", "Log patterns (all services, per minute)"]);
   });
 
-  test("dashboard references resolve to Terraform expressions when given tokens", () => {
-    const stack = newStack();
-    const upstream = new Observability(stack, "upstream", { ...baseProps, naming: new Naming("fargate", "upstream"), database: undefined, albArnSuffix: undefined });
-    const observability = new Observability(stack, "observability", { ...baseProps, albArnSuffix: upstream.alarmTopic.name });
-    observability.watch([{ ...api, targetGroupArnSuffixes: [upstream.alarmTopic.id] }]);
-    const [, dashboard] = resourcesOf(synthJson(stack), "aws_cloudwatch_dashboard").find(([, d]) => d.dashboard_name === "fargate-prod-overview")!;
-    const body = JSON.stringify(JSON.parse(dashboard.dashboard_body));
-    expect(body).toContain("${aws_sns_topic.upstream_alarm-topic");
+  test("builds <env>-pipelines from every watched pipeline: deployment frequency, failures, build success rate", () => {
+    const body = JSON.parse(byName(json, "aws_cloudwatch_dashboard", "fargate-prod-pipelines").dashboard_body);
+    const widgets = Object.fromEntries(body.widgets.filter((w: any) => w.type === "metric").map((w: any) => [w.properties.title, w.properties]));
+    expect(Object.keys(widgets)).toEqual([
+      "Deployment frequency (succeeded executions per day)",
+      "Failed executions per day",
+      "Build success rate (% of builds per day)",
+      "Failure rate (all pipelines, % of executions per day)",
+      "Build duration (s)",
+    ]);
+    expect(widgets["Deployment frequency (succeeded executions per day)"].metrics).toEqual([["fargate-prod", "PipelineExecutionsSucceeded", "Pipeline", "fargate-prod-api", { stat: "Sum", label: "api" }]]);
+    expect(widgets["Build success rate (% of builds per day)"].metrics).toEqual([
+      ["AWS/CodeBuild", "SucceededBuilds", "ProjectName", "fargate-prod-api-build", { stat: "Sum", id: "s0", visible: false }],
+      ["AWS/CodeBuild", "Builds", "ProjectName", "fargate-prod-api-build", { stat: "Sum", id: "b0", visible: false }],
+      [{ expression: "IF(FILL(b0, 0) > 0, 100 * FILL(s0, 0) / b0, 0)", label: "api", id: "rate0" }],
+    ]);
+    const filters = resourcesOf(json, "aws_cloudwatch_log_metric_filter").map(([, f]) => [f.name, f.metric_transformation.name, f.metric_transformation.dimensions]);
+    expect(filters.filter(([n]) => String(n).startsWith("pipeline")).sort()).toEqual([
+      ["pipeline-failed-metric", "PipelineExecutionsFailed", { Pipeline: "$.detail.pipeline" }],
+      ["pipeline-succeeded-metric", "PipelineExecutionsSucceeded", { Pipeline: "$.detail.pipeline" }],
+    ]);
+  });
+
+  test("saves Logs Insights queries for the guide's four pattern groups over every service log group, and one for a single service", () => {
+    const queries = Object.fromEntries(resourcesOf(json, "aws_cloudwatch_query_definition").map(([, q]) => [q.name, q]));
+    expect(Object.keys(queries).sort()).toEqual(
+      ["application-errors", "deployment-events", "performance-issues", "recent-errors-of-one-service", "security-events"].map((k) => `fargate-prod/${k}`),
+    );
+    expect(queries["fargate-prod/application-errors"].log_group_names).toEqual([api.logGroupName, web.logGroupName, worker.logGroupName]);
+    expect(queries["fargate-prod/application-errors"].query_string).toBe(
+      "fields @timestamp, @log, @logStream, @message\n| filter @message like /ERROR|Exception|Failed|Timeout|Connection refused/\n| sort @timestamp desc\n| limit 100",
+    );
+    expect(queries["fargate-prod/performance-issues"].query_string).toContain("/Slow query|High latency|Timeout|Request took/");
+    expect(queries["fargate-prod/security-events"].query_string).toContain("/Unauthorized|Forbidden|Authentication failed|Invalid token/");
+    expect(queries["fargate-prod/deployment-events"].query_string).toContain("/Starting|Stopping|Deployment|Health check/");
+    // Run against the one service's log group (docs/observability.md#logs-insights-queries).
+    expect(queries["fargate-prod/recent-errors-of-one-service"].log_group_names).toBeUndefined();
+    expect(resourcesOf(synthJson(observedStack({ savedQueries: false }, [worker]).stack), "aws_cloudwatch_query_definition")).toEqual([]);
+  });
+
+  test("alarms on the guide's error and security log patterns across all services", () => {
+    expect(alarms["logs-application-errors"]).toMatchObject({ namespace: "fargate-prod", metric_name: "ApplicationErrors", statistic: "Sum", threshold: 10, evaluation_periods: 3, treat_missing_data: "notBreaching" });
+    expect(alarms["logs-security-events"]).toMatchObject({ namespace: "fargate-prod", metric_name: "SecurityEvents", threshold: 20 });
+    const develop = alarmsOf(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, []).stack);
+    expect([develop["logs-application-errors"].threshold, develop["logs-security-events"].threshold, develop["logs-application-errors"].evaluation_periods]).toEqual([50, 100, 5]);
+  });
+
+  test("creates Managed Grafana only when asked: CloudWatch data source through its own read-only role, AWS-provided URL", () => {
+    expect(resourcesOf(json, "aws_grafana_workspace")).toEqual([]);
+    const { stack, observability: o } = observedStack({ grafana: { authenticationProviders: ["AWS_SSO"] } }, [api, worker]);
+    const g = synthJson(stack);
+    const [[, workspace]] = resourcesOf(g, "aws_grafana_workspace");
+    expect(workspace).toMatchObject({ name: "fargate-prod-grafana", account_access_type: "CURRENT_ACCOUNT", authentication_providers: ["AWS_SSO"], permission_type: "CUSTOMER_MANAGED", data_sources: ["CLOUDWATCH"] });
+    const [[, role]] = resourcesOf(g, "aws_iam_role");
+    expect(documentOf(g, role.assume_role_policy).statement[0]).toMatchObject({ principals: [{ type: "Service", identifiers: ["grafana.amazonaws.com"] }], condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }] });
+    const [[, policy]] = resourcesOf(g, "aws_iam_role_policy");
+    expect(documentOf(g, policy.policy).statement).toEqual([expect.objectContaining({ actions: ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarmsForMetric"], resources: ["*"] })]);
+    expect(o.grafana!.url).toMatch(/^https:\/\/\$\{TfToken/);
+  });
+
+  test("generates the Grafana dashboard (HealthyHostCount / UnHealthyHostCount per target group) from the services", () => {
+    const dashboard = grafanaDashboard({ title: "fargate-prod target health", region: "us-east-1", albArnSuffix: LB, services: [api, web, worker] }) as any;
+    expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: "DS_CLOUDWATCH", type: "datasource", pluginId: "cloudwatch" })]);
+    const health = dashboard.panels.filter((p: any) => p.title.includes("healthy"));
+    expect(health.map((p: any) => p.title)).toEqual(["api: healthy / unhealthy targets", "web (blue): healthy / unhealthy targets", "web (green): healthy / unhealthy targets"]);
+    expect(health[1].targets.map((t: any) => [t.namespace, t.metricName, t.dimensions.TargetGroup, t.statistics[0]])).toEqual([
+      ["AWS/ApplicationELB", "HealthyHostCount", web.targetGroupArnSuffixes![0], "Minimum"],
+      ["AWS/ApplicationELB", "UnHealthyHostCount", web.targetGroupArnSuffixes![0], "Maximum"],
+    ]);
+    // The notes' failure 5: the task count comes from Container Insights, never from AWS/ECS.
+    const tasks = dashboard.panels.find((p: any) => p.title === "worker: running / desired tasks (Container Insights)");
+    expect(tasks.targets.map((t: any) => [t.namespace, t.metricName])).toEqual([["ECS/ContainerInsights", "RunningTaskCount"], ["ECS/ContainerInsights", "DesiredTaskCount"]]);
+    expect(JSON.stringify(dashboard)).not.toMatch(/"namespace":"AWS\/ECS","metricName":"RunningTaskCount"/);
+  });
+
+  test("reports no problem for valid props", () => {
+    expect(problemsOf(full)).toEqual([]);
   });
 
   test.each<[string, Partial<ObservabilityProps>, RegExp]>([
-    ["a service lists no ECS service", { services: [{ ...api, serviceNames: [] }] }, /services\[0\]\.serviceNames must list the ECS service\(s\)/],
-    ["target groups come without the ALB", { albArnSuffix: undefined, services: [api] }, /services\[0\] has target groups but albArnSuffix is missing/],
+    ["target groups come without the ALB", { albArnSuffix: undefined }, /services\[0\] \("api"\) has target groups but albArnSuffix is missing/],
     ["albArnSuffix is a full ARN", { albArnSuffix: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/${LB}` }, /albArnSuffix must be an ALB ARN suffix/],
-    ["a target group suffix is a full ARN", { services: [{ ...api, targetGroupArnSuffixes: [`arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/x/1`] }] }, /targetGroupArnSuffixes must be like "targetgroup\/<name>\/<id>"/],
-    ["an alarm email is not an address", { alarmEmails: ["oncall"] }, /alarmEmails\[0\] is not an email address; got "oncall"/],
-    ["allocated storage is not positive", { database: { instanceId: "db", allocatedStorageGiB: 0 } }, /allocatedStorageGiB must be a positive whole number of GiB; got 0/],
-    ["maxConnections is not positive", { database: { instanceId: "db", allocatedStorageGiB: 20, maxConnections: -1 } }, /maxConnections must be a positive whole number; got -1/],
-    ["a percentage threshold exceeds 100", { thresholds: { cpuPercent: 120 } }, /thresholds\.cpuPercent must be a percentage above 0 and at most 100; got 120/],
-    ["a rate threshold is not positive", { thresholds: { latencyP95Sec: 0 } }, /thresholds\.latencyP95Sec must be above 0; got 0/],
+    ["a critical email is not an address", { critical: { emails: ["oncall"] } }, /critical\.emails\[0\] is not an email address; got "oncall"/],
+    ["a pager URL is not https", { critical: { httpsEndpoints: ["http://pager.example.com/x"] } }, /critical\.httpsEndpoints\[0\] must be an https:\/\/ URL without credentials/],
+    ["the database class is unknown", { database: { ...baseProps.database!, instanceClass: "db.x2g.large" } }, /database\.instanceClass is not in the platform's instance-class table.*got "db\.x2g\.large"/],
+    ["allocated storage is not positive", { database: { ...baseProps.database!, allocatedStorageGiB: 0 } }, /database\.allocatedStorageGiB must be a positive whole number of GiB; got 0/],
+    ["maxConnections is not positive", { database: { ...baseProps.database!, maxConnections: -1 } }, /database\.maxConnections must be a positive whole number; got -1/],
+    ["a percentage threshold exceeds 100", { thresholds: { databaseCpuPercent: 120 } }, /thresholds\.databaseCpuPercent must be a percentage above 0 and at most 100; got 120/],
+    ["a count threshold is negative", { thresholds: { taskFailuresPer5Min: -1 } }, /thresholds\.taskFailuresPer5Min must be 0 or more; got -1/],
+    ["retention is not a CloudWatch value", { logRetentionDays: 8 }, /logRetentionDays /],
     ["environment is empty", { environment: "" }, /environment must name the environment/],
-  ])("throws when %s", (_what, overrides, message) => {
-    expect(() => new Observability(newStack(), "observability", { ...baseProps, ...overrides })).toThrow(message);
-    expect(() => new Observability(newStack(), "observability", { ...baseProps, ...overrides })).toThrow(/^test\/observability: /);
+  ])("refuses when %s", (_what, overrides, message) => {
+    const { stack } = observedStack(overrides, [api]);
+    expect(problemsOf(stack).filter((p) => p.startsWith("test/observability:"))).toEqual([expect.stringMatching(new RegExp(`^test/observability: ${message.source}`))]);
+  });
+
+  test("refuses more services than Logs Insights can read at once in its saved queries", () => {
+    const many = Array.from({ length: 51 }, (_, i) => ({ ...worker, name: `w${i}`, logGroupName: `/fargate/prod/ecs/w${i}` }));
+    const stack = newStack();
+    new Observability(stack, "observability", { ...baseProps, services: many });
+    expect(problemsOf(stack)).toEqual([expect.stringContaining("Logs Insights queries read at most 50 log groups; got 51 services")]);
+    expect(() => Testing.synth(stack, true)).toThrow(/Validation failed/);
   });
 });
 
 /** The alarms of one ServiceAlarms by purpose (its construct IDs). */
-const alarmsByPurpose = (alarms: ServiceAlarms) => Object.keys(alarms.alarms).sort();
+const purposes = (alarms: ServiceAlarms) => Object.keys(alarms.alarms).sort();
 
 describe("ServiceAlarms", () => {
-  test("creates a public service's alarms by default, keyed by purpose and named after the service", () => {
-    const { stack, serviceAlarms } = observedStack({}, [api]);
-    const [apiAlarms] = serviceAlarms;
-    expect(alarmsByPurpose(apiAlarms)).toEqual(["cpu-high", "healthy-hosts", "latency-p95", "memory-high", "target-5xx", "unhealthy-hosts"]);
-    for (const [purpose, alarm] of Object.entries(apiAlarms.alarms)) {
-      expect(alarm.node.path).toBe(`test/api-alarms/${purpose}`);
-    }
-    expect(synthText(stack)).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, { alarm_name: "fargate-prod-api-cpu-high" });
+  const { stack, serviceAlarms } = observedStack();
+  const [apiAlarms, webAlarms, workerAlarms] = serviceAlarms;
+  const alarms = alarmsOf(stack);
+
+  test("creates a public service's alarms by purpose, and an internal one's without the ALB ones", () => {
+    expect(purposes(apiAlarms)).toEqual(["5xx-rate", "cpu-high", "latency-p95", "memory-high", "tasks-below-desired", "unhealthy-hosts"]);
+    expect(purposes(workerAlarms)).toEqual(["cpu-high", "memory-high", "tasks-below-desired"]);
+    for (const [purpose, alarm] of Object.entries(apiAlarms.alarms)) expect(alarm.node.path).toBe(`test/api-alarms/${purpose}`);
   });
 
   test("gives every service the same construct IDs, so adding a service never moves another's alarms", () => {
-    const { serviceAlarms } = observedStack({}, [api, worker]);
-    const [apiAlarms, workerAlarms] = serviceAlarms;
-    expect(apiAlarms.alarms["cpu-high"].node.id).toBe("cpu-high");
-    expect(workerAlarms.alarms["cpu-high"].node.id).toBe("cpu-high");
     const alone = observedStack({}, [worker]).serviceAlarms[0];
-    expect(alarmsByPurpose(alone)).toEqual(alarmsByPurpose(workerAlarms));
     expect(Object.values(alone.alarms).map((a) => a.node.path)).toEqual(Object.values(workerAlarms.alarms).map((a) => a.node.path));
   });
 
-  test("a service without target groups alarms when it stops reporting utilisation (no task running)", () => {
-    const { stack, serviceAlarms } = observedStack({}, [worker]);
-    expect(alarmsByPurpose(serviceAlarms[0])).toEqual(["cpu-high", "memory-high", "no-tasks-reporting"]);
-    expect(synthText(stack)).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-worker-no-tasks-reporting",
-      namespace: "AWS/ECS",
-      metric_name: "CPUUtilization",
-      dimensions: { ClusterName: "fargate-prod-cluster", ServiceName: "fargate-prod-worker" },
-      statistic: "SampleCount",
-      comparison_operator: "LessThanThreshold",
-      threshold: 1,
-      treat_missing_data: "breaching",
-    });
+  test("tasks-below-desired: Container Insights running below desired for 5 minutes; a public service counts only healthy targets", () => {
+    const internal = alarms["worker-tasks-below-desired"];
+    const q = queriesOf(internal);
+    expect(q.d0.metric).toEqual(expect.objectContaining({ namespace: "ECS/ContainerInsights", metric_name: "DesiredTaskCount", dimensions: { ClusterName: "fargate-prod-cluster", ServiceName: "fargate-prod-worker" } }));
+    expect(q.r0.metric).toEqual(expect.objectContaining({ namespace: "ECS/ContainerInsights", metric_name: "RunningTaskCount" }));
+    expect(q.result.expression).toBe("SUM([FILL(d0, 0)]) - SUM([FILL(r0, 0)])");
+    expect(internal).toMatchObject({ comparison_operator: "GreaterThanThreshold", threshold: 0, evaluation_periods: 5, datapoints_to_alarm: 5, treat_missing_data: "breaching" });
+
+    const blueGreen = queriesOf(alarms["web-tasks-below-desired"]);
+    expect([blueGreen.h0.metric.metric_name, blueGreen.h0.metric.dimensions.TargetGroup, blueGreen.h1.metric.dimensions.TargetGroup]).toEqual(["HealthyHostCount", ...web.targetGroupArnSuffixes!]);
+    expect(blueGreen.result.expression).toBe("SUM([FILL(d0, 0)]) - MIN([SUM([FILL(r0, 0)]), SUM([FILL(h0, 0), FILL(h1, 0)])])");
+    // Never the metric AWS/ECS does not publish.
+    expect(JSON.stringify(Object.values(alarms))).not.toMatch(/"namespace":"AWS\/ECS","metric_name":"RunningTaskCount"/);
   });
 
-  test("watches each service's target 5xx on its target group", () => {
-    expect(synthText(observedStack({}, [api]).stack)).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-api-target-5xx",
-      metric_name: "HTTPCode_Target_5XX_Count",
-      dimensions: { LoadBalancer: LB, TargetGroup: api.targetGroupArnSuffixes![0] },
-      statistic: "Sum",
-      threshold: 5,
-      treat_missing_data: "notBreaching",
-    });
+  test("5xx-rate: target 5xx above 5% of requests, summed over the service's target groups", () => {
+    const q = queriesOf(alarms["web-5xx-rate"]);
+    expect([q.e0, q.e1, q.q0, q.q1].map((x) => [x.metric.metric_name, x.metric.dimensions.TargetGroup, x.metric.stat])).toEqual([
+      ["HTTPCode_Target_5XX_Count", web.targetGroupArnSuffixes![0], "Sum"],
+      ["HTTPCode_Target_5XX_Count", web.targetGroupArnSuffixes![1], "Sum"],
+      ["RequestCount", web.targetGroupArnSuffixes![0], "Sum"],
+      ["RequestCount", web.targetGroupArnSuffixes![1], "Sum"],
+    ]);
+    expect(q.result.expression).toBe("IF(SUM([FILL(q0, 0), FILL(q1, 0)]) > 0, 100 * SUM([FILL(e0, 0), FILL(e1, 0)]) / SUM([FILL(q0, 0), FILL(q1, 0)]), 0)");
+    expect(alarms["web-5xx-rate"]).toMatchObject({ threshold: 5, evaluation_periods: 3, treat_missing_data: "notBreaching" });
   });
 
-  test("watches capacity through ALB host counts: HealthyHostCount < 1 (breaching when silent) and UnHealthyHostCount > 0", () => {
-    const text = synthText(observedStack({}, [api]).stack);
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-api-healthy-hosts",
-      namespace: "AWS/ApplicationELB",
-      metric_name: "HealthyHostCount",
-      dimensions: { LoadBalancer: LB, TargetGroup: api.targetGroupArnSuffixes![0] },
-      comparison_operator: "LessThanThreshold",
-      threshold: 1,
-      treat_missing_data: "breaching",
-    });
-    expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-api-unhealthy-hosts",
-      metric_name: "UnHealthyHostCount",
-      comparison_operator: "GreaterThanThreshold",
-      threshold: 0,
-      treat_missing_data: "notBreaching",
-    });
-    // No alarm uses the metric ECS does not publish.
-    expect(text).not.toContain("RunningTaskCount");
+  test("CPU and memory above 80% for 5 minutes, unhealthy targets and p95 latency, plain metrics for a single series", () => {
+    expect(alarms["api-cpu-high"]).toMatchObject({ namespace: "AWS/ECS", metric_name: "CPUUtilization", dimensions: { ClusterName: "fargate-prod-cluster", ServiceName: "fargate-prod-api" }, statistic: "Average", threshold: 80, evaluation_periods: 5 });
+    expect(alarms["api-memory-high"]).toMatchObject({ metric_name: "MemoryUtilization", threshold: 80, evaluation_periods: 5 });
+    expect(alarms["api-unhealthy-hosts"]).toMatchObject({ metric_name: "UnHealthyHostCount", dimensions: { LoadBalancer: LB, TargetGroup: api.targetGroupArnSuffixes![0] }, comparison_operator: "GreaterThanThreshold", threshold: 0 });
+    expect(alarms["api-latency-p95"]).toMatchObject({ metric_name: "TargetResponseTime", extended_statistic: "p95", threshold: 1 });
+    expect(queriesOf(alarms["web-unhealthy-hosts"]).result.expression).toBe("SUM([FILL(u0, 0), FILL(u1, 0)])");
+    expect(alarmsOf(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, [api]).stack)["api-latency-p95"]).toMatchObject({ threshold: 2, evaluation_periods: 5 });
   });
 
-  test("a blue/green service's healthy hosts are the sum over both target groups (a cold standby does not alarm)", () => {
-    const alarm = alarmsOf(observedStack({}, [web]).stack)["web-healthy-hosts"];
-    expect(alarm.metric_name).toBeUndefined();
-    const queries = alarm.metric_query;
-    expect(queries.filter((q: any) => q.metric).map((q: any) => q.metric.dimensions.TargetGroup)).toEqual(web.targetGroupArnSuffixes);
-    expect(queries.find((q: any) => q.return_data === true).expression).toBe("SUM([FILL(m0, 0), FILL(m1, 0)])");
-    expect(alarm).toMatchObject({ comparison_operator: "LessThanThreshold", threshold: 1, treat_missing_data: "breaching" });
+  test("uses the thresholds the service gives", () => {
+    const a = alarmsOf(observedStack({}, [api], { thresholds: { errorRatePercent: 2, latencyP95Sec: 0.5, cpuPercent: 65, memoryPercent: 70 } }).stack);
+    expect([a["api-5xx-rate"].threshold, a["api-latency-p95"].threshold, a["api-cpu-high"].threshold, a["api-memory-high"].threshold]).toEqual([2, 0.5, 65, 70]);
   });
 
-  test("watches p95 latency with an extended statistic", () => {
-    expect(synthText(observedStack({}, [api]).stack)).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-      alarm_name: "fargate-prod-api-latency-p95",
-      metric_name: "TargetResponseTime",
-      extended_statistic: "p95",
-      threshold: 1,
-      treat_missing_data: "notBreaching",
-    });
-  });
-
-  test("watches ECS CPU and memory per service with ClusterName/ServiceName; the busiest colour counts", () => {
-    const { stack } = observedStack({}, [api, web]);
-    const text = synthText(stack);
-    for (const metric of ["CPUUtilization", "MemoryUtilization"]) {
-      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_cloudwatch_metric_alarm" }, {
-        namespace: "AWS/ECS",
-        metric_name: metric,
-        dimensions: { ClusterName: "fargate-prod-cluster", ServiceName: "fargate-prod-api" },
-        statistic: "Average",
-        threshold: 80,
-      });
-    }
-    const webCpu = alarmsOf(stack)["web-cpu-high"].metric_query;
-    expect(webCpu.filter((q: any) => q.metric).map((q: any) => q.metric.dimensions.ServiceName)).toEqual(web.serviceNames);
-    expect(webCpu.find((q: any) => q.return_data).expression).toBe("MAX([m0, m1])");
-  });
-
-  test("uses the given thresholds", () => {
-    const a = alarmsOf(observedStack({ thresholds: { cpuPercent: 65, memoryPercent: 70, latencyP95Sec: 0.5, target5xxPerMinute: 2 } }, [api]).stack);
-    expect([a["api-cpu-high"].threshold, a["api-memory-high"].threshold, a["api-latency-p95"].threshold, a["api-target-5xx"].threshold]).toEqual([65, 70, 0.5, 2]);
-  });
-
-  test("reports no problem for valid props", () => {
-    expect(problemsOf(observedStack().stack)).toEqual([]);
+  test("exposes the deployment (rollback) alarms: errors and serving capacity, never load", () => {
+    expect(apiAlarms.deploymentAlarms.map((a) => a.node.id)).toEqual(["tasks-below-desired", "unhealthy-hosts", "5xx-rate"]);
+    expect(workerAlarms.deploymentAlarms.map((a) => a.node.id)).toEqual(["tasks-below-desired"]);
+    expect(webAlarms.deploymentAlarms).toHaveLength(3);
   });
 
   test.each<[string, ObservedService, Partial<ServiceAlarmsProps>, RegExp]>([
     ["a service lists no ECS service", { ...worker, serviceNames: [] }, {}, /^serviceNames must list the ECS service\(s\) of "worker"; got none$/],
-    ["target groups come without the ALB", api, { albArnSuffix: undefined }, /^target group metrics need the LoadBalancer dimension; got target groups but no albArnSuffix/],
-    ["albArnSuffix is a full ARN", api, { albArnSuffix: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/${LB}` }, /^albArnSuffix must be an ALB ARN suffix like "app\/<name>\/<id>"/],
+    ["target groups come without the ALB", api, { albArnSuffix: undefined }, /^target group metrics need the LoadBalancer dimension/],
     ["a target group suffix is a full ARN", { ...api, targetGroupArnSuffixes: [`arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/x/1`] }, {}, /^targetGroupArnSuffixes must be like "targetgroup\/<name>\/<id>"/],
+    ["an internal service asks for an alarm on an ALB metric it cannot have", worker, { thresholds: { errorRatePercent: 1 } }, /^thresholds\.errorRatePercent needs ALB metrics .* which a service without a target group does not have; got 1 on an internal service/],
+    ["a percentage exceeds 100", api, { thresholds: { cpuPercent: 120 } }, /^thresholds\.cpuPercent must be a percentage above 0 and at most 100; got 120$/],
   ])("refuses when %s", (_what, service, overrides, message) => {
-    const { stack, serviceAlarms } = observedStack({}, [service], overrides);
-    expect(serviceAlarms[0].node.validate()).toEqual([expect.stringMatching(message)]);
-    expect(problemsOf(stack)).toEqual([expect.stringMatching(new RegExp(`^test/${service.name}-alarms: `))]);
-    expect(() => Testing.synth(stack, true)).toThrow(/Validation failed with the following errors/);
+    const { stack: s, serviceAlarms: [alarms] } = observedStack({}, [service], overrides);
+    expect(alarms.node.validate()).toEqual([expect.stringMatching(message)]);
+    expect(() => Testing.synth(s, true)).toThrow(/Validation failed with the following errors/);
+  });
+});
+
+describe("ServiceDashboard", () => {
+  const json = synthJson(observedStack().stack);
+
+  test("builds <env>-<service>: requests, error rate, latency, targets, tasks, failures, utilisation, recent errors", () => {
+    const body = JSON.parse(byName(json, "aws_cloudwatch_dashboard", "fargate-prod-api").dashboard_body);
+    const widgets = Object.fromEntries(body.widgets.filter((w: any) => w.type !== "text").map((w: any) => [w.properties.title, w]));
+    expect(Object.keys(widgets)).toEqual([
+      "api alarms",
+      "Requests per minute",
+      "Error rate (target 5xx, % of requests)",
+      "Latency (s)",
+      "Targets: healthy / unhealthy",
+      "Tasks: running / desired / pending",
+      "Task failures (per 5 min)",
+      "CPU / memory utilisation",
+      "Recent errors of api",
+    ]);
+    expect(widgets["api alarms"].properties.alarms).toHaveLength(6);
+    expect(widgets["Task failures (per 5 min)"].properties.metrics).toEqual([["fargate-prod", "TaskFailures", "Group", "service:fargate-prod-api", { stat: "Sum", label: "failures" }]]);
+    expect(widgets["Recent errors of api"]).toMatchObject({ type: "log", properties: { query: expect.stringMatching(/^SOURCE '\/fargate\/prod\/ecs\/api' \| fields @timestamp/) } });
+    expect(widgets["Error rate (target 5xx, % of requests)"].properties.annotations.horizontal).toEqual([{ label: "alarm", value: 5 }]);
+  });
+
+  test("an internal service's dashboard has no ALB widgets", () => {
+    const body = JSON.parse(byName(json, "aws_cloudwatch_dashboard", "fargate-prod-worker").dashboard_body);
+    expect(body.widgets.filter((w: any) => w.type !== "text").map((w: any) => w.properties.title)).toEqual(["worker alarms", "Tasks: running / desired / pending", "Task failures (per 5 min)", "CPU / memory utilisation", "Recent errors of worker"]);
+  });
+});
+
+describe("ServiceLogMetrics", () => {
+  test("counts the guide's error, performance and security patterns of the service's log group into the environment's series", () => {
+    const json = synthJson(observedStack({}, [worker]).stack);
+    const filters = resourcesOf(json, "aws_cloudwatch_log_metric_filter").filter(([, f]) => f.log_group_name === worker.logGroupName).map(([, f]) => [f.name, f.pattern, f.metric_transformation]);
+    expect(filters).toEqual([
+      ["application-errors", '?ERROR ?Exception ?Failed ?Timeout ?"Connection refused"', { namespace: "fargate-prod", name: "ApplicationErrors", value: "1", default_value: "0", unit: "Count" }],
+      ["performance-issues", '?"Slow query" ?"High latency" ?Timeout ?"Request took"', { namespace: "fargate-prod", name: "PerformanceIssues", value: "1", default_value: "0", unit: "Count" }],
+      ["security-events", '?Unauthorized ?Forbidden ?"Authentication failed" ?"Invalid token"', { namespace: "fargate-prod", name: "SecurityEvents", value: "1", default_value: "0", unit: "Count" }],
+    ]);
   });
 });

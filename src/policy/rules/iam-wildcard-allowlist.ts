@@ -23,6 +23,9 @@ export const RESOURCE_WILDCARD_ACTIONS: readonly { readonly action: string; read
   { action: "elasticloadbalancing:DescribeRules", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions" },
   { action: "elasticloadbalancing:DescribeTargetHealth", reason: "Elastic Load Balancing Describe* actions support no resource-level permissions" },
   { action: "cloudwatch:PutMetricData", reason: "custom metrics support no resource-level permissions (restrict with the cloudwatch:namespace condition)" },
+  { action: "cloudwatch:GetMetricData", reason: "metric reads support no resource-level permissions (Managed Grafana's CloudWatch data source)" },
+  { action: "cloudwatch:ListMetrics", reason: "metric listing supports no resource-level permissions (Managed Grafana's CloudWatch data source)" },
+  { action: "cloudwatch:DescribeAlarmsForMetric", reason: "the action supports no resource-level permissions (Managed Grafana shows alarm thresholds on panels)" },
 ];
 
 /**
