@@ -52,6 +52,9 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { EnvironmentConfig } from "../environments/schema";
 import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../src/emulator";
 import { cli, Day2Io, Day2Step, executionSecretGrants, inputAfter, runStep, running } from "./e2e/day2";
+import { AccountIo, checkAccountStack, destroyAccountStack, startAccountStack } from "./e2e/account";
+import { accountStackName } from "../src/stacks/account-stack";
+import { deployRoleName } from "../environments/accounts";
 
 const TF_TIMEOUT = 8 * 60_000;
 
@@ -160,6 +163,10 @@ async function main(): Promise<number> {
   const stateConfig = loadConfig([LOCAL_INPUT]).stateBackend;
   const bootstrap = localStateBackendStackName(stateConfig.project);
   const stack = platformStackName(env);
+  // The emulated account's own stack (scripts/e2e/account.ts): bootstrap, account, environment.
+  const account = loadConfig([LOCAL_INPUT]).accounts[0];
+  const accountStack = accountStackName(env.project, account.name);
+  const accountIo = (): AccountIo => ({ endpoint: ctx.emulator!.endpoint, region: account.region, tf: (args) => tf(ctx, accountStack, args), say });
   let failure: Error | undefined;
 
   try {
@@ -180,7 +187,7 @@ async function main(): Promise<number> {
         env: { ...process.env, ...guard.env(), CDKTF_OUTDIR: ctx.outdir, [EMULATOR_ENDPOINT_VAR]: ctx.emulator.endpoint },
       });
       // Every URL in the two emulator stacks must be the emulator's loopback address.
-      for (const s of [bootstrap, stack]) {
+      for (const s of [bootstrap, accountStack, stack]) {
         const json = JSON.parse(fs.readFileSync(path.join(stackDir(ctx, s), "cdk.tf.json"), "utf8"));
         const foreign = urlsIn({ provider: json.provider, terraform: json.terraform }).filter((u) => !u.startsWith(ctx.emulator!.endpoint));
         expect(foreign.length === 0, `${s} has non-emulator endpoints: ${foreign.join(", ")}`);
@@ -231,7 +238,12 @@ async function main(): Promise<number> {
         }
         await new Promise((r) => setTimeout(r, 500));
       }
-      say(`bucket and LockID table exist after ${seconds(Date.now() - started)}: starting the local stack`);
+      say(`bucket and LockID table exist after ${seconds(Date.now() - started)}: starting the account stack`);
+
+      // 1b. The account stack on its real S3 backend; the environment starts once its deploy role exists.
+      const accountRun = await startAccountStack(accountIo(), deployRoleName(account));
+      await accountRun.ready;
+      say(`${accountStack}: deploy role ${deployRoleName(account)} exists after ${seconds(Date.now() - started)}: starting the local stack (it assumes that role)`);
 
       // 2. The local stack: preflight, real S3 backend init, apply (runs while 1 finishes).
       await assertLockTable(ctx.aws!.dynamodb, env.stateBackend.lockTable);
@@ -266,6 +278,12 @@ async function main(): Promise<number> {
       } finally {
         await ctx.aws!.dynamodb.send(new DeleteTableCommand({ TableName: wrong }));
       }
+
+      // 1b. The account stack, checked once its apply is complete (scripts/e2e/account.ts).
+      const accountApplied = await accountRun.applied;
+      if (accountApplied.exitCode !== 0) throw new E2eFailure(`apply of ${accountStack} failed:\n${accountApplied.stderr.slice(-6000)}`);
+      say(`1b. ${accountStack} applied in ${seconds(accountApplied.durationMs)}; slowest: ${slowest(accountApplied.stdout)}`);
+      for (const line of await checkAccountStack(accountIo(), accountRun, deployRoleName(account), account.operators)) say(`   ${line}`);
 
       const apply = await localApply;
       if (apply.exitCode !== 0) throw new E2eFailure(`apply of ${stack} failed:\n${apply.stderr.slice(-6000)}`);
@@ -352,6 +370,9 @@ async function main(): Promise<number> {
       say(`destroyed in ${seconds(destroyed.durationMs)}; slowest: ${slowest(destroyed.stdout)}`);
       const remaining = (await tfOk(ctx, stack, ["state", "list"])).stdout.trim();
       expect(remaining === "", `state still lists:\n${remaining}`);
+      // The reverse of the bootstrap order: environment, account, state.
+      const accountDestroyed = await destroyAccountStack(accountIo());
+      say(`${accountStack} destroyed in ${seconds(accountDestroyed.durationMs)}`);
       await teardownBootstrap(ctx, bootstrap);
       const tagged = await taggedLeftovers(ctx.aws!, env.project);
       expect(tagged.remaining.length === 0, `resources tagged Project=${env.project} remain:\n  ${tagged.remaining.join("\n  ")}`);

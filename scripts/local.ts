@@ -6,6 +6,7 @@
  *       run per environment, with PLATFORM_EMULATOR_ENDPOINT set so the app adds the
  *       emulator stacks:
  *         cdktf deploy fargate-local-state --auto-approve   (state bucket + LockID table)
+ *         cdktf deploy fargate-account-local --auto-approve (trail, Config, deploy role, OIDC provider)
  *         cdktf deploy fargate-local --auto-approve         (the platform, S3 backend)
  *       and prints the stack outputs.
  * down: cdktf destroy fargate-local --auto-approve, then stops the emulator (which drops
@@ -21,6 +22,7 @@ import { LOCAL_INPUT, loadConfig } from "../environments";
 import { localStateBackendStackName } from "../src/emulator";
 import { EMULATOR_ENDPOINT_VAR } from "../src/emulator";
 import { platformStackName } from "../src/stacks/platform-stack";
+import { accountStackName } from "../src/stacks/account-stack";
 import { detachedStatus, readDetached, startDetached, stopDetached } from "./emulator";
 import { emulatorClients } from "./e2e/aws";
 import { assertLockTable } from "./e2e/lock-table";
@@ -30,7 +32,8 @@ import { createWorkspace, DEAD_PROXY, detectToolchain, TerraformWorkspace } from
 
 function names() {
   const config = loadConfig([LOCAL_INPUT]);
-  return { env: config.environments[0], bootstrap: localStateBackendStackName(config.stateBackend.project), stack: platformStackName(config.environments[0]) };
+  const env = config.environments[0];
+  return { env, bootstrap: localStateBackendStackName(config.stateBackend.project), account: accountStackName(env.project, env.account), stack: platformStackName(env) };
 }
 
 function paths(root: string) {
@@ -76,7 +79,7 @@ async function cdktf(root: string, ws: TerraformWorkspace, endpoint: string, arg
 
 async function up(): Promise<void> {
   const root = projectRoot();
-  const { env, bootstrap, stack } = names();
+  const { env, bootstrap, account, stack } = names();
   const p = paths(root);
   fs.mkdirSync(p.dir, { recursive: true });
   await ensurePythonTools();
@@ -91,6 +94,8 @@ async function up(): Promise<void> {
     } finally {
       aws.destroy();
     }
+    // Bootstrap order: state, account, environment (the environment assumes the account's deploy role).
+    await cdktf(root, ws, emulator.endpoint, ["deploy", account, "--auto-approve", "--output", p.outdir]);
     await cdktf(root, ws, emulator.endpoint, ["deploy", stack, "--auto-approve", "--output", p.outdir]);
   }
   // The outputs in `terraform output -json` form, which every operator tool reads.
@@ -110,7 +115,7 @@ async function up(): Promise<void> {
 
 async function down(): Promise<void> {
   const root = projectRoot();
-  const { bootstrap, stack } = names();
+  const { bootstrap, account, stack } = names();
   const p = paths(root);
   const emulator = await detachedStatus(root);
   let destroyError: Error | undefined;
@@ -118,6 +123,7 @@ async function down(): Promise<void> {
     const ws = workspace(root);
     try {
       await cdktf(root, ws, emulator.endpoint, ["destroy", stack, "--auto-approve", "--output", p.outdir]);
+      await cdktf(root, ws, emulator.endpoint, ["destroy", account, "--auto-approve", "--output", p.outdir]);
     } catch (e) {
       // Whatever the destroy did, the emulator local:up started is stopped below.
       destroyError = e as Error;

@@ -16,11 +16,11 @@ function capture(): { write: (text: string) => boolean; text: () => string } {
 }
 
 describe("synth entry point", () => {
-  test("writes the bootstrap stack and the four environment stacks", () => {
+  test("writes the bootstrap stack, the two account stacks and the four environment stacks", () => {
     const dir = tempDir();
     const outdir = path.join(dir, "cdktf.out");
     expect(runSynth({ outdir, build: (app, config) => void buildStacks(app, config) })).toBe(0);
-    expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["fargate-develop", "fargate-prod", "fargate-qa", "fargate-state", "fargate-test"]);
+    expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["fargate-account-nonprod", "fargate-account-prod", "fargate-develop", "fargate-prod", "fargate-qa", "fargate-state", "fargate-test"]);
     expect(fs.readdirSync(dir)).toEqual(["cdktf.out"]); // no staging directory left behind
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -23,10 +23,10 @@ describe("local environment", () => {
     expect(LOCAL_INPUT.accountId).toBe("123456789012"); // moto's account: allowed_account_ids is checked for real
   });
 
-  test("the production composition builds exactly the bootstrap and the four environments", () => {
+  test("the production composition builds exactly the bootstrap, the two account stacks and the four environments", () => {
     const app = Testing.app();
     const built = buildStacks(app, loadConfig());
-    expect([built.stateBackend, ...built.environments].map((s) => s.node.id)).toEqual(["fargate-state", "fargate-develop", "fargate-test", "fargate-qa", "fargate-prod"]);
+    expect([built.stateBackend, ...built.accounts, ...built.environments].map((s) => s.node.id)).toEqual(["fargate-state", "fargate-account-nonprod", "fargate-account-prod", "fargate-develop", "fargate-test", "fargate-qa", "fargate-prod"]);
     expect(app.node.children.map((c) => c.node.id).filter((id) => id.includes("local"))).toEqual([]);
   });
 
@@ -35,14 +35,21 @@ describe("local environment", () => {
     const built = buildStacks(app, loadConfig());
     const local = buildLocalStacks(app, ENDPOINT);
     const bootstrap = JSON.parse(Testing.synth(local.stateBackend));
+    const account = JSON.parse(Testing.synth(local.account));
     const platform = JSON.parse(Testing.synth(local.environment));
-    for (const json of [bootstrap, platform]) {
+    expect(local.account.node.id).toBe("fargate-account-local");
+    for (const json of [bootstrap, account, platform]) {
       const found = urls({ provider: json.provider, terraform: json.terraform });
       expect(found.length).toBeGreaterThan(250);
       expect(new Set(found)).toEqual(new Set([ENDPOINT]));
       expect(json.provider.aws[0].max_retries).toBeLessThanOrEqual(3);
     }
     expect(platform.terraform.backend.s3).toEqual(expect.objectContaining({ bucket: "fargate-tfstate-123456789012-us-east-1", dynamodb_table: "fargate-tfstate-lock", key: "fargate/local/terraform.tfstate", use_path_style: true }));
+    expect(account.terraform.backend.s3).toEqual(expect.objectContaining({ key: "fargate/account-local/terraform.tfstate", use_path_style: true }));
+    // moto's one account holds the state too: no backend role; the provider assumes the deploy role the account stack creates.
+    expect(platform.terraform.backend.s3.assume_role).toBeUndefined();
+    expect(platform.provider.aws[0].assume_role).toEqual([{ role_arn: "arn:aws:iam::123456789012:role/fargate-deploy", session_name: "fargate-local" }]);
+    expect(account.provider.aws[0].assume_role).toBeUndefined();
     expect(bootstrap.terraform.backend.local.path).toBe("../../../terraform.fargate-local-state.tfstate");
     // The real environments are untouched by the emulator settings.
     const develop = JSON.parse(Testing.synth(built.environments[0]));
