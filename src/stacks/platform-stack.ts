@@ -8,6 +8,7 @@ import { Naming } from "../../lib/naming";
 import { Construct as Scope } from "constructs";
 import { githubOidcProviderArn, GithubDeployRole, Security } from "../../modules/security";
 import { accountAccessLogsBucket, providerAccess, s3BackendConfig } from "./access";
+import { forgetAccountResources } from "./account-migration";
 import { Networking } from "../../modules/networking";
 import { ContainerSecret, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";
 import { Alb } from "../../modules/alb";
@@ -181,6 +182,8 @@ export class PlatformStack extends TerraformStack {
 
     // Stateful resources in protected environments (prod) cannot be destroyed by any plan.
     if (c.destroyGuard ?? c.deletionProtection) guardStatefulResources(this);
+    // What this stack owned before account stacks is forgotten, never destroyed (issue 10).
+    forgetAccountResources(this);
 
     this.outputs(c);
     this.observabilityOutputs();

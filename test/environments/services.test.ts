@@ -188,7 +188,7 @@ describe("service and database config", () => {
       'develop.services.api.environment.STRIPE_API_KEY: looks like a secret in a plaintext environment variable; got "STRIPE_API_KEY"="<redacted>"; move it to secrets (SSM or Secrets Manager)',
     ]);
     expect(problemsOf(developWith((e) => (e.services[0].environment.DB_HOST = "db.internal")))).toEqual([
-      'develop.services.api.environment.DB_HOST: is set by the platform for database clients; got "DB_HOST" defined by the service; remove it (the platform injects DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD)',
+      'develop.services.api.environment.DB_HOST: is set by the platform for database clients; got "DB_HOST" defined by the service; remove it (the platform injects DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_AUTH, DB_MASTER_USERNAME, DB_MASTER_PASSWORD)',
     ]);
   });
 
@@ -231,9 +231,9 @@ describe("service and database config", () => {
   });
 
   test("rejects a certificate from another region than the load balancer", () => {
-    const problems = problemsOf(developWith((e) => (e.alb.certificate = { arn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001" })));
+    const problems = problemsOf(developWith((e) => (e.alb.certificate = { arn: "arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001" })));
     expect(problems).toEqual([
-      'develop.alb.certificate.arn: is in region eu-west-1, but the load balancer is in us-east-1 (ACM certificates are regional); got "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001"; request or import the certificate in us-east-1',
+      'develop.alb.certificate.arn: is in region eu-west-1, but the load balancer is in us-east-1 (ACM certificates are regional); got "arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001"; request or import the certificate in us-east-1',
     ]);
   });
 
@@ -263,7 +263,7 @@ describe("service and database config", () => {
 
   test("rejects a service name that would collide with a platform alarm", () => {
     const problems = problemsOf(developWith((e) => (e.services[1].name = "db")));
-    expect(problems).toContain('develop.services.db.name: is reserved (platform alarms and dashboards use it); got "db"; valid: any kebab-case name except "alb", "db"');
+    expect(problems).toContain('develop.services.db.name: is reserved (platform alarms and dashboards use it); got "db"; valid: any kebab-case name except "alb", "db", "cluster", "cluster-overview", "logs", "pipelines"');
   });
 
   test("refuses a release branch the trigger pattern does not match (a manual release building main)", () => {

@@ -33,6 +33,7 @@ const singleAzDb = (s: TerraformStack) =>
     storageEncrypted: true,
     kmsKeyId: KEY,
     manageMasterUserPassword: true,
+    masterUserSecretKmsKeyId: KEY,
     publiclyAccessible: false,
     multiAz: false,
     deletionProtection: true,
