@@ -202,7 +202,8 @@ export const serviceSchema = z
     autoscaling: z
       .object({
         cpuTargetPercent: int(10, 95).default(70),
-        memoryTargetPercent: int(10, 95).default(80),
+        /** Memory target tracking, opt-in: most services scale on CPU (the deployment guide's policy). */
+        memoryTargetPercent: int(10, 95).optional(),
         /** ALB requests per target (public services only). */
         requestsPerTarget: int(1, 100000).optional(),
       })
@@ -850,7 +851,7 @@ function checkAccessAndEdge(env: BaseEnvironment, ctx: Ctx): void {
   report(ctx, ["alb", "waf", "rateLimitPer5Min"], wafRateLimitProblem(waf.rateLimitPer5Min));
 }
 
-/** Issue 11: alarms reach someone in prod, thresholds fit the service, every database client migrates. */
+/** Issue 11: alarms reach someone in prod, thresholds fit the service, every database client migrates (a migration of a non-client is a synth warning, environments/warnings.ts). */
 function checkObservability(env: BaseEnvironment, ctx: Ctx): void {
   const o = env.observability;
   if (env.name === "prod" && o.critical.emails.length + o.critical.httpsEndpoints.length === 0) {
@@ -870,9 +871,6 @@ function checkObservability(env: BaseEnvironment, ctx: Ctx): void {
     for (const [field, problem] of Object.entries(serviceAlarmThresholdProblems(svc.alarms, svc.exposure.type === "public"))) issue(ctx, ["services", i, "alarms", field], problem);
     if (clients.has(svc.name) && !svc.migration) {
       issue(ctx, ["services", i, "migration"], `database clients connect as their own user, which their migration creates; got no migration, so user ${show(`svc_${svc.name.replace(/-/g, "_")}`)} would never exist; add migration: { command: [...] } (docs/observability.md#database-access)`);
-    }
-    if (!clients.has(svc.name) && svc.migration) {
-      issue(ctx, ["services", i, "migration"], `only database clients run migrations; got a migration on a service that is not in database.clientServices; add it there or remove migration`);
     }
     if (clients.has(svc.name)) checkNames(ctx, [[["services", i, "name"], "iamRole", `${stem}-${svc.name}-migration-execution`]]);
   });

@@ -57,7 +57,11 @@ export interface EcsLoadBalancerTarget {
 /** Target tracking values of one service. */
 export interface EcsServiceAutoscaling {
   readonly cpuTargetPercent: number;
-  readonly memoryTargetPercent: number;
+  /**
+   * Memory target tracking.
+   * @default - none: the service scales on CPU (and requests) only
+   */
+  readonly memoryTargetPercent?: number;
   /**
    * ALB requests per target (public services only).
    * @default - no request-count policy
@@ -411,7 +415,7 @@ export class ServiceTasks extends Construct {
         },
       });
     policy("cpu-scaling", "ECSServiceAverageCPUUtilization", scaling.cpuTargetPercent);
-    policy("memory-scaling", "ECSServiceAverageMemoryUtilization", scaling.memoryTargetPercent);
+    if (scaling.memoryTargetPercent !== undefined) policy("memory-scaling", "ECSServiceAverageMemoryUtilization", scaling.memoryTargetPercent);
     if (scaling.requestsPerTarget !== undefined && resourceLabel) {
       policy("requests-scaling", "ALBRequestCountPerTarget", scaling.requestsPerTarget, resourceLabel);
     }

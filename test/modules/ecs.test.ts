@@ -335,6 +335,14 @@ describe("ServiceTasks", () => {
     );
   });
 
+  test("memory target tracking is opt-in: no memory policy without memoryTargetPercent", () => {
+    const cpuOnly = { minCapacity: 2, maxCapacity: 10, cpuTargetPercent: 70 };
+    const json = synthJson(tasksStack(() => ({ autoscaling: cpuOnly }), () => ({ autoscaling: cpuOnly })).stack);
+    const metrics = resourcesOf(json, "aws_appautoscaling_policy").map(([, p]) => p.target_tracking_scaling_policy_configuration.predefined_metric_specification.predefined_metric_type);
+    expect(metrics.filter((m) => m === "ECSServiceAverageCPUUtilization")).toHaveLength(2);
+    expect(metrics.filter((m) => m === "ECSServiceAverageMemoryUtilization")).toEqual([]);
+  });
+
   test("creates no autoscaling when none is given", () => {
     const json = synthJson(tasksStack(() => ({ autoscaling: undefined }), () => ({ autoscaling: undefined })).stack);
     expect(resourcesOf(json, "aws_ecs_service")).toHaveLength(2);

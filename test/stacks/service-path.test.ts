@@ -124,10 +124,10 @@ describe("service path, whole stack", () => {
     const json = synthesized[name];
     const { uncovered, checked } = secretCoverage(json);
     expect(uncovered).toEqual([]);
-    expect(checked).toBeGreaterThanOrEqual(5); // API_SIGNING_KEY + DB_USERNAME/DB_PASSWORD on api (both colours) and worker
+    expect(checked).toBeGreaterThanOrEqual(5); // API_SIGNING_KEY on api + DB_MASTER_USERNAME/PASSWORD on each client's migration task
     for (const [, td] of resourcesOf(json, "aws_ecs_task_definition")) {
       const role = refName(td.execution_role_arn, "aws_iam_role")!;
-      expect(statementsOfRole(json, role)).toEqual(expect.arrayContaining([expect.objectContaining({ actions: ["kms:Decrypt"] })]));
+      if (JSON.parse(td.container_definitions)[0].secrets.length) expect(statementsOfRole(json, role)).toEqual(expect.arrayContaining([expect.objectContaining({ actions: ["kms:Decrypt"] })]));
       // ECR pulls from its own repository and awslogs to its own log group, written out (no managed policy on "*").
       const statements = statementsOfRole(json, role);
       expect(statements).toEqual(
@@ -145,7 +145,7 @@ describe("service path, whole stack", () => {
     const api = { ...env.services[0], secrets: [...env.services[0].secrets, { name: "STRIPE_KEY", source: "secretsmanager" as const, path: "fargate/develop/api/stripe", jsonKey: "key" }] };
     const json = synthEnv({ ...env, services: [api, env.services[1]] });
     const { uncovered, checked } = secretCoverage(json);
-    expect([uncovered, checked]).toEqual([[], 10]); // api 4 x 2 colours + worker 2
+    expect([uncovered, checked]).toEqual([[], 6]); // api 2 + the master secret's 2 keys on each client's migration task
   });
 
   test("the secret-coverage check notices a secret its execution role cannot read", () => {
@@ -154,23 +154,19 @@ describe("service path, whole stack", () => {
       doc.statement = doc.statement.filter((st: any) => st.sid !== "ReadTaskParameters");
     }
     expect(secretCoverage(json).uncovered).toEqual([
-      expect.stringMatching(/blue_task-definition.*API_SIGNING_KEY/),
-      expect.stringMatching(/green_task-definition.*API_SIGNING_KEY/),
+      expect.stringMatching(/services_api_tasks_task-definition.*API_SIGNING_KEY/),
     ]);
   });
 
-  test.each(cases)("%s: database clients get the address as variables and the managed secret through secrets", (name) => {
+  test.each(cases)("%s: database clients get the address and their own user as variables; only their migration task gets the master secret", (name) => {
     const json = synthesized[name];
-    for (const [, td] of resourcesOf(json, "aws_ecs_task_definition")) {
-      const [app] = JSON.parse(td.container_definitions);
+    const definitions = resourcesOf(json, "aws_ecs_task_definition").map(([, td]) => [td.family, JSON.parse(td.container_definitions)[0]] as const);
+    expect(definitions).toHaveLength(4);
+    for (const [family, app] of definitions) {
       const env = Object.fromEntries(app.environment.map((e: any) => [e.name, e.value]));
-      expect(env).toEqual(expect.objectContaining({ DB_HOST: expect.stringMatching(/aws_db_instance\..*\.address/), DB_PORT: "5432", DB_NAME: "app" }));
-      expect(app.secrets).toEqual(
-        expect.arrayContaining([
-          { name: "DB_USERNAME", valueFrom: expect.stringMatching(/^\$\{aws_db_instance\.[^.]+\.master_user_secret\[0\]\.secret_arn\}:username::$/) },
-          { name: "DB_PASSWORD", valueFrom: expect.stringMatching(/^\$\{aws_db_instance\.[^.]+\.master_user_secret\[0\]\.secret_arn\}:password::$/) },
-        ]),
-      );
+      expect(env).toEqual(expect.objectContaining({ DB_HOST: expect.stringMatching(/aws_db_instance\..*\.address/), DB_PORT: "5432", DB_NAME: "app", DB_USER: expect.stringMatching(/^svc_(api|worker)$/), DB_AUTH: "iam" }));
+      const master = app.secrets.filter((s: any) => /master_user_secret/.test(s.valueFrom)).map((s: any) => s.name);
+      expect([family, master]).toEqual([family, family.endsWith("-migration") ? ["DB_MASTER_USERNAME", "DB_MASTER_PASSWORD"] : []]);
       expect(JSON.stringify(app.environment)).not.toMatch(/PASSWORD|SECRET/);
     }
   });
@@ -228,7 +224,8 @@ describe("service path, whole stack", () => {
     // No request-count policy on the CodeDeploy service: it would name one target group (the schema refuses it).
     expect(metrics.filter((m) => m.predefined_metric_type === "ALBRequestCountPerTarget")).toEqual([]);
     expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageCPUUtilization")).toHaveLength(2);
-    expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageMemoryUtilization")).toHaveLength(2);
+    // Memory target tracking is opt-in: the api asks for it, the worker scales on CPU only.
+    expect(metrics.filter((m) => m.predefined_metric_type === "ECSServiceAverageMemoryUtilization")).toHaveLength(1);
   });
 
   test.each(cases)("%s: the HTTPS listener uses the TLS 1.3 policy and HTTP redirects", (name) => {
@@ -243,13 +240,15 @@ describe("service path, whole stack", () => {
 
   test.each(cases)("%s: outputs carry the names the runbooks use", (name) => {
     const output = synthesized[name].output;
-    for (const key of ["alb_dns_name", "alb_listener_arn", "blue_target_group_arn", "green_target_group_arn", "blue_target_group_arns", "green_target_group_arns", "listener_rule_arns", "ecs_cluster_name", "service_names", "db_address", "db_master_secret_arn"]) {
+    for (const key of ["alb_dns_name", "alb_listener_arn", "test_listener_arn", "blue_target_group_arns", "green_target_group_arns", "listener_rule_arns", "ecs_cluster_name", "service_names", "releases", "task_network", "db_address", "db_master_secret_arn"]) {
       expect(output).toHaveProperty(key);
     }
     expect(output.alb_listener_arn.value).toMatch(/aws_lb_listener\.alb_https-listener/);
     expect(output.db_master_secret_arn.value).toMatch(/master_user_secret\[0\]\.secret_arn/);
     expect(Object.keys(output.service_names.value)).toEqual(["api", "worker"]);
-    expect(Object.keys(output.service_names.value.api)).toEqual(["blue", "green"]);
+    expect(output.service_names.value.api).toMatch(/aws_ecs_service\.services_api_tasks_service_/);
+    expect(output.releases.value.api).toEqual(expect.objectContaining({ deploy_with: "codedeploy", image_owner: "release", config_task_definition: expect.stringMatching(/aws_ecs_task_definition\.services_api_tasks_task-definition_.*\.arn/) }));
+    expect(output.releases.value.worker).toEqual(expect.objectContaining({ deploy_with: "ecs", codedeploy_application: "" }));
   });
 
   test("prod has deletion protection and Multi-AZ on the database and the ALB", () => {
@@ -264,7 +263,7 @@ describe("service path, whole stack", () => {
     const ips = (env: string) => resourcesOf(synthesized[env], "aws_ecs_service").map(([, s]) => [s.network_configuration.assign_public_ip, s.network_configuration.subnets.every((id: string) => id.includes(env === "develop" ? "public-subnets" : "private-subnets"))]);
     expect(ips("develop").every(([ip, tier]) => ip === true && tier === true)).toBe(true);
     expect(ips("prod").every(([ip, tier]) => ip === false && tier === true)).toBe(true);
-    expect(ips("develop")).toHaveLength(3);
+    expect(ips("develop")).toHaveLength(2);
   });
 
   test("every environment pins PostgreSQL to its major version with an RDS-managed password", () => {
@@ -286,18 +285,13 @@ describe("service path, whole stack", () => {
     expect(resourcesOf(json, "aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === kafka.securityGroupId)).toEqual([]);
   });
 
-  test("without pipelines Terraform keeps owning the running task definition", () => {
+  test("a service with a source is released (pipeline or `platform release`), with or without pipelines; without a source Terraform owns its task definition", () => {
     const env = environments.find((e) => e.name === "develop")!;
-    const json = synthEnv({ ...env, features: { ...env.features, cicd: false } });
-    for (const [, svc] of resourcesOf(json, "aws_ecs_service")) expect(svc.lifecycle.ignore_changes).toEqual(["desired_count"]);
-    // A service without a source has no pipeline either.
-    const noSource = synthEnv({ ...env, services: [env.services[0], { ...env.services[1], source: undefined }] });
-    const lifecycles = Object.fromEntries(resourcesOf(noSource, "aws_ecs_service").map(([, s]) => [s.name, s.lifecycle.ignore_changes]));
-    expect(lifecycles).toEqual({
-      "fargate-develop-api-blue": ["desired_count", "task_definition"],
-      "fargate-develop-api-green": ["desired_count", "task_definition"],
-      "fargate-develop-worker": ["desired_count"],
-    });
+    const lifecycles = (config: EnvironmentConfig) => Object.fromEntries(resourcesOf(synthEnv(config), "aws_ecs_service").map(([, s]) => [s.name, s.lifecycle.ignore_changes]));
+    const noPipelines = lifecycles({ ...env, features: { ...env.features, cicd: false } });
+    expect(noPipelines["fargate-develop-worker"]).toEqual(["desired_count", "task_definition"]);
+    const noSource = lifecycles({ ...env, services: env.services.map((s) => (s.name === "worker" ? { ...s, source: undefined } : s)) });
+    expect(noSource["fargate-develop-worker"]).toEqual(["desired_count"]);
   });
 
   test("autoscaling off (the emulator's switch) removes every scaling resource", () => {
