@@ -21,6 +21,7 @@ import {
   ruleConditionsProblem,
   rulePriorityProblem,
   targetHealthCheckProblems,
+  TargetHealthCheck,
 } from "../../lib/aws-limits";
 import { SecureBucket } from "../../lib/secure-bucket";
 import { skipCheckov } from "../../lib/checkov";
@@ -75,17 +76,8 @@ export type AlbCertificate =
       readonly hostedZoneId: string;
     };
 
-/** ALB target-group health check (from the service's exposure config). */
-export interface AlbHealthCheck {
-  /** Path the ALB requests; starts with `/`. */
-  readonly path: string;
-  /** HTTP codes that count as healthy, e.g. `200` or `200-299`. */
-  readonly matcher: string;
-  readonly intervalSec: number;
-  readonly timeoutSec: number;
-  readonly healthyThreshold: number;
-  readonly unhealthyThreshold: number;
-}
+/** ALB target-group health check (from the service's exposure config; limits in lib/aws-limits.ts). */
+export type AlbHealthCheck = TargetHealthCheck;
 
 /** One public service's routing: its listener rule and target group(s) on the shared ALB. */
 export interface ServiceRoutingProps {

@@ -4,7 +4,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { Naming } from "../../lib/naming";
 import { skipCheckov } from "../../lib/checkov";
 import { ContainerSecret, ServiceRoles } from "../iam";
-import { Alb, AlbHealthCheck, ServiceRouting } from "../alb";
+import { ServiceRouting, ServiceRoutingProps } from "../alb";
 import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
 import { BlueGreenDeployment, Cicd, ServicePipeline, TrafficShift } from "../cicd";
 import { AlarmTopics, ObservedService, ServiceAlarms, ServiceDashboard, ServiceLogMetrics } from "../observability";
@@ -16,23 +16,8 @@ export type ServiceImage =
   | { readonly repository: { readonly arn: string; readonly repositoryUrl: string }; readonly tag: string }
   | { readonly uri: string; readonly tag: string };
 
-/** How a public service is reached through the environment's ALB. */
-export interface ServiceRoutingSpec {
-  readonly alb: Alb;
-  readonly vpcId: string;
-  /** Listener rule path patterns (at least one of paths or hosts). */
-  readonly paths: readonly string[];
-  /** Listener rule host headers (host names, no scheme). */
-  readonly hosts: readonly string[];
-  /** Listener rule priority, unique per listener (1-50000). */
-  readonly priority: number;
-  readonly healthCheck: AlbHealthCheck;
-  /**
-   * Seconds a deregistering target keeps its in-flight requests.
-   * @default 30
-   */
-  readonly deregistrationDelaySec?: number;
-}
+/** How a public service is reached through the environment's ALB (ServiceRouting's own props, less what the service supplies). */
+export type ServiceRoutingSpec = Omit<ServiceRoutingProps, "naming" | "serviceName" | "containerPort" | "deployment">;
 
 /** How releases reach the service: a pipeline on the environment's delivery plumbing. */
 export interface ServiceDeliverySpec {
