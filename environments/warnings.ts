@@ -13,5 +13,13 @@ export function configWarnings(env: EnvironmentConfig): string[] {
   if (critical.emails.length + critical.httpsEndpoints.length === 0) {
     warnings.push(`${env.name}.observability.critical: critical alarms reach nobody (no email, no HTTPS endpoint); they still change state and show on the dashboards; add a destination to be paged`);
   }
+  // The catalogue defines a service's migration once; an environment that does not make the
+  // service a database client runs no migration task for it.
+  const clients = new Set(env.database?.clientServices ?? []);
+  for (const svc of env.services) {
+    if (svc.migration && !clients.has(svc.name)) {
+      warnings.push(`${env.name}.services.${svc.name}.migration: ${svc.name} is not a database client here (database.clientServices), so no migration task is created; add it there if it uses the database`);
+    }
+  }
   return warnings;
 }

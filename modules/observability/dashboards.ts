@@ -88,18 +88,30 @@ function logs(region: string, width: number, title: string, logGroups: readonly 
 
 const threshold = (label: string, value: number) => ({ annotations: { horizontal: [{ label, value }] } });
 
-/** What the dashboards know of one application service. */
-export interface DashboardService {
+/** One application service to watch (alarms, dashboards, queries). */
+export interface ObservedService {
+  /** Service name (kebab-case, unique); part of alarm and dashboard names. */
   readonly name: string;
+  /** ECS cluster the service runs in. */
   readonly clusterName: string;
+  /** The ECS service(s) of the application. */
   readonly serviceNames: readonly string[];
+  /**
+   * ARN suffixes (`targetgroup/<name>/<id>`) of the service's target groups; public services only.
+   * @default - no ALB alarms or widgets (internal service)
+   */
   readonly targetGroupArnSuffixes?: readonly string[];
+  /** The service's log group (metric filters, log widgets, saved queries). */
   readonly logGroupName: string;
+  /**
+   * Its pipeline and build project (the pipelines dashboard).
+   * @default - no pipeline
+   */
   readonly pipeline?: { readonly pipelineName: string; readonly buildProjectName: string };
 }
 
 /** Per-ECS-service and per-target-group metric builders of one service. */
-export function serviceMetrics(svc: DashboardService, albArnSuffix: string | undefined) {
+export function serviceMetrics(svc: ObservedService, albArnSuffix: string | undefined) {
   const ecs = (namespace: string, metricName: string, stat: string): MetricSpec[] =>
     svc.serviceNames.map((name) => ({ namespace, metricName, dimensions: { ClusterName: svc.clusterName, ServiceName: name }, stat }));
   const tg = (metricName: string, stat: string): MetricSpec[] =>
@@ -126,7 +138,7 @@ export interface ClusterOverviewInput {
   /** Namespace of the platform's own metrics (task failures, log patterns). */
   readonly namespace: string;
   readonly albArnSuffix?: string;
-  readonly services: readonly DashboardService[];
+  readonly services: readonly ObservedService[];
   readonly database?: { readonly instanceId: string; readonly maxConnections: number; readonly connectionsThreshold: number };
   /** The environment-level alarms (ARNs) for the status widget. */
   readonly alarmArns: readonly string[];
@@ -142,7 +154,7 @@ export function clusterOverviewWidgets(o: ClusterOverviewInput): DashboardWidget
   ];
   if (o.alarmArns.length) w.push({ type: "alarm", width: 24, height: 3, properties: { title: "Environment alarms", alarms: [...o.alarmArns] } });
 
-  const each = (f: (s: DashboardService, m: ReturnType<typeof serviceMetrics>) => DashboardMetricRow[]) => o.services.flatMap((s) => f(s, serviceMetrics(s, o.albArnSuffix)));
+  const each = (f: (s: ObservedService, m: ReturnType<typeof serviceMetrics>) => DashboardMetricRow[]) => o.services.flatMap((s) => f(s, serviceMetrics(s, o.albArnSuffix)));
   const perEcsService = (namespace: string, metricName: string, stat: string, suffix = "") =>
     each((s, m) => m.ecs(namespace, metricName, stat).map((spec, i) => row(spec, { label: `${s.name}${colour(s.serviceNames.length, i)}${suffix}` })));
   if (o.services.length) {
@@ -197,7 +209,7 @@ export interface ServiceDashboardInput {
   readonly region: string;
   readonly namespace: string;
   readonly albArnSuffix?: string;
-  readonly service: DashboardService;
+  readonly service: ObservedService;
   /** The service's own alarms (ARNs) for the status widget. */
   readonly alarmArns: readonly string[];
   readonly thresholds: ThresholdsShown & { readonly errorRatePercent: number };

@@ -12,30 +12,10 @@ import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-lo
 import { Naming } from "../../lib/naming";
 import { ServiceAlarmThresholds, serviceAlarmThresholdProblems } from "../../lib/alarm-thresholds";
 import { AlarmSpec, AlarmTopics, MetricSpec, createAlarms, idsOf, keyed, sumFilled } from "./alarms";
-import { CONTAINER_INSIGHTS, DashboardService, serviceDashboardWidgets, serviceMetrics } from "./dashboards";
+import { CONTAINER_INSIGHTS, ObservedService, serviceDashboardWidgets, serviceMetrics } from "./dashboards";
 import { METRIC_LOG_PATTERNS, filterPattern } from "./log-patterns";
 
-/** One application service to watch. */
-export interface ObservedService extends DashboardService {
-  /** Service name (kebab-case, unique); part of alarm and dashboard names. */
-  readonly name: string;
-  /** ECS cluster the service runs in. */
-  readonly clusterName: string;
-  /** ECS service(s) of the application: one for rolling, both colours for blue/green. */
-  readonly serviceNames: readonly string[];
-  /**
-   * ARN suffixes (`targetgroup/<name>/<id>`) of the service's target groups; public services only.
-   * @default - no ALB alarms or widgets (internal service)
-   */
-  readonly targetGroupArnSuffixes?: readonly string[];
-  /** The service's log group (metric filters, log widgets, saved queries). */
-  readonly logGroupName: string;
-  /**
-   * Its pipeline and build project (the pipelines dashboard).
-   * @default - no pipeline
-   */
-  readonly pipeline?: { readonly pipelineName: string; readonly buildProjectName: string };
-}
+export type { ObservedService };
 
 /** Defaults of the per-service thresholds (the guide's numbers; prod alarms on less latency). */
 export function serviceThresholds(environment: string, t: ServiceAlarmThresholds = {}): Required<ServiceAlarmThresholds> {

@@ -42,6 +42,7 @@ const ROUTE53 = "https://aws.amazon.com/route53/pricing/";
 const S3 = "https://aws.amazon.com/s3/pricing/";
 const ECR = "https://aws.amazon.com/ecr/pricing/";
 const DYNAMODB = "https://aws.amazon.com/dynamodb/pricing/on-demand/";
+const GRAFANA = "https://aws.amazon.com/grafana/pricing/";
 
 function p(usd: number, unit: string, source: string, note?: string): PriceRow {
   return note === undefined ? { usd, unit, source, read: PRICES_READ_ON } : { usd, unit, source, read: PRICES_READ_ON, note };
@@ -56,6 +57,7 @@ const GLOBAL: Readonly<Record<string, PriceRow>> = {
   "cloudwatch.alarm-metric-high-resolution": p(0.3, "alarm metric-month", CLOUDWATCH, "high resolution (period < 60 s)"),
   "cloudwatch.composite-alarm": p(0.5, "alarm-month", CLOUDWATCH),
   "cloudwatch.dashboard": p(3.0, "dashboard-month", CLOUDWATCH, "the free tier's first 3 dashboards not applied"),
+  "grafana.editor": p(9.0, "active editor-month", GRAFANA, "one editor or admin assumed; each viewer adds $5/month"),
   "cloudwatch.custom-metric": p(0.3, "metric-month", CLOUDWATCH, "first 10,000 metrics tier"),
   "config.configuration-item": p(0.003, "configuration item", CONFIG, "continuous recording"),
   "config.rule-evaluation": p(0.001, "rule evaluation", CONFIG, "first 100,000 evaluations tier"),

@@ -78,17 +78,19 @@ describe("observability config", () => {
     ].sort());
   });
 
-  test("refuses a database client without a migration, and a migration on a service that is no client", () => {
+  test("refuses a database client without a migration; warns about a migration of a service that is no client here", () => {
     const develop = input("develop");
     const api = develop.services.findIndex((s: any) => s.name === "api");
     delete develop.services[api].migration;
     develop.database.clientServices = ["api"];
-    expect(problemsOf(develop).sort()).toEqual(
-      [
-        `services.api.migration: database clients connect as their own user, which their migration creates; got no migration, so user "svc_api" would never exist; add migration: { command: [...] } (docs/observability.md#database-access)`,
-        `services.worker.migration: only database clients run migrations; got a migration on a service that is not in database.clientServices; add it there or remove migration`,
-      ].sort(),
-    );
+    expect(problemsOf(develop)).toEqual([
+      `services.api.migration: database clients connect as their own user, which their migration creates; got no migration, so user "svc_api" would never exist; add migration: { command: [...] } (docs/observability.md#database-access)`,
+    ]);
+    const [config] = loadConfig([{ ...input("develop"), database: { ...input("develop").database, clientServices: ["api"] } }]).environments;
+    expect(configWarnings(config)).toEqual([
+      expect.stringMatching(/^develop\.observability\.critical: /),
+      "develop.services.worker.migration: worker is not a database client here (database.clientServices), so no migration task is created; add it there if it uses the database",
+    ]);
   });
 
   test("refuses the variables the platform injects into database clients", () => {

@@ -127,22 +127,24 @@ describe("PlatformStack per environment", () => {
     const [[, group]] = resourcesOf(json, "aws_codedeploy_deployment_group");
     expect(group.deployment_config_name).toBe("CodeDeployDefault.ECSCanary10Percent5Minutes");
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
-    expect(group.alarm_configuration.alarms).toEqual(expect.arrayContaining(["fargate-prod-api-healthy-hosts", "fargate-prod-api-target-5xx"]));
+    // The service's deployment alarms (ServiceAlarms.deploymentAlarms), by reference: they exist before the group.
+    const alarmRef = (svc: string, purpose: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_cloudwatch_metric_alarm\\.services_${svc}_alarms_${purpose}_\\w+\\.alarm_name\\}$`));
+    expect(group.alarm_configuration.alarms).toEqual([alarmRef("api", "tasks-below-desired"), alarmRef("api", "unhealthy-hosts"), alarmRef("api", "5xx-rate")]);
     const services = Object.fromEntries(resourcesOf(json, "aws_ecs_service").map(([, s]) => [s.name, s]));
     expect(services["fargate-prod-api"].deployment_controller).toEqual({ type: "CODE_DEPLOY" });
     expect(services["fargate-prod-worker"].deployment_controller).toEqual({ type: "ECS" });
-    expect(services["fargate-prod-worker"].alarms).toEqual({ alarm_names: expect.arrayContaining([expect.stringMatching(/^fargate-prod-worker-/)]), enable: true, rollback: true });
+    expect(services["fargate-prod-worker"].alarms).toEqual({ alarm_names: [alarmRef("worker", "tasks-below-desired")], enable: true, rollback: true });
   });
 
-  test("every environment has an alarm topic, alarms on it and a dashboard", () => {
+  test("every environment has a critical and a warning topic, alarms on them and the guide's dashboards", () => {
     for (const env of environments) {
       const out = synthesized[env.name];
-      expect(resourcesOf(out, "aws_sns_topic")).toHaveLength(1);
-      expect(resourcesOf(out, "aws_cloudwatch_dashboard")).toHaveLength(1);
+      expect(resourcesOf(out, "aws_sns_topic").map(([, t]) => t.name).sort()).toEqual([`fargate-${env.name}-alarms-critical`, `fargate-${env.name}-alarms-warning`]);
+      expect(resourcesOf(out, "aws_cloudwatch_dashboard").map(([, d]) => d.dashboard_name).sort()).toEqual([`fargate-${env.name}-api`, `fargate-${env.name}-cluster-overview`, `fargate-${env.name}-pipelines`, `fargate-${env.name}-worker`]);
       const alarms = resourcesOf(out, "aws_cloudwatch_metric_alarm").map(([, a]) => a);
       expect(alarms.length).toBeGreaterThan(10);
       expect(alarms.every((a) => a.alarm_actions.length === 1 && a.alarm_actions[0].includes("aws_sns_topic"))).toBe(true);
-      expect(Object.keys(out.output)).toEqual(expect.arrayContaining(["alarm_topic_arn", "pipeline_names", "source_connection_arn"]));
+      expect(Object.keys(out.output)).toEqual(expect.arrayContaining(["critical_topic_arn", "warning_topic_arn", "pipeline_names", "source_connection_arn"]));
     }
   });
 
