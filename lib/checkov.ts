@@ -53,3 +53,15 @@ export function skipsInResourceJson(body: unknown): Map<string, string> {
   }
   return out;
 }
+
+/** CKV_AWS_338: CloudWatch log groups keep their events at least a year. */
+export const CHECKOV_MIN_LOG_RETENTION_DAYS = 365;
+
+/**
+ * Declares the CKV_AWS_338 skip on a log group only while its retention is shorter than a
+ * year (config says so, with `reason`); a group kept a year or more needs none, so the skip
+ * never goes stale when the config changes.
+ */
+export function skipShortRetention(group: CheckovTarget, retentionDays: number, reason: string): void {
+  if (retentionDays > 0 && retentionDays < CHECKOV_MIN_LOG_RETENTION_DAYS) skipCheckov(group, "CKV_AWS_338", reason);
+}

@@ -7,6 +7,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { checkedName } from "./naming";
 import { policyDocument } from "./iam-policy";
@@ -60,7 +61,8 @@ export interface SecureBucketProps {
  * An S3 bucket with the hardening every platform bucket needs: versioning, encryption
  * (SSE-KMS with a customer key unless the writer cannot use one), all public access
  * blocked, ACLs disabled (bucket owner enforced), a policy denying non-TLS requests,
- * lifecycle for old versions and incomplete uploads, and optional access logging.
+ * lifecycle for old versions and incomplete uploads, object events to EventBridge, and
+ * optional access logging.
  */
 export class SecureBucket extends Construct {
   public readonly bucket: S3Bucket;
@@ -114,6 +116,9 @@ export class SecureBucket extends Construct {
         },
       ],
     });
+    // Object-level events go to EventBridge (free until a rule matches): detective controls
+    // (deletions in audit, state or log buckets) subscribe without touching the bucket.
+    new S3BucketNotification(this, "notifications", { bucket, eventbridge: true });
     if (props.accessLogsBucket) {
       new S3BucketLoggingA(this, "access-logging", { bucket, targetBucket: props.accessLogsBucket, targetPrefix: `${props.bucketName}/` });
     }
@@ -149,6 +154,5 @@ export class SecureBucket extends Construct {
     // checkov: deliberate choices shared by every platform bucket, declared once here.
     if (!props.kmsKeyArn) skipCheckov(this.bucket, "CKV_AWS_145", `SSE-S3 because ${sseS3Reason}`);
     skipCheckov(this.bucket, "CKV_AWS_144", "single-region platform: versioning and noncurrent-version retention protect objects; a cross-region copy needs a second-region bucket and key");
-    skipCheckov(this.bucket, "CKV2_AWS_62", "no consumer of object events: platform buckets are read on demand, not event-driven");
   }
 }

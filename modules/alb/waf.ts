@@ -11,9 +11,23 @@ import { policyDocument } from "../../lib/iam-policy";
 
 /**
  * The AWS managed rule groups every web ACL evaluates, in order: OWASP-style common rules,
- * known bad inputs (Log4j/JNDI lookups, ...), and Amazon's IP reputation list.
+ * known bad inputs (Log4j/JNDI lookups, ...), Amazon's IP reputation list, and anonymizers
+ * (Tor exits, anonymizing VPNs; with the Log4j rules this is checkov's CKV2_AWS_76 pair).
  */
-export const WAF_MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"] as const;
+export const WAF_MANAGED_RULE_GROUPS = [
+  "AWSManagedRulesCommonRuleSet",
+  "AWSManagedRulesKnownBadInputsRuleSet",
+  "AWSManagedRulesAmazonIpReputationList",
+  "AWSManagedRulesAnonymousIpList",
+] as const;
+
+/**
+ * Rules of the groups above that only count: `HostingProviderIPList` would block every client
+ * that runs in a cloud (partners' servers, uptime checks), not only anonymizers.
+ */
+export const WAF_COUNT_ONLY_RULES: Readonly<Partial<Record<(typeof WAF_MANAGED_RULE_GROUPS)[number], readonly string[]>>> = {
+  AWSManagedRulesAnonymousIpList: ["HostingProviderIPList"],
+};
 
 /** WAF only delivers to CloudWatch log groups whose name starts with this. */
 export const WAF_LOG_GROUP_PREFIX = "aws-waf-logs-";
@@ -56,7 +70,13 @@ export class AlbWaf extends Construct {
       priority: (i + 1) * 10,
       // A managed group's own actions apply (block); `none` means "do not override them".
       overrideAction: { none: {} },
-      statement: { managed_rule_group_statement: { name: group, vendor_name: "AWS" } },
+      statement: {
+        managed_rule_group_statement: {
+          name: group,
+          vendor_name: "AWS",
+          ...(WAF_COUNT_ONLY_RULES[group] ? { rule_action_override: WAF_COUNT_ONLY_RULES[group]!.map((name) => ({ name, action_to_use: { count: {} } })) } : {}),
+        },
+      },
       visibilityConfig: visibility(`${aclName}-${group}`),
     }));
     this.webAcl = new Wafv2WebAcl(this, "web-acl", {

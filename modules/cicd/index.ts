@@ -10,7 +10,7 @@ import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-
 import { Naming } from "../../lib/naming";
 import { ConstructPropsError } from "../../lib/errors";
 import { logRetentionProblem } from "../../lib/aws-limits";
-import { skipCheckov } from "../../lib/checkov";
+import { skipCheckov, skipShortRetention } from "../../lib/checkov";
 import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 import { SecureBucket } from "../../lib/secure-bucket";
 
@@ -202,7 +202,7 @@ export class Cicd extends Construct {
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logsKmsKeyArn,
     });
-    skipCheckov(this.buildLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    skipShortRetention(this.buildLogGroup, props.logRetentionDays, "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
 
     this.node.addValidation({
       validate: () =>

@@ -17,7 +17,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { Naming } from "../../lib/naming";
 import { ConstructPropsError } from "../../lib/errors";
-import { skipCheckov } from "../../lib/checkov";
+import { skipCheckov, skipShortRetention } from "../../lib/checkov";
 import { planSubnets, SubnetTier } from "../../lib/subnet-plan";
 import { serviceRole } from "../../lib/iam-policy";
 
@@ -346,7 +346,7 @@ export class Networking extends Construct {
       retentionInDays: props.flowLogRetentionDays,
       kmsKeyId: props.logsKmsKeyArn,
     });
-    skipCheckov(this.flowLogGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    skipShortRetention(this.flowLogGroup, props.flowLogRetentionDays, "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
     const flowRole = serviceRole(flowScope, {
       name: naming.name("iamRole", "vpc-flow-logs"),
       description: "VPC flow logs delivery to CloudWatch Logs",

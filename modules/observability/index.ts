@@ -14,7 +14,7 @@ import { CloudwatchQueryDefinition } from "@cdktf/provider-aws/lib/cloudwatch-qu
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Naming } from "../../lib/naming";
 import { policyDocument } from "../../lib/iam-policy";
-import { skipCheckov } from "../../lib/checkov";
+import { skipShortRetention } from "../../lib/checkov";
 import { logRetentionProblem } from "../../lib/aws-limits";
 import { instanceClassProblem, postgresMaxConnections } from "../../lib/rds-instance-classes";
 import { AlarmSpec, AlarmTopics, RUNBOOK_DOC, Severity, createAlarms, keyed } from "./alarms";
@@ -253,7 +253,7 @@ export class Observability extends Construct {
       kmsKeyId: props.logsKmsKeyArn,
     });
     for (const group of [this.eventsLogGroup, this.containerInsightsLogGroup]) {
-      skipCheckov(group, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+      skipShortRetention(group, props.logRetentionDays, "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
     }
 
     const rules: Record<string, CloudwatchEventRule> = {};
@@ -424,7 +424,8 @@ export class Observability extends Construct {
     if (props.grafana) {
       this.grafana = new ManagedGrafana(this, "grafana", { naming, accountId, region, authenticationProviders: props.grafana.authenticationProviders });
       this.grafanaDashboardJson = Lazy.stringValue({
-        produce: () => JSON.stringify(grafanaDashboard({ title: `${naming.stem} target health`, region, albArnSuffix: props.albArnSuffix, services: this.services })),
+        // `$${...}`: Terraform would read the import placeholder as an interpolation.
+        produce: () => JSON.stringify(grafanaDashboard({ title: `${naming.stem} target health`, region, albArnSuffix: props.albArnSuffix, services: this.services })).replace(/\$\{DS_CLOUDWATCH\}/g, "$$${DS_CLOUDWATCH}"),
       });
     }
   }
@@ -623,6 +624,9 @@ function validate(scope: Construct, props: ObservabilityProps, services: () => r
         (to.httpsEndpoints ?? []).forEach((url, i) => {
           if (known(url) && !/^https:\/\/[^\s/@]+(\/\S*)?$/.test(url)) problems.push(`${severity}.httpsEndpoints[${i}] must be an https:// URL without credentials; got ${JSON.stringify(url)}`);
         });
+      }
+      if (Token.isUnresolved(props.cluster.name)) {
+        problems.push(`cluster.name must be the cluster's configured name (a literal), not its attribute; got a Terraform reference; the Container Insights log group is named after it and must exist before the cluster (pass cluster.nameInput)`);
       }
       const retention = logRetentionProblem(props.logRetentionDays);
       if (retention) problems.push(`logRetentionDays ${retention}`);

@@ -7,7 +7,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Naming } from "../../lib/naming";
 import { ConstructPropsError } from "../../lib/errors";
-import { skipCheckov } from "../../lib/checkov";
+import { skipCheckov, skipShortRetention } from "../../lib/checkov";
 import { serviceTrustPolicy } from "../../lib/iam-policy";
 
 /** Enhanced Monitoring intervals RDS accepts (0 = off). */
@@ -133,7 +133,7 @@ export class Rds extends Construct {
         retentionInDays: props.logRetentionDays,
         kmsKeyId: props.logsKmsKeyArn,
       });
-      skipCheckov(logGroups[log], "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+      skipShortRetention(logGroups[log], props.logRetentionDays, "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
     }
     this.logGroups = logGroups;
 

@@ -3,7 +3,7 @@ import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-con
 import { Naming } from "../../lib/naming";
 import { SecureBucket } from "../../lib/secure-bucket";
 import { AuditBaseline, auditTrailLogGroupName, auditTrailName } from "./audit";
-import { DeployRole } from "./deploy-role";
+import { DeployRole, DeployRoleProps } from "./deploy-role";
 import { cloudWatchLogsKeyGrants, ManagedKey, managedKey } from "./keys";
 
 /** GitHub Actions' OIDC issuer host (tokens carry `<host>:aud` and `<host>:sub`). */
@@ -41,19 +41,12 @@ export interface AccountBaselineProps {
    * @default 365
    */
   readonly auditRetentionDays?: number;
-  /** The deploy role environment stacks' providers assume. */
-  readonly deployRole: {
-    /** Role name (the last part of the ARN in config). */
-    readonly name: string;
-    /** Human principals that may assume it. */
-    readonly operators: readonly string[];
-    /** Trust only MFA sessions (prod). */
-    readonly requireMfa: boolean;
-    /** @default - no external ID */
-    readonly externalId?: string;
-    /** Name stems (`<project>-<env>`) of the environments it deploys. */
-    readonly environmentStems: readonly string[];
-  };
+  /**
+   * The deploy role environment stacks' providers assume (DeployRoleProps; its audit guard is
+   * this construct's trail, buckets and key), with the name stems (`<project>-<env>`) of the
+   * environments it deploys.
+   */
+  readonly deployRole: Pick<DeployRoleProps, "name" | "operators" | "requireMfa" | "externalId"> & { readonly environmentStems: readonly string[] };
   /**
    * Create the GitHub Actions OIDC identity provider.
    * @default false
@@ -113,6 +106,15 @@ export class AccountBaseline extends Construct {
               { test: "StringLike", variable: "kms:EncryptionContext:aws:cloudtrail:arn", values: [`arn:aws:cloudtrail:*:${accountId}:trail/*`] },
               { test: "StringEquals", variable: "aws:SourceArn", values: [`arn:aws:cloudtrail:${region}:${accountId}:trail/${auditTrailName(naming)}`] },
             ],
+          },
+          {
+            // The trail's log-file notifications: SNS encrypts them with this key on CloudTrail's behalf.
+            sid: "CloudTrailPublishEncryptedNotifications",
+            effect: "Allow",
+            actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources: ["*"],
+            principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+            condition: [{ test: "StringEquals", variable: "aws:SourceArn", values: [`arn:aws:cloudtrail:${region}:${accountId}:trail/${auditTrailName(naming)}`] }],
           },
           {
             sid: "CloudTrailDescribeKey",

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -11,7 +13,7 @@ import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { Naming } from "../../lib/naming";
 import { SecureBucket } from "../../lib/secure-bucket";
 import { policyDocument, serviceRole, serviceTrustPolicy } from "../../lib/iam-policy";
-import { skipCheckov } from "../../lib/checkov";
+import { skipShortRetention } from "../../lib/checkov";
 
 export interface AuditBaselineProps {
   /** Names for the account (`<project>-<account>-...`). */
@@ -69,6 +71,8 @@ export class AuditBaseline extends Construct {
   public readonly bucket: SecureBucket;
   public readonly trail?: Cloudtrail;
   public readonly trailLogGroup?: CloudwatchLogGroup;
+  /** Log-file delivery notifications of the trail (KMS-encrypted with the audit key). */
+  public readonly trailTopic?: SnsTopic;
   public readonly configRecorder?: ConfigConfigurationRecorder;
   public readonly configRules: ConfigConfigRule[] = [];
 
@@ -138,9 +142,7 @@ export class AuditBaseline extends Construct {
         retentionInDays: retentionDays,
         kmsKeyId: props.logsKmsKeyArn,
       });
-      if (retentionDays < 365) {
-        skipCheckov(this.trailLogGroup, "CKV_AWS_338", `audit retention is ${retentionDays} days by account config (no compliance tag that requires a year)`);
-      }
+      skipShortRetention(this.trailLogGroup, retentionDays, `audit retention is ${retentionDays} days by account config (no compliance tag that requires a year)`);
       const role = serviceRole(trailScope, {
         name: naming.name("iamRole", "cloudtrail-logs"),
         description: "CloudTrail delivery to CloudWatch Logs",
@@ -151,8 +153,25 @@ export class AuditBaseline extends Construct {
           { sid: "WriteTrailLogGroup", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.trailLogGroup.arn}:*`] },
         ],
       });
+      // One notification per delivered log file: what a SIEM subscribes to, to ingest the trail
+      // from S3 as it lands (encrypted with the audit key, published only by this trail).
+      this.trailTopic = new SnsTopic(trailScope, "notifications", { name: trailName, kmsMasterKeyId: props.auditKmsKeyArn });
+      const topicPolicy = new SnsTopicPolicy(trailScope, "notifications-policy", {
+        arn: this.trailTopic.arn,
+        policy: policyDocument(trailScope, "notifications-policy-document", [
+          {
+            sid: "CloudTrailPublishes",
+            effect: "Allow",
+            actions: ["sns:Publish"],
+            resources: [this.trailTopic.arn],
+            principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+            condition: [{ test: "StringEquals", variable: "aws:SourceArn", values: [trailArn] }],
+          },
+        ]),
+      });
       this.trail = new Cloudtrail(trailScope, "trail", {
         name: trailName,
+        snsTopicName: this.trailTopic.name,
         s3BucketName: this.bucket.bucket.id,
         s3KeyPrefix: "cloudtrail",
         isMultiRegionTrail: true,
@@ -162,9 +181,8 @@ export class AuditBaseline extends Construct {
         kmsKeyId: props.auditKmsKeyArn,
         cloudWatchLogsGroupArn: `${this.trailLogGroup.arn}:*`,
         cloudWatchLogsRoleArn: role.arn,
-        dependsOn: [this.bucket.policy],
+        dependsOn: [this.bucket.policy, topicPolicy],
       });
-      skipCheckov(this.trail, "CKV_AWS_252", "no consumer of per-file delivery notifications; the trail streams to CloudWatch Logs for alerting");
     }
 
     if (props.awsConfig) {

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { Naming } from "../../lib/naming";
-import { skipCheckov } from "../../lib/checkov";
+import { skipShortRetention } from "../../lib/checkov";
 import { ContainerSecret, ServiceRoles } from "../iam";
 import { ServiceRouting, ServiceRoutingProps } from "../alb";
 import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
@@ -191,7 +191,7 @@ export class FargateService extends Construct {
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logsKmsKeyArn,
     });
-    skipCheckov(this.logGroup, "CKV_AWS_338", "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
+    skipShortRetention(this.logGroup, props.logRetentionDays, "retention is the environment config value from the deployment guide (7, 30 or 90 days)");
 
     const repository = "repository" in props.image ? props.image.repository : undefined;
     const imageName = "repository" in props.image ? `${props.image.repository.repositoryUrl}:${props.image.tag}` : `${props.image.uri}:${props.image.tag}`;

@@ -66,6 +66,17 @@ export const EMULATOR_DIFFS: readonly EmulatorDiff[] = [
       "RDS DescribeDBParameters with Source=user returns the parameters set by ModifyDBParameterGroup with Source \"user\" " +
       "(RDS API reference, Parameter data type), which is how the provider reads parameter blocks back.",
   },
+  {
+    type: "aws_s3_bucket_notification",
+    attributes: ["eventbridge"],
+    actions: ["update"],
+    cause:
+      "moto 5.2.3 accepts PutBucketNotificationConfiguration with EventBridgeConfiguration but GetBucketNotificationConfiguration " +
+      "returns an empty configuration (checked with boto3 against moto 5.2.3), so the provider reads eventbridge = false and plans true again.",
+    realAwsProof:
+      "S3 GetBucketNotificationConfiguration returns the EventBridgeConfiguration element once it is set (S3 API reference, " +
+      "NotificationConfiguration data type), and the provider sets eventbridge from its presence (internal/service/s3/bucket_notification.go).",
+  },
 ];
 
 /** The parts of a `terraform show -json` resource change this module reads. */

@@ -8,7 +8,6 @@ import { Naming } from "../../lib/naming";
 import { Construct as Scope } from "constructs";
 import { githubOidcProviderArn, GithubDeployRole, Security } from "../../modules/security";
 import { accountAccessLogsBucket, providerAccess, s3BackendConfig } from "./access";
-import { forgetAccountResources } from "./account-migration";
 import { Networking } from "../../modules/networking";
 import { ContainerSecret, secretsManagerSecret, ssmParameterSecret } from "../../modules/iam";
 import { Alb } from "../../modules/alb";
@@ -111,7 +110,9 @@ export class PlatformStack extends TerraformStack {
       appPorts: publicPorts,
       testListener: usesCodeDeploy(c) ? { port: c.alb.testListener.port, allowedCidrs: c.alb.testListener.allowedCidrs } : undefined,
       kafkaPeers: c.services.flatMap((s) => (s.exposure.type === "internal" && s.exposure.kafka ? [{ securityGroupId: s.exposure.kafka.securityGroupId, port: s.exposure.kafka.port }] : [])),
-      flowLogRetentionDays: c.logRetentionDays,
+      // Security and change records (flow logs, database logs, builds, events): a year under a
+      // regulated Compliance tag; application logs keep the guide's 7/30/30/90 (issue 10).
+      flowLogRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays),
       logsKmsKeyArn: this.security.logsKey.key.arn,
     });
 
@@ -140,7 +141,8 @@ export class PlatformStack extends TerraformStack {
       environment: c.name,
       dataKmsKeyArn: this.security.dataKey.key.arn,
       logsKmsKeyArn: this.security.logsKey.key.arn,
-      logRetentionDays: c.logRetentionDays,
+      // ECS/deployment events and Container Insights task records: kept like the other operational records.
+      logRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays),
       critical: c.observability.critical,
       warning: c.observability.warning,
       // The configured name (a literal): the Container Insights log group exists before the cluster.
@@ -182,8 +184,6 @@ export class PlatformStack extends TerraformStack {
 
     // Stateful resources in protected environments (prod) cannot be destroyed by any plan.
     if (c.destroyGuard ?? c.deletionProtection) guardStatefulResources(this);
-    // What this stack owned before account stacks is forgotten, never destroyed (issue 10).
-    forgetAccountResources(this);
 
     this.outputs(c);
     this.observabilityOutputs();
@@ -239,7 +239,7 @@ export class PlatformStack extends TerraformStack {
       securityGroupId: this.networking.rdsSecurityGroup.id,
       kmsKeyArn: this.security.dataKey.key.arn,
       performanceInsights: db.performanceInsights,
-      logRetentionDays: c.logRetentionDays,
+      logRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays),
       logsKmsKeyArn: this.security.logsKey.key.arn,
     });
   }
@@ -277,7 +277,7 @@ export class PlatformStack extends TerraformStack {
       region: c.region,
       dataKmsKeyArn: this.security.dataKey.key.arn,
       logsKmsKeyArn: this.security.logsKey.key.arn,
-      logRetentionDays: c.logRetentionDays,
+      logRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays),
       connectionArn: c.cicd.connectionArn,
       manualApproval: c.cicd.manualApproval,
       branchPattern: c.cicd.branchPattern,

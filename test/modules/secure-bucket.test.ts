@@ -22,6 +22,10 @@ describe("SecureBucket", () => {
     expect(resourcesOf(JSON.parse(text), "aws_s3_bucket_logging")).toEqual([]);
   });
 
+  test("sends object events to EventBridge, so detective controls can subscribe", () => {
+    expect(synth()).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket_notification" }, { bucket: expect.stringContaining("aws_s3_bucket.bucket_"), eventbridge: true });
+  });
+
   test("denies non-TLS requests and appends extra statements", () => {
     const json = JSON.parse(synth({ policyStatements: [{ sid: "AllowDelivery", effect: "Allow", actions: ["s3:PutObject"], resources: ["arn:aws:s3:::fargate-prod-audit/*"], principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }] }] }));
     const [doc] = Object.values<any>(json.data.aws_iam_policy_document);

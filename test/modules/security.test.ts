@@ -101,7 +101,12 @@ describe("AccountBaseline", () => {
       enable_logging: true,
       kms_key_id: expect.stringContaining("aws_kms_key.account_audit-key"),
       cloud_watch_logs_group_arn: expect.stringContaining("aws_cloudwatch_log_group"),
+      sns_topic_name: expect.stringContaining("aws_sns_topic.account_audit_cloudtrail_notifications"),
     });
+    // Log-file notifications: encrypted with the audit key, published only by this trail.
+    expect(resourcesOf(json, "aws_sns_topic")[0][1].kms_master_key_id).toContain("account_audit-key");
+    expect(sid(json, "CloudTrailPublishes").condition).toEqual([{ test: "StringEquals", variable: "aws:SourceArn", values: [`arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/fargate-prod-audit-trail`] }]);
+    expect(sid(json, "CloudTrailPublishEncryptedNotifications").actions).toEqual(["kms:GenerateDataKey*", "kms:Decrypt"]);
     const [[, group]] = resourcesOf(json, "aws_cloudwatch_log_group");
     expect(group).toMatchObject({ name: "/fargate/prod/cloudtrail", retention_in_days: 365, kms_key_id: expect.stringContaining("account_audit-key") });
     const write = sid(json, "CloudTrailWrite");

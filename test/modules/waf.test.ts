@@ -17,10 +17,13 @@ describe("AlbWaf", () => {
       [10, "AWSManagedRulesCommonRuleSet"],
       [20, "AWSManagedRulesKnownBadInputsRuleSet"],
       [30, "AWSManagedRulesAmazonIpReputationList"],
-      [40, "rate-limit-per-ip"],
+      [40, "AWSManagedRulesAnonymousIpList"],
+      [50, "rate-limit-per-ip"],
     ]);
-    expect(acl.rule.slice(0, 3).map((r: any) => r.statement.managed_rule_group_statement)).toEqual(WAF_MANAGED_RULE_GROUPS.map((name) => ({ name, vendor_name: "AWS" })));
-    expect(acl.rule[3]).toMatchObject({ action: { block: {} }, statement: { rate_based_statement: { limit: 2000, aggregate_key_type: "IP" } } });
+    expect(acl.rule.slice(0, 4).map((r: any) => r.statement.managed_rule_group_statement.name)).toEqual([...WAF_MANAGED_RULE_GROUPS]);
+    // Anonymizers are blocked; clients hosted in a cloud only counted.
+    expect(acl.rule[3].statement.managed_rule_group_statement.rule_action_override).toEqual([{ name: "HostingProviderIPList", action_to_use: { count: {} } }]);
+    expect(acl.rule[4]).toMatchObject({ action: { block: {} }, statement: { rate_based_statement: { limit: 2000, aggregate_key_type: "IP" } } });
   });
 
   test("protects the load balancer, so checkov's WAF check needs no skip", () => {

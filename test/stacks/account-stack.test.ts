@@ -8,7 +8,6 @@ import { loadConfig } from "../../environments";
 import { buildStacks } from "../../src/app";
 import { evaluateStack } from "../../src/policy/aspect";
 import { resourcesOf } from "../helpers";
-import { FORMER_ACCESS_LOGS_ADDRESSES, FORMER_AUDIT_ADDRESSES } from "../../src/stacks/account-migration";
 
 const config = loadConfig();
 const app = Testing.app();
@@ -116,16 +115,6 @@ describe("environments in their accounts", () => {
     }
   });
 
-  test("what an environment owned before account stacks is forgotten on apply, never destroyed", () => {
-    const removed = byId["fargate-prod"].removed as { from: string; lifecycle: { destroy: boolean } }[];
-    expect(removed.map((r) => r.from)).toEqual([...FORMER_ACCESS_LOGS_ADDRESSES, ...FORMER_AUDIT_ADDRESSES]);
-    expect(removed.every((r) => r.lifecycle.destroy === false)).toBe(true);
-    expect(FORMER_AUDIT_ADDRESSES).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_cloudtrail\./), expect.stringMatching(/^aws_config_configuration_recorder\./), expect.stringMatching(/^aws_kms_key\./)]));
-    // None of them is still configured (Terraform refuses a removed block for a live address).
-    const configured = new Set(Object.entries(byId["fargate-prod"].resource).flatMap(([type, byName]) => Object.keys(byName as object).map((n) => `${type}.${n}`)));
-    expect(removed.filter((r) => configured.has(r.from))).toEqual([]);
-  });
-
   test("WAF on prod's (and qa's) internet-facing ALB: managed rule groups, a per-IP rate limit, KMS-encrypted logs", () => {
     const withWaf = config.environments.filter((e) => resourcesOf(byId[`fargate-${e.name}`], "aws_wafv2_web_acl").length).map((e) => e.name);
     expect(withWaf).toEqual(["qa", "prod"]);
@@ -135,6 +124,7 @@ describe("environments in their accounts", () => {
       "AWSManagedRulesCommonRuleSet",
       "AWSManagedRulesKnownBadInputsRuleSet",
       "AWSManagedRulesAmazonIpReputationList",
+      "AWSManagedRulesAnonymousIpList",
       "rate 2000",
     ]);
     const [[, association]] = resourcesOf(prod, "aws_wafv2_web_acl_association");

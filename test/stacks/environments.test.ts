@@ -80,10 +80,15 @@ describe("PlatformStack per environment", () => {
     expect(new Set(natRoutes.map(([, r]) => r.route_table_id)).size).toBe(3);
   });
 
-  test("flow-log retention follows the environment", () => {
+  test("application logs keep the guide's 7/30/30/90 days; security and change records a year under the NIST-SOC2 tag", () => {
+    const retention = (env: string, match: (name: string) => boolean) =>
+      [...new Set(resourcesOf(synthesized[env], "aws_cloudwatch_log_group").filter(([, g]) => match(g.name)).map(([, g]) => g.retention_in_days))];
+    const appLogs = (name: string) => /^\/fargate\/[a-z]+\/ecs\/(api|worker)$/.test(name);
+    const records = (name: string) => /vpc-flow-logs|codebuild|\/aws\/rds\/|\/aws\/events\/|^aws-waf-logs-/.test(name);
+    expect(environments.map((e) => [e.name, retention(e.name, appLogs)])).toEqual([["develop", [7]], ["test", [30]], ["qa", [30]], ["prod", [90]]]);
     for (const env of environments) {
-      const group = resourcesOf(synthesized[env.name], "aws_cloudwatch_log_group").find(([, g]) => g.name.endsWith("vpc-flow-logs"))![1];
-      expect(group.retention_in_days).toBe(env.logRetentionDays);
+      expect(env.tags.Compliance).toBe("NIST-SOC2");
+      expect(retention(env.name, records)).toEqual([365]);
     }
   });
 
