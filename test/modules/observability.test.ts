@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { TerraformStack, Testing } from "cdktf";
+import { Lazy, TerraformStack, Testing } from "cdktf";
 import {
   Observability,
   ObservabilityProps,
@@ -404,6 +404,7 @@ describe("Observability", () => {
     ["a count threshold is negative", { thresholds: { taskFailuresPer5Min: -1 } }, /thresholds\.taskFailuresPer5Min must be 0 or more; got -1/],
     ["retention is not a CloudWatch value", { logRetentionDays: 8 }, /logRetentionDays /],
     ["environment is empty", { environment: "" }, /environment must name the environment/],
+    ["the cluster name is a reference", { cluster: { name: Lazy.stringValue({ produce: () => "fargate-prod-cluster" }), arn: CLUSTER_ARN } }, /cluster\.name must be the cluster's configured name \(a literal\)/],
   ])("refuses when %s", (_what, overrides, message) => {
     const { stack } = observedStack(overrides, [api]);
     expect(problemsOf(stack).filter((p) => p.startsWith("test/observability:"))).toEqual([expect.stringMatching(new RegExp(`^test/observability: ${message.source}`))]);

@@ -10,6 +10,7 @@ import { App, Testing } from "cdktf";
 import { loadConfig } from "../../environments";
 import { EnvironmentConfig } from "../../environments/schema";
 import { configWarnings } from "../../environments/warnings";
+import { securityLogRetentionDays } from "../../environments/accounts";
 import { PlatformStack, platformStackName } from "../../src/stacks/platform-stack";
 import { runSynth } from "../../src/cli";
 import { documentOf, resourcesOf } from "../modules/fixtures";
@@ -69,6 +70,11 @@ describe("alarm routing from config", () => {
     expect(Object.keys(prod.output)).toEqual(expect.arrayContaining(["critical_topic_arn", "warning_topic_arn", "dashboards", "migrations", "grafana_url", "grafana_dashboard"]));
     expect(prod.output.dashboards.value).toEqual(["fargate-prod-cluster-overview", "fargate-prod-pipelines", "fargate-prod-api", "fargate-prod-worker"]);
     expect(Object.keys(develop.output)).not.toContain("grafana_url");
+    // The import placeholder is escaped for Terraform; the target groups are references resolved at apply.
+    const grafana = prod.output.grafana_dashboard.value;
+    expect(grafana).toContain('"uid":"$${DS_CLOUDWATCH}"');
+    expect(grafana).not.toMatch(/[^$]\$\{DS_CLOUDWATCH\}/);
+    expect(grafana).toMatch(/"TargetGroup":"\$\{aws_lb_target_group\.services_api_routing_[\w-]+\.arn_suffix\}"/);
   });
 });
 
@@ -98,6 +104,9 @@ describe("thresholds derived from config", () => {
   });
 });
 
+/** Retention of the platform's record log groups: the environment's, a year under a regulated Compliance tag (issue 10). */
+const recordsRetention = (name: string) => securityLogRetentionDays(env(name).tags, env(name).logRetentionDays);
+
 describe("every log group is the platform's", () => {
   test("RDS log exports land in groups the stack creates first, with the environment's retention and the logs key", () => {
     const [[, instance]] = resourcesOf(prod, "aws_db_instance");
@@ -105,7 +114,7 @@ describe("every log group is the platform's", () => {
     const [[logsKeyId]] = resourcesOf(prod, "aws_kms_key").filter(([id]) => id.includes("logs-key"));
     for (const log of instance.enabled_cloudwatch_logs_exports) {
       const group = groups[`/aws/rds/instance/fargate-prod-postgres/${log}`];
-      expect(group).toMatchObject({ retention_in_days: 90, kms_key_id: `\${aws_kms_key.${logsKeyId}.arn}` });
+      expect(group).toMatchObject({ retention_in_days: recordsRetention("prod"), kms_key_id: `\${aws_kms_key.${logsKeyId}.arn}` });
       expect(instance.depends_on).toContain(`aws_cloudwatch_log_group.${group.id}`);
     }
     expect(instance.enabled_cloudwatch_logs_exports).toEqual(["postgresql", "upgrade"]);
@@ -115,18 +124,17 @@ describe("every log group is the platform's", () => {
     const [[, cluster]] = resourcesOf(prod, "aws_ecs_cluster");
     expect(cluster.setting).toEqual([{ name: "containerInsights", value: "enabled" }]);
     const [[id, group]] = resourcesOf(prod, "aws_cloudwatch_log_group").filter(([, g]) => g.name.startsWith("/aws/ecs/containerinsights/"));
-    expect(group).toMatchObject({ name: "/aws/ecs/containerinsights/fargate-prod-cluster/performance", retention_in_days: 90 });
+    expect(group).toMatchObject({ name: "/aws/ecs/containerinsights/fargate-prod-cluster/performance", retention_in_days: recordsRetention("prod") });
     expect(cluster.depends_on).toContain(`aws_cloudwatch_log_group.${id}`);
   });
 
-  test("every log group in every environment has a retention and a KMS key; the platform's data ones the environment's retention", () => {
-    for (const [json, days] of [[prod, 90], [develop, 7]] as const) {
+  test("every log group in every environment has a KMS key and the environment's retention (applications) or records retention (the rest)", () => {
+    for (const [json, name] of [[prod, "prod"], [develop, "develop"]] as const) {
       const groups = resourcesOf(json, "aws_cloudwatch_log_group").map(([, g]) => g);
       expect(groups.length).toBeGreaterThan(5);
       for (const g of groups) {
-        expect([g.name, typeof g.kms_key_id, g.retention_in_days > 0]).toEqual([g.name, "string", true]);
-        // WAF logs are the edge's (issue 10), with their own audit retention.
-        if (!g.name.startsWith("aws-waf-logs-")) expect([g.name, g.retention_in_days]).toEqual([g.name, days]);
+        const days = /\/ecs\/[a-z0-9-]+$/.test(g.name) ? env(name).logRetentionDays : recordsRetention(name);
+        expect([g.name, typeof g.kms_key_id, g.retention_in_days]).toEqual([g.name, "string", days]);
       }
     }
   });
