@@ -212,7 +212,9 @@ export class PlatformStack extends TerraformStack {
       oidcProviderArn: githubOidcProviderArn(c.accountId),
       subject: githubSubject(c.github),
       repositoryArns: Object.values(this.ecs.repositories).map((r) => r.arn),
-      serviceArns: tasks.map((t) => t.service.id),
+      // Deterministic ARNs (cluster and service names come from naming), not the services' ids:
+      // the policy must not change when a service is replaced or refreshed.
+      serviceArns: c.services.map((svc) => `arn:aws:ecs:${c.region}:${c.accountId}:service/${this.naming.name("ecsCluster", "cluster")}/${this.naming.name("ecsService", svc.name)}`),
       taskDefinitionFamilies: tasks.map((t) => t.taskDefinition.family),
       taskRoleArns: services.flatMap((s) => [s.roles.executionRole.arn, ...(s.roles.taskRole ? [s.roles.taskRole.arn] : [])]),
     });
