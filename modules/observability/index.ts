@@ -446,32 +446,19 @@ function endpointId(endpoint: string): string {
 
 /** Only this account's alarms, and only this environment's rules that target the topic, publish. */
 function topicPolicy(scope: Construct, severity: Severity, topic: SnsTopic, at: { accountId: string; region: string; partition: string; rules: readonly CloudwatchEventRule[] }): void {
-  const statements: DataAwsIamPolicyDocumentStatement[] = [
-    {
-      sid: "CloudWatchAlarmsOfThisAccountPublish",
-      effect: "Allow",
-      actions: ["sns:Publish"],
-      resources: [topic.arn],
-      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-      condition: [
-        { test: "StringEquals", variable: "aws:SourceAccount", values: [at.accountId] },
-        { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${at.partition}:cloudwatch:${at.region}:${at.accountId}:alarm:*`] },
-      ],
-    },
-  ];
-  if (at.rules.length) {
-    statements.push({
-      sid: "ThisEnvironmentsRulesPublish",
-      effect: "Allow",
-      actions: ["sns:Publish"],
-      resources: [topic.arn],
-      principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-      condition: [
-        { test: "StringEquals", variable: "aws:SourceAccount", values: [at.accountId] },
-        { test: "ArnEquals", variable: "aws:SourceArn", values: at.rules.map((r) => r.arn) },
-      ],
-    });
-  }
+  const publishBy = (sid: string, service: string, test: "ArnLike" | "ArnEquals", sources: string[]): DataAwsIamPolicyDocumentStatement => ({
+    sid,
+    effect: "Allow",
+    actions: ["sns:Publish"],
+    resources: [topic.arn],
+    principals: [{ type: "Service", identifiers: [service] }],
+    condition: [
+      { test: "StringEquals", variable: "aws:SourceAccount", values: [at.accountId] },
+      { test, variable: "aws:SourceArn", values: sources },
+    ],
+  });
+  const statements = [publishBy("CloudWatchAlarmsOfThisAccountPublish", "cloudwatch.amazonaws.com", "ArnLike", [`arn:${at.partition}:cloudwatch:${at.region}:${at.accountId}:alarm:*`])];
+  if (at.rules.length) statements.push(publishBy("ThisEnvironmentsRulesPublish", "events.amazonaws.com", "ArnEquals", at.rules.map((r) => r.arn)));
   new SnsTopicPolicy(scope, `${severity}-topic-policy`, { arn: topic.arn, policy: policyDocument(scope, `${severity}-topic-policy-document`, statements) });
 }
 
