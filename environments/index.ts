@@ -80,7 +80,7 @@ function labelOf(input: unknown, index: number): string {
 export interface LoadedConfig {
   readonly stateBackend: StateBackendConfig;
   readonly environments: readonly EnvironmentConfig[];
-  /** The accounts the environments run in (one account stack each), in order of first use. */
+  /** The accounts the environments run in (one account stack each), in the order they are defined. */
   readonly accounts: readonly AccountConfig[];
 }
 
