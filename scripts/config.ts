@@ -11,9 +11,9 @@ import { environmentTable, withEnvironmentTable } from "../src/config-report";
 
 function main(args: readonly string[]): number {
   try {
-    const { environments } = loadConfig();
+    const { environments, accounts } = loadConfig();
     if (args.includes("--table") || args.includes("--write-readme")) {
-      const table = environmentTable(environments);
+      const table = environmentTable(environments, accounts);
       if (args.includes("--write-readme")) {
         const readme = path.join(__dirname, "..", "..", "README.md");
         fs.writeFileSync(readme, withEnvironmentTable(fs.readFileSync(readme, "utf8"), table));

@@ -4,10 +4,12 @@
  * applied), and the README's environment table is generated from the same values (a test
  * keeps the README in step).
  */
-import { EnvironmentConfig } from "../environments/schema";
+import { EnvironmentConfig, wafEnabled } from "../environments/schema";
+import { AccountConfig } from "../environments/accounts";
 
-/** The deployment guide's table, one column per environment. */
-export function environmentTable(envs: readonly EnvironmentConfig[]): string {
+/** The deployment guide's table, one column per environment (`accounts`: where they run). */
+export function environmentTable(envs: readonly EnvironmentConfig[], accounts: readonly AccountConfig[]): string {
+  const account = (e: EnvironmentConfig) => accounts.find((a) => a.name === e.account);
   const rows: [string, (e: EnvironmentConfig) => string][] = [
     ["desired tasks", (e) => String(e.scaling.desiredCount)],
     ["autoscaling min / max", (e) => `${e.scaling.minCapacity} / ${e.scaling.maxCapacity}`],
@@ -16,6 +18,9 @@ export function environmentTable(envs: readonly EnvironmentConfig[]): string {
     ["Fargate Spot share", (e) => `${e.scaling.fargateSpotPercent}%`],
     ["manual approval", (e) => (e.cicd.manualApproval ? "yes" : "no")],
     ["source branches", (e) => e.cicd.branchPattern],
+    ["MFA for humans", (e) => (account(e)?.requireMfa ? "yes" : "no")],
+    ["account", (e) => `${e.account} (${e.accountId})`],
+    ["WAF", (e) => (wafEnabled(e) ? "on" : "off")],
     ["NAT strategy", (e) => (e.network.natStrategy === "none" ? "none (tasks in public subnets)" : e.network.natStrategy)],
     ["AZs / VPC endpoints", (e) => `${e.availabilityZones.length} / ${e.network.vpcEndpoints ? "on" : "off"}`],
     ["database", (e) => (e.database ? `${e.database.instanceClass}${e.database.multiAz ? ", Multi-AZ" : ""}` : "none")],
