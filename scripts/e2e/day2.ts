@@ -44,7 +44,7 @@ export interface Day2Step {
 
 /** Services a resource address belongs to (`services_<name>_...`). */
 function serviceOf(address: string): string | undefined {
-  return /\.services_([a-z][a-z0-9-]*?)_(roles|routing|tasks|alarms|pipeline|blue-green|log-group|migration)/.exec(address)?.[1];
+  return /\.services_([a-z][a-z0-9-]*?)_(roles|routing|tasks|alarms|pipeline|blue-green|log-group|migration|dashboard|log-metrics)/.exec(address)?.[1];
 }
 
 async function synthStep(io: Day2Io, input: EnvironmentInput): Promise<void> {
