@@ -44,7 +44,12 @@ export const local: EnvironmentDelta = {
   // moto models IAM OIDC providers and roles: the GitHub deploy role is applied here too.
   github: { repository: "example-org/fargate-apps", branch: "main" },
   services: {
-    api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" } },
+    // Emulator gap: moto 5.2.3 answers CodeDeploy GetApplication with createTime as a string
+    // ("expected Timestamp to be a JSON Number"), so aws_codedeploy_app cannot be read back and
+    // the apply fails; 5.2.5 decodes it but still cannot update or delete an application or a
+    // deployment group. So the emulator releases the api with ECS rolling updates; the
+    // CodeDeploy path (canary everywhere else) is proven by the offline plans and unit tests.
+    api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" }, deployment: { strategy: "rolling" } },
     worker: { image: { tag: "local" }, desiredCount: 2 },
   },
   database: {
