@@ -14,6 +14,12 @@
  * (provider and backend `insecure = true`). It runs with the dead-proxy environment of its
  * caller, so even moto itself cannot reach the internet.
  *
+ * In front of moto runs the emulator-shim proxy (scripts/emulator-shims.ts, also TLS on
+ * 127.0.0.1): it repairs the few moto gaps the provider trips on (each shim names its moto
+ * bug and has a probe in test/e2e/emulator-shims.test.ts that fails once moto fixes it) and
+ * forwards everything else unchanged. The endpoint handed out is the proxy's; `upstream`
+ * is moto's own address.
+ *
  * CLI: `node dist/scripts/emulator.js start|stop|status` (start = detached).
  */
 import { ChildProcess, spawn } from "child_process";
@@ -22,6 +28,7 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { projectRoot } from "./e2e/proc";
+import { startShimProxy } from "./emulator-shims";
 import { ensurePythonTools, venvBin } from "./python-tools";
 
 export const EMULATOR_HOST = "127.0.0.1";
@@ -94,12 +101,27 @@ export async function waitForEmulator(endpoint: string, isAlive: () => boolean, 
 }
 
 export interface Emulator {
+  /** The address clients use: the shim proxy in front of moto. */
   readonly endpoint: string;
   readonly port: number;
+  /** moto_server's own address (no shims). */
+  readonly upstream: string;
+  /** moto_server's pid. */
   readonly pid: number;
   readonly logFile: string;
-  /** Stops the server (SIGTERM, SIGKILL after 3 s); safe to call twice. */
+  /** Stops the proxy and the server (SIGTERM, SIGKILL after 3 s); safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** Appends shim lines to the emulator log (moto writes the same file). */
+function logTo(file: string): (line: string) => void {
+  return (line) => {
+    try {
+      fs.appendFileSync(file, `${line}\n`);
+    } catch {
+      /* the log is best effort */
+    }
+  };
 }
 
 const running = new Set<ChildProcess>();
@@ -196,7 +218,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const endpoint = `https://${EMULATOR_HOST}:${port}`;
+    const upstream = `https://${EMULATOR_HOST}:${port}`;
     const logFile = options.logFile ?? path.join(root, ".tmp", `emulator-${port}.log`);
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     const out = fs.openSync(logFile, "w");
@@ -223,8 +245,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
       running.delete(child);
     };
     try {
-      await waitForEmulator(endpoint, () => !exited);
-      return { endpoint, port, pid: child.pid!, logFile, stop };
+      await waitForEmulator(upstream, () => !exited);
+      const proxy = await startShimProxy({ upstream, log: logTo(logFile) });
+      const stopBoth = async () => {
+        await proxy.close();
+        await stop();
+      };
+      return { endpoint: proxy.endpoint, port: proxy.port, upstream, pid: child.pid!, logFile, stop: stopBoth };
     } catch (e) {
       lastError = e as Error;
       await stop();
@@ -238,9 +265,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
 // ---------------------------------------------------------------------------------------
 
 export interface DetachedState {
+  /** moto_server's pid. */
   readonly pid: number;
+  /** The shim proxy's address (what the local stacks use). */
   readonly endpoint: string;
   readonly logFile: string;
+  /** The shim proxy process (node dist/scripts/emulator-shims.js). */
+  readonly shimPid?: number;
+  /** moto_server's own address. */
+  readonly upstream?: string;
 }
 
 export function stateFile(root = projectRoot()): string {
@@ -270,7 +303,7 @@ function processAlive(pid: number): boolean {
  */
 export async function detachedStatus(root = projectRoot()): Promise<DetachedState | undefined> {
   const state = readDetached(root);
-  if (!state || !processAlive(state.pid)) return undefined;
+  if (!state || !processAlive(state.pid) || !state.shimPid || !processAlive(state.shimPid)) return undefined;
   try {
     const res = await emulatorGet(state.endpoint, "/moto-api/", 5000);
     return res.status > 0 ? state : undefined;
@@ -284,10 +317,11 @@ export async function startDetached(options: StartOptions = {}): Promise<Detache
   const root = options.root ?? projectRoot();
   const existing = await detachedStatus(root);
   if (existing) return existing;
+  await stopDetached(root); // half of an earlier one (moto without its proxy, or the reverse)
   const bin = venvBin("moto_server", root);
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run npm run tools:install`);
   const port = await freePort();
-  const endpoint = `https://${EMULATOR_HOST}:${port}`;
+  const upstream = `https://${EMULATOR_HOST}:${port}`;
   const logFile = path.join(root, ".tmp", "emulator.log");
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, "w");
@@ -299,30 +333,68 @@ export async function startDetached(options: StartOptions = {}): Promise<Detache
   });
   fs.closeSync(out);
   child.unref();
-  const state: DetachedState = { pid: child.pid!, endpoint, logFile };
-  try {
-    await waitForEmulator(endpoint, () => processAlive(child.pid!));
-  } catch (e) {
+  const kill = (pid: number | undefined) => {
     try {
-      process.kill(child.pid!, "SIGKILL");
+      if (pid) process.kill(pid, "SIGKILL");
     } catch {
       /* gone */
     }
+  };
+  let shimPid: number | undefined;
+  try {
+    await waitForEmulator(upstream, () => processAlive(child.pid!));
+    // The proxy must outlive this script too: its own detached node process.
+    const proxyPort = await freePort();
+    const shimLog = fs.openSync(logFile, "a");
+    const shim = spawn(process.execPath, [path.join(__dirname, "emulator-shims.js"), "--upstream", upstream, "--port", String(proxyPort), "--log", logFile], {
+      cwd: root,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "ignore", shimLog],
+      detached: true,
+    });
+    fs.closeSync(shimLog);
+    shim.unref();
+    shimPid = shim.pid;
+    const endpoint = `https://${EMULATOR_HOST}:${proxyPort}`;
+    await waitForEmulator(endpoint, () => processAlive(shim.pid!) && processAlive(child.pid!));
+    const state: DetachedState = { pid: child.pid!, endpoint, logFile, shimPid, upstream };
+    fs.writeFileSync(stateFile(root), `${JSON.stringify(state, null, 2)}\n`);
+    return state;
+  } catch (e) {
+    kill(shimPid);
+    kill(child.pid);
     throw e;
   }
-  fs.writeFileSync(stateFile(root), `${JSON.stringify(state, null, 2)}\n`);
-  return state;
 }
 
 /** Stops the background emulator (by the pid it recorded); true if one was running. */
+/**
+ * Whether `pid` is still the process the state file recorded (its command line names
+ * `marker`), so a stale state file never makes us signal a process that reused the pid.
+ * Where /proc is missing, being alive has to do.
+ */
+function stillOurs(pid: number, marker: string): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+  } catch {
+    return !fs.existsSync("/proc/self");
+  }
+}
+
 export async function stopDetached(root = projectRoot()): Promise<boolean> {
   const state = readDetached(root);
   fs.rmSync(stateFile(root), { force: true });
-  if (!state || !processAlive(state.pid)) return false;
-  process.kill(state.pid, "SIGTERM");
-  for (let i = 0; i < 30 && processAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 100));
-  if (processAlive(state.pid)) process.kill(state.pid, "SIGKILL");
-  return true;
+  const pids = [
+    state?.shimPid !== undefined && stillOurs(state.shimPid, "emulator-shims") ? state.shimPid : undefined,
+    state && stillOurs(state.pid, "moto_server") ? state.pid : undefined,
+  ].filter((p): p is number => p !== undefined);
+  for (const pid of pids) {
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 30 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (processAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  return state !== undefined && pids.includes(state.pid);
 }
 
 async function cli(command: string | undefined): Promise<number> {
@@ -330,7 +402,7 @@ async function cli(command: string | undefined): Promise<number> {
     case "start": {
       await ensurePythonTools();
       const state = await startDetached();
-      process.stdout.write(`emulator: moto_server pid ${state.pid} on ${state.endpoint} (log ${path.relative(process.cwd(), state.logFile)})\n`);
+      process.stdout.write(`emulator: moto_server pid ${state.pid} (${state.upstream}), shim proxy pid ${state.shimPid} on ${state.endpoint} (log ${path.relative(process.cwd(), state.logFile)})\n`);
       return 0;
     }
     case "stop":

@@ -1,0 +1,440 @@
+/**
+ * The emulator shims (scripts/emulator-shims.ts).
+ *
+ * 1. Pure: the certificate, the proxy and every shim against a stub upstream (no moto).
+ * 2. Probes of the pinned moto (`.venv/bin/moto_server`, requirements-tools.txt): one per
+ *    shim, asserting the raw moto bug the shim names STILL happens. When a probe fails, moto
+ *    has fixed that bug: delete the shim (and its probe), then rerun `npm run test:e2e`.
+ *    The same calls through the proxy must then work. Without the venv the probes are
+ *    SKIPPED with a banner (`npm run tools:install` builds it); REQUIRE_MOTO=1 makes that a
+ *    failure. MOTO_SERVER=<path to moto_server> probes another moto build (e.g. a candidate pin).
+ */
+import { ChildProcess, spawn } from "child_process";
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as path from "path";
+import { awsJsonCall, CODEBUILD_NO_LOCATION, defaultShims, isoToEpoch, requestRegion, selfSignedCertificate, ShimProxy, startShimProxy } from "../../scripts/emulator-shims";
+import { emulatorGet, freePort, waitForEmulator } from "../../scripts/emulator";
+import { venvBin } from "../../scripts/python-tools";
+
+// ---------------------------------------------------------------------------------------
+// Stub upstream: an HTTPS server that records requests and answers from a handler
+// ---------------------------------------------------------------------------------------
+
+interface Seen {
+  target: string;
+  body: any;
+  raw: string;
+  headers: http.IncomingHttpHeaders;
+  url: string;
+}
+type StubHandler = (seen: Seen) => { status?: number; body: unknown; headers?: Record<string, string> };
+
+async function stubUpstream(handler: StubHandler): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+  const seen: Seen[] = [];
+  const server = https.createServer(selfSignedCertificate(), (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (d: Buffer) => chunks.push(d));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
+      let body: any;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = undefined;
+      }
+      const s = { target: String(req.headers["x-amz-target"] ?? ""), body, raw, headers: req.headers, url: req.url ?? "" };
+      seen.push(s);
+      const r = handler(s);
+      const text = typeof r.body === "string" ? r.body : JSON.stringify(r.body);
+      res.writeHead(r.status ?? 200, { "content-type": "application/x-amz-json-1.1", ...r.headers });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function withProxy(handler: StubHandler, body: (proxy: ShimProxy, seen: Seen[]) => Promise<void>): Promise<void> {
+  const upstream = await stubUpstream(handler);
+  const proxy = await startShimProxy({ upstream: upstream.url });
+  try {
+    await body(proxy, upstream.seen);
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+}
+
+const call = (proxy: { endpoint: string }, signing: string, target: string, input: unknown) => awsJsonCall(proxy.endpoint, signing, target, input);
+
+describe("emulator shim proxy (no moto)", () => {
+  test("its certificate is a valid self-signed X.509 for 127.0.0.1", () => {
+    const { cert } = selfSignedCertificate(new Date("2026-01-01T00:00:00Z"));
+    const x = new X509Certificate(cert);
+    expect(x.subject).toBe("CN=127.0.0.1");
+    expect(x.subjectAltName).toBe("IP Address:127.0.0.1");
+    expect(x.verify(x.publicKey)).toBe(true);
+    expect(new Date(x.validTo).getTime()).toBeGreaterThan(new Date("2026-01-07T00:00:00Z").getTime());
+  });
+
+  test("fronts only a loopback moto", async () => {
+    await expect(startShimProxy({ upstream: "https://10.0.0.1:5000" })).rejects.toThrow(/loopback/);
+  });
+
+  test("forwards everything no shim names unchanged (method, path, headers, body, status)", async () => {
+    await withProxy(
+      () => ({ status: 418, body: "<tea/>", headers: { "x-moto": "yes" } }),
+      async (proxy, seen) => {
+        const res = await new Promise<{ status: number; body: string; header?: string }>((resolve, reject) => {
+          const req = https.request(`${proxy.endpoint}/bucket/key?versionId=1`, { method: "PUT", rejectUnauthorized: false, headers: { "x-amz-meta-a": "b" } }, (r) => {
+            let text = "";
+            r.on("data", (d: Buffer) => (text += d.toString()));
+            r.on("end", () => resolve({ status: r.statusCode ?? 0, body: text, header: r.headers["x-moto"] as string }));
+          });
+          req.on("error", reject);
+          req.end("state-bytes");
+        });
+        expect(res).toEqual({ status: 418, body: "<tea/>", header: "yes" });
+        expect(seen[0]).toEqual(expect.objectContaining({ url: "/bucket/key?versionId=1", raw: "state-bytes" }));
+        expect(seen[0].headers["x-amz-meta-a"]).toBe("b");
+        expect(proxy.hits).toEqual({});
+      },
+    );
+  });
+
+  test("reads the region from the SigV4 credential scope", () => {
+    expect(requestRegion("AWS4-HMAC-SHA256 Credential=AKIA/20250101/eu-west-1/codedeploy/aws4_request, SignedHeaders=host")).toBe("eu-west-1");
+    expect(requestRegion(undefined)).toBe("us-east-1");
+  });
+
+  test("every shim names its moto bug in moto's source", () => {
+    for (const s of defaultShims()) expect(s.bug).toMatch(/moto\/[a-z_]+(\/[a-z_]+\.py)?/);
+  });
+
+  test("codepipeline-timestamps: ISO strings under the timestamp keys become epoch seconds, nothing else changes", async () => {
+    expect(isoToEpoch({ created: "2025-01-02T03:04:05.500Z", name: "2025-01-02T03:04:05Z", list: [{ updated: "2025-01-02T03:04:05" }] }, new Set(["created", "updated"]))).toEqual({
+      created: 1735787045.5,
+      name: "2025-01-02T03:04:05Z",
+      list: [{ updated: 1735787045 }],
+    });
+    await withProxy(
+      () => ({ body: { pipeline: { name: "p" }, metadata: { pipelineArn: "arn", created: "2025-01-02T03:04:05.000Z", updated: "2025-01-02T03:04:06.000Z" } } }),
+      async (proxy) => {
+        const r = await call(proxy, "codepipeline", "CodePipeline_20150709.GetPipeline", { name: "p" });
+        expect(r.json.metadata).toEqual({ pipelineArn: "arn", created: 1735787045, updated: 1735787046 });
+        expect(proxy.hits).toEqual({ "codepipeline-timestamps": 1 });
+      },
+    );
+  });
+
+  test("codebuild-projects: a CODEPIPELINE project gets a placeholder location on the way in, loses it and gets its key back on the way out", async () => {
+    const projects = new Map<string, any>();
+    await withProxy(
+      ({ target, body }) => {
+        if (target.endsWith(".CreateProject")) {
+          const project = { ...body, arn: `arn:aws:codebuild:us-east-1:123456789012:project/${body.name}`, encryptionKey: "arn:aws:kms:us-east-1:123456789012:alias/aws/s3" };
+          projects.set(body.name, project);
+          return { body: { project } };
+        }
+        if (target.endsWith(".DeleteProject")) return (projects.delete(body.name), { body: {} });
+        return { body: { projects: (body.names as string[]).map((n) => projects.get(n)).filter(Boolean), projectsNotFound: [] } };
+      },
+      async (proxy, seen) => {
+        const input = { name: "b", source: { type: "CODEPIPELINE", buildspec: "x" }, artifacts: { type: "CODEPIPELINE" }, environment: { type: "LINUX_CONTAINER" }, encryptionKey: "arn:aws:kms:us-east-1:123456789012:key/k" };
+        const created = await call(proxy, "codebuild", "CodeBuild_20161006.CreateProject", input);
+        expect(seen[0].body.source.location).toBe(CODEBUILD_NO_LOCATION);
+        expect(seen[0].body.artifacts.location).toBe(CODEBUILD_NO_LOCATION);
+        expect(created.json.project.source).toEqual({ type: "CODEPIPELINE", buildspec: "x" });
+        const got = await call(proxy, "codebuild", "CodeBuild_20161006.BatchGetProjects", { names: ["b"] });
+        expect(got.json.projects[0]).toEqual(expect.objectContaining({ source: { type: "CODEPIPELINE", buildspec: "x" }, artifacts: { type: "CODEPIPELINE" }, encryptionKey: input.encryptionKey }));
+        // UpdateProject = delete + create in moto, same name, merged fields.
+        const updated = await call(proxy, "codebuild", "CodeBuild_20161006.UpdateProject", { name: "b", environment: { type: "LINUX_CONTAINER", privilegedMode: true } });
+        expect(updated.status).toBe(200);
+        expect(seen.slice(-3).map((s) => s.target.split(".")[1])).toEqual(["BatchGetProjects", "DeleteProject", "CreateProject"]);
+        expect(updated.json.project).toEqual(expect.objectContaining({ environment: { type: "LINUX_CONTAINER", privilegedMode: true }, source: { type: "CODEPIPELINE", buildspec: "x" }, encryptionKey: input.encryptionKey }));
+        expect((await call(proxy, "codebuild", "CodeBuild_20161006.UpdateProject", { name: "nope" })).json.__type).toBe("ResourceNotFoundException");
+      },
+    );
+  });
+
+  test("appautoscaling-tags: tags given at registration are listed; tag and untag work", async () => {
+    const arn = "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/abc";
+    await withProxy(
+      () => ({ body: { ScalableTargetARN: arn } }),
+      async (proxy, seen) => {
+        const register = await call(proxy, "application-autoscaling", "AnyScaleFrontendService.RegisterScalableTarget", { ServiceNamespace: "ecs", ResourceId: "service/c/s", Tags: { Service: "api" } });
+        expect(register.json).toEqual({ ScalableTargetARN: arn });
+        expect(seen).toHaveLength(1); // registration goes to moto; the tag operations never do
+        const list = () => call(proxy, "application-autoscaling", "AnyScaleFrontendService.ListTagsForResource", { ResourceARN: arn }).then((r) => r.json.Tags);
+        expect(await list()).toEqual({ Service: "api" });
+        await call(proxy, "application-autoscaling", "AnyScaleFrontendService.TagResource", { ResourceARN: arn, Tags: { Tier: "web" } });
+        await call(proxy, "application-autoscaling", "AnyScaleFrontendService.UntagResource", { ResourceARN: arn, TagKeys: ["Service"] });
+        expect(await list()).toEqual({ Tier: "web" });
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  test("codestar-connections: create (PENDING), get, tags, delete, not found; and the model dump lists live connections", async () => {
+    await withProxy(
+      () => ({ body: { moto: { Model: [] } } }),
+      async (proxy, seen) => {
+        const created = await call(proxy, "codestar-connections", "CodeStar_connections_20191201.CreateConnection", { ConnectionName: "bb", ProviderType: "Bitbucket", Tags: [{ Key: "a", Value: "1" }] });
+        const arn = created.json.ConnectionArn as string;
+        expect(arn).toMatch(/^arn:aws:codestar-connections:us-east-1:123456789012:connection\/[0-9a-f-]{36}$/);
+        const got = await call(proxy, "codestar-connections", "CodeStar_connections_20191201.GetConnection", { ConnectionArn: arn });
+        expect(got.json.Connection).toEqual(expect.objectContaining({ ConnectionName: "bb", ProviderType: "Bitbucket", ConnectionStatus: "PENDING", OwnerAccountId: "123456789012" }));
+        expect((await call(proxy, "codestar-connections", "CodeStar_connections_20191201.ListTagsForResource", { ResourceArn: arn })).json.Tags).toEqual([{ Key: "a", Value: "1" }]);
+        const dump = JSON.parse((await emulatorGet(proxy.endpoint, "/moto-api/data.json")).body);
+        expect(dump.moto).toEqual({ Model: [] });
+        expect(dump["CodeStar_connections_20191201 (emulator shim codestar-connections)"].Connection).toHaveLength(1);
+        expect((await call(proxy, "codestar-connections", "CodeStar_connections_20191201.DeleteConnection", { ConnectionArn: arn })).status).toBe(200);
+        const gone = await call(proxy, "codestar-connections", "CodeStar_connections_20191201.GetConnection", { ConnectionArn: arn });
+        expect(gone.status).toBe(400);
+        expect(gone.json.__type).toBe("ResourceNotFoundException");
+        expect(seen.map((s) => s.url)).toEqual(["/moto-api/data.json"]); // nothing else reached moto
+      },
+    );
+  });
+
+  test("codedeploy: application, blue/green group, custom config and deployment lifecycle with AWS's errors", async () => {
+    await withProxy(
+      () => ({ body: {} }),
+      async (proxy, seen) => {
+        const cd = (op: string, input: unknown) => call(proxy, "codedeploy", `CodeDeploy_20141006.${op}`, input);
+        expect((await cd("CreateApplication", { applicationName: "api", computePlatform: "ECS", tags: [{ Key: "Service", Value: "api" }] })).status).toBe(200);
+        expect((await cd("CreateApplication", { applicationName: "api", computePlatform: "ECS" })).json.__type).toBe("ApplicationAlreadyExistsException");
+        expect((await cd("GetApplication", { applicationName: "api" })).json.application).toEqual(expect.objectContaining({ applicationName: "api", computePlatform: "ECS", createTime: expect.any(Number) }));
+        expect((await cd("ListTagsForResource", { ResourceArn: "arn:aws:codedeploy:us-east-1:123456789012:application:api" })).json.Tags).toEqual([{ Key: "Service", Value: "api" }]);
+
+        expect((await cd("CreateDeploymentGroup", { applicationName: "api", deploymentGroupName: "g", serviceRoleArn: "r", deploymentConfigName: "api-canary" })).json.__type).toBe("DeploymentConfigDoesNotExistException");
+        expect((await cd("CreateDeploymentConfig", { deploymentConfigName: "api-canary", computePlatform: "ECS", trafficRoutingConfig: { type: "TimeBasedCanary", timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 } } })).status).toBe(200);
+        const group = {
+          applicationName: "api",
+          deploymentGroupName: "g",
+          serviceRoleArn: "arn:aws:iam::123456789012:role/cd",
+          deploymentConfigName: "api-canary",
+          alarmConfiguration: { enabled: true, alarms: [{ name: "api-5xx" }], ignorePollAlarmFailure: false },
+          autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+          deploymentStyle: { deploymentOption: "WITH_TRAFFIC_CONTROL", deploymentType: "BLUE_GREEN" },
+          ecsServices: [{ clusterName: "c", serviceName: "api" }],
+          loadBalancerInfo: { targetGroupPairInfo: { targetGroups: [{ name: "blue" }, { name: "green" }], prodTrafficRoute: { listenerArns: ["l1"] }, testTrafficRoute: { listenerArns: ["l2"] } } },
+        };
+        expect((await cd("CreateDeploymentGroup", group)).json.deploymentGroupId).toEqual(expect.any(String));
+        const info = (await cd("GetDeploymentGroup", { applicationName: "api", deploymentGroupName: "g" })).json.deploymentGroupInfo;
+        expect(info).toEqual(expect.objectContaining({ ...group, computePlatform: "ECS", outdatedInstancesStrategy: "UPDATE" }));
+        expect((await cd("DeleteDeploymentConfig", { deploymentConfigName: "api-canary" })).json.__type).toBe("DeploymentConfigInUseException");
+
+        await cd("UpdateDeploymentGroup", { applicationName: "api", currentDeploymentGroupName: "g", alarmConfiguration: { enabled: true, alarms: [{ name: "api-latency" }] } });
+        expect((await cd("GetDeploymentGroup", { applicationName: "api", deploymentGroupName: "g" })).json.deploymentGroupInfo).toEqual(
+          expect.objectContaining({ alarmConfiguration: { enabled: true, alarms: [{ name: "api-latency" }] }, deploymentConfigName: "api-canary", ecsServices: group.ecsServices }),
+        );
+
+        const deployment = (await cd("CreateDeployment", { applicationName: "api", deploymentGroupName: "g", revision: { revisionType: "AppSpecContent" } })).json.deploymentId;
+        expect((await cd("GetDeployment", { deploymentId: deployment })).json.deploymentInfo).toEqual(expect.objectContaining({ status: "Created", deploymentConfigName: "api-canary" }));
+
+        const dumpKey = "CodeDeploy_20141006 (emulator shim codedeploy)";
+        expect(JSON.parse((await emulatorGet(proxy.endpoint, "/moto-api/data.json")).body)[dumpKey]).toEqual({ Application: [expect.anything()], DeploymentGroup: [expect.anything()], DeploymentConfig: [expect.anything()] });
+        await cd("DeleteDeploymentGroup", { applicationName: "api", deploymentGroupName: "g" });
+        expect((await cd("GetDeploymentGroup", { applicationName: "api", deploymentGroupName: "g" })).json.__type).toBe("DeploymentGroupDoesNotExistException");
+        await cd("DeleteDeploymentConfig", { deploymentConfigName: "api-canary" });
+        await cd("DeleteApplication", { applicationName: "api" });
+        expect((await cd("GetApplication", { applicationName: "api" })).json.__type).toBe("ApplicationDoesNotExistException");
+        expect(JSON.parse((await emulatorGet(proxy.endpoint, "/moto-api/data.json")).body)[dumpKey]).toEqual({ Application: [], DeploymentGroup: [], DeploymentConfig: [] });
+        expect(seen.every((s) => s.url === "/moto-api/data.json")).toBe(true); // CodeDeploy never reaches moto
+      },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Probes of the pinned moto: each asserts the bug its shim repairs still exists
+// ---------------------------------------------------------------------------------------
+
+const MOTO = process.env.MOTO_SERVER ?? venvBin("moto_server");
+const REQUIRED = process.env.REQUIRE_MOTO === "1";
+
+/** What a failed probe means. */
+const fixed = (shim: string, what: string) => `moto (${MOTO}) no longer has this bug: ${what}. Delete the "${shim}" shim from scripts/emulator-shims.ts and its probe here, then run npm run test:e2e.`;
+
+/** One IAM Query-protocol call (form-encoded), for the roles other calls need; resolves with the status. */
+function iamCall(endpoint: string, params: Record<string, string>): Promise<number> {
+  const body = new URLSearchParams({ ...params, Version: "2010-05-08" }).toString();
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${endpoint}/`, {
+      method: "POST",
+      rejectUnauthorized: false,
+      agent: false,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": Buffer.byteLength(body),
+        authorization: "AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+      },
+    }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+interface Moto {
+  readonly raw: string;
+  readonly proxy: ShimProxy;
+}
+
+/** One probe per shim id: the raw bug on moto, then the same calls through the shim. */
+const PROBES: Record<string, (m: Moto) => Promise<void>> = {
+  "appautoscaling-tags": async ({ raw, proxy }) => {
+    const arn = "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/probe";
+    const r = await awsJsonCall(raw, "application-autoscaling", "AnyScaleFrontendService.ListTagsForResource", { ResourceARN: arn });
+    expect({ status: r.status, why: fixed("appautoscaling-tags", "ListTagsForResource answers") }).toEqual({ status: 500, why: expect.any(String) });
+    const shimmed = await awsJsonCall(proxy.endpoint, "application-autoscaling", "AnyScaleFrontendService.ListTagsForResource", { ResourceARN: arn });
+    expect(shimmed.json).toEqual({ Tags: {} });
+  },
+
+  "codepipeline-timestamps": async ({ raw, proxy }) => {
+    const pipeline = {
+      name: "probe-pipeline",
+      roleArn: "arn:aws:iam::123456789012:role/probe",
+      artifactStore: { type: "S3", location: "probe-bucket" },
+      stages: [
+        { name: "Source", actions: [{ name: "Source", actionTypeId: { category: "Source", owner: "AWS", provider: "S3", version: "1" }, configuration: { S3Bucket: "b", S3ObjectKey: "k" }, outputArtifacts: [{ name: "src" }] }] },
+        { name: "Approve", actions: [{ name: "Approve", actionTypeId: { category: "Approval", owner: "AWS", provider: "Manual", version: "1" } }] },
+      ],
+    };
+    // moto checks that the pipeline's role exists and trusts codepipeline.amazonaws.com.
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+    expect(await iamCall(raw, { Action: "CreateRole", RoleName: "probe", AssumeRolePolicyDocument: trust })).toBe(200);
+    const created = await awsJsonCall(raw, "codepipeline", "CodePipeline_20150709.CreatePipeline", { pipeline });
+    expect([created.status, created.body.slice(0, 200)]).toEqual([200, expect.any(String)]);
+    const got = await awsJsonCall(raw, "codepipeline", "CodePipeline_20150709.GetPipeline", { name: pipeline.name });
+    expect({ created: typeof got.json?.metadata?.created, why: fixed("codepipeline-timestamps", "GetPipeline metadata.created is no longer a string") }).toEqual({ created: "string", why: expect.any(String) });
+    const shimmed = await awsJsonCall(proxy.endpoint, "codepipeline", "CodePipeline_20150709.GetPipeline", { name: pipeline.name });
+    expect(typeof shimmed.json.metadata.created).toBe("number");
+    expect(Math.abs(shimmed.json.metadata.created - Date.now() / 1000)).toBeLessThan(600);
+    await awsJsonCall(raw, "codepipeline", "CodePipeline_20150709.DeletePipeline", { name: pipeline.name });
+  },
+
+  "codebuild-projects": async ({ raw, proxy }) => {
+    const project = {
+      name: "probe-build",
+      source: { type: "CODEPIPELINE", buildspec: "version: 0.2" },
+      artifacts: { type: "CODEPIPELINE" },
+      environment: { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_SMALL", image: "aws/codebuild/standard:7.0" },
+      serviceRole: "arn:aws:iam::123456789012:role/probe",
+      encryptionKey: "arn:aws:kms:us-east-1:123456789012:key/probe",
+    };
+    const r = await awsJsonCall(raw, "codebuild", "CodeBuild_20161006.CreateProject", project);
+    expect({ status: r.status, message: r.json?.message, why: fixed("codebuild-projects", "CreateProject accepts a CODEPIPELINE source without location") }).toEqual({
+      status: 400,
+      message: "Project source location is required",
+      why: expect.any(String),
+    });
+    const located = await awsJsonCall(raw, "codebuild", "CodeBuild_20161006.CreateProject", { ...project, source: { ...project.source, location: "x" }, artifacts: { ...project.artifacts, location: "x" } });
+    expect({ key: located.json?.project?.encryptionKey, why: fixed("codebuild-projects", "CreateProject keeps encryptionKey") }).toEqual({ key: expect.stringMatching(/alias\/aws\/s3$/), why: expect.any(String) });
+    const update = await awsJsonCall(raw, "codebuild", "CodeBuild_20161006.UpdateProject", { name: project.name, description: "d" });
+    expect({ status: update.status, why: fixed("codebuild-projects", "UpdateProject is implemented") }).toEqual({ status: 500, why: expect.any(String) });
+    await awsJsonCall(raw, "codebuild", "CodeBuild_20161006.DeleteProject", { name: project.name });
+
+    const shimmed = await awsJsonCall(proxy.endpoint, "codebuild", "CodeBuild_20161006.CreateProject", project);
+    expect(shimmed.status).toBe(200);
+    expect(shimmed.json.project).toEqual(expect.objectContaining({ source: project.source, artifacts: project.artifacts, encryptionKey: project.encryptionKey }));
+    const updated = await awsJsonCall(proxy.endpoint, "codebuild", "CodeBuild_20161006.UpdateProject", { name: project.name, description: "edited" });
+    expect(updated.json.project).toEqual(expect.objectContaining({ description: "edited", source: project.source, encryptionKey: project.encryptionKey, arn: shimmed.json.project.arn }));
+    expect((await awsJsonCall(proxy.endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", { name: project.name })).status).toBe(200);
+  },
+
+  "codestar-connections": async ({ raw, proxy }) => {
+    const r = await awsJsonCall(raw, "codestar-connections", "CodeStar_connections_20191201.CreateConnection", { ConnectionName: "probe", ProviderType: "Bitbucket" });
+    expect({ failed: r.status >= 400 && !r.json?.ConnectionArn, why: fixed("codestar-connections", `CreateConnection answers ${r.status} ${r.body.slice(0, 80)}`) }).toEqual({ failed: true, why: expect.any(String) });
+    const shimmed = await awsJsonCall(proxy.endpoint, "codestar-connections", "CodeStar_connections_20191201.CreateConnection", { ConnectionName: "probe", ProviderType: "Bitbucket" });
+    expect(shimmed.json.ConnectionArn).toMatch(/:connection\//);
+    await awsJsonCall(proxy.endpoint, "codestar-connections", "CodeStar_connections_20191201.DeleteConnection", { ConnectionArn: shimmed.json.ConnectionArn });
+  },
+
+  codedeploy: async ({ raw, proxy }) => {
+    const cd = (endpoint: string, op: string, input: unknown) => awsJsonCall(endpoint, "codedeploy", `CodeDeploy_20141006.${op}`, input);
+    expect((await cd(raw, "CreateApplication", { applicationName: "probe", computePlatform: "ECS" })).status).toBe(200);
+    const group = { applicationName: "probe", deploymentGroupName: "probe", serviceRoleArn: "arn:aws:iam::123456789012:role/probe", alarmConfiguration: { enabled: true, alarms: [{ name: "a" }] } };
+    expect((await cd(raw, "CreateDeploymentGroup", group)).status).toBe(200);
+    const info = (await cd(raw, "GetDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).json?.deploymentGroupInfo;
+    const missing = {
+      UpdateDeploymentGroup: (await cd(raw, "UpdateDeploymentGroup", { applicationName: "probe", currentDeploymentGroupName: "probe", serviceRoleArn: group.serviceRoleArn })).status,
+      DeleteDeploymentGroup: (await cd(raw, "DeleteDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).status,
+      DeleteApplication: (await cd(raw, "DeleteApplication", { applicationName: "probe" })).status,
+      UpdateApplication: (await cd(raw, "UpdateApplication", { applicationName: "probe", newApplicationName: "probe2" })).status,
+      CreateDeploymentConfig: (await cd(raw, "CreateDeploymentConfig", { deploymentConfigName: "probe", computePlatform: "ECS", trafficRoutingConfig: { type: "AllAtOnce" } })).status,
+    };
+    // All of them missing is why the shim holds the whole CodeDeploy state. Once moto has
+    // them, the shim goes (keeping at most an alarmConfiguration patch, if that is still open).
+    expect({ missing, why: fixed("codedeploy", "some of CodeDeploy's update/delete/config operations are implemented") }).toEqual({
+      missing: { UpdateDeploymentGroup: 500, DeleteDeploymentGroup: 500, DeleteApplication: 500, UpdateApplication: 500, CreateDeploymentConfig: 500 },
+      why: expect.any(String),
+    });
+    expect({ alarms: info?.alarmConfiguration, why: fixed("codedeploy", "GetDeploymentGroup returns alarmConfiguration") }).toEqual({ alarms: {}, why: expect.any(String) });
+
+    // Through the shim the full lifecycle works (and never reaches moto).
+    expect((await cd(proxy.endpoint, "CreateApplication", { applicationName: "probe", computePlatform: "ECS" })).status).toBe(200);
+    expect((await cd(proxy.endpoint, "CreateDeploymentGroup", group)).status).toBe(200);
+    expect((await cd(proxy.endpoint, "GetDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).json.deploymentGroupInfo.alarmConfiguration).toEqual(group.alarmConfiguration);
+    expect((await cd(proxy.endpoint, "DeleteDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).status).toBe(200);
+    expect((await cd(proxy.endpoint, "DeleteApplication", { applicationName: "probe" })).status).toBe(200);
+  },
+};
+
+test("every shim has exactly one probe", () => {
+  expect(Object.keys(PROBES).sort()).toEqual(defaultShims().map((s) => s.id).sort());
+});
+
+if (!fs.existsSync(MOTO)) {
+  if (REQUIRED) {
+    test("moto probes: the pinned moto_server is required (REQUIRE_MOTO=1)", () => {
+      throw new Error(`REQUIRE_MOTO=1 but ${MOTO} is missing: run npm run tools:install`);
+    });
+  } else {
+    const banner = "!".repeat(100);
+    console.warn(
+      `${banner}\n!! EMULATOR SHIM PROBES SKIPPED: ${MOTO} is missing, so nobody checked that moto still has the bugs the shims repair.\n` +
+        `!! Run npm run tools:install (REQUIRE_MOTO=1 makes this a failure).\n${banner}`,
+    );
+    test.skip(`moto probes SKIPPED: ${MOTO} is missing`, () => undefined);
+  }
+} else {
+  describe(`moto probes (${path.relative(process.cwd(), MOTO) || MOTO}): the bugs the shims repair still exist`, () => {
+    let child: ChildProcess | undefined;
+    let moto: Moto | undefined;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      const raw = `https://127.0.0.1:${port}`;
+      child = spawn(MOTO, ["-H", "127.0.0.1", "-p", String(port), "-s"], { stdio: "ignore", env: { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1,localhost" } });
+      let exited = false;
+      child.on("exit", () => (exited = true));
+      await waitForEmulator(raw, () => !exited, 45_000);
+      moto = { raw, proxy: await startShimProxy({ upstream: raw }) };
+    }, 60_000);
+
+    afterAll(async () => {
+      await moto?.proxy.close();
+      child?.kill("SIGKILL");
+    });
+
+    for (const [id, probe] of Object.entries(PROBES)) {
+      test(`${id}: moto still has the bug, the shim repairs it`, () => probe(moto!), 60_000);
+    }
+  });
+}
