@@ -196,7 +196,7 @@ async function main(): Promise<number> {
       }
       const backend = JSON.parse(fs.readFileSync(path.join(stackDir(ctx, stack), "cdk.tf.json"), "utf8")).terraform.backend;
       expect(backend.s3, `${stack} must keep its S3 backend; got ${Object.keys(backend).join(", ")}`);
-      say(`synthesized ${bootstrap} + ${stack}: all ${providerEndpointKeys().length} provider endpoints and the S3 backend point at ${ctx.emulator.endpoint}`);
+      say(`synthesized ${bootstrap} + ${accountStack} + ${stack}: all ${providerEndpointKeys().length} provider endpoints and the S3 backend point at ${ctx.emulator.endpoint}`);
 
       // Canary: the guard really sees what Terraform would send out (a provider lookup on a
       // registry host that is not in the mirror). Proves the proxy settings are in force.

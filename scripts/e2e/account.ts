@@ -10,6 +10,7 @@ import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from "@a
 import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../../src/emulator";
 import { assertOk, TerraformResult } from "../lib/terraform";
 import { stateResources } from "./spot-checks";
+import { classifyDiffs, PlannedChange } from "./emulator-diffs";
 
 export interface AccountIo {
   /** The emulator's endpoint and the account's region (for the SDK checks). */
@@ -91,6 +92,16 @@ export async function checkAccountStack(io: AccountIo, started: StartedAccountSt
   const providers = (await started.iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
   if (!providers.some((p) => p.Arn?.endsWith("oidc-provider/token.actions.githubusercontent.com"))) problems.push(`no GitHub OIDC provider: ${JSON.stringify(providers)}`);
   else lines.push("GitHub OIDC provider token.actions.githubusercontent.com");
+
+  // A second plan changes nothing but the emulator diffs listed (with their proof) in emulator-diffs.ts.
+  const plan = await io.tf(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=second.tfplan"]);
+  if (plan.exitCode === 1) problems.push(`second plan failed:\n${plan.stderr.slice(-3000)}`);
+  else if (plan.exitCode === 2) {
+    const shown = JSON.parse(assertOk(await io.tf(["show", "-json", "-no-color", "second.tfplan"])).stdout);
+    const verdict = classifyDiffs((shown.resource_changes ?? []) as PlannedChange[]);
+    if (verdict.unexplained.length) problems.push(`the plan after apply is not empty:\n    ${verdict.unexplained.map((u) => `${u.address}: ${u.actions.join("+")} (${u.attributes.join(", ")})`).join("\n    ")}`);
+    else lines.push(`second plan: no changes but ${verdict.explained.length} listed emulator diff(s) (${[...new Set(verdict.explained.map((x) => x.entry.type))].join(", ")})`);
+  } else lines.push("second plan: no changes");
 
   if (problems.length) throw new Error(`the account stack is not what its config says:\n  ${problems.join("\n  ")}`);
   return lines;
