@@ -70,6 +70,12 @@ export const local: EnvironmentDelta = {
     // Timestamp to be a JSON Number"): aws_codestarconnections_connection and aws_codedeploy_app
     // fail (the issue reports the same timestamp problem for aws_codepipeline reads).
     cicd: false,
+    // moto 5.2.3 CreateService never reads capacityProviderStrategy (moto/ecs/responses.py
+    // create_service) and reports launchType EC2, so every plan after apply would replace each
+    // service (launch_type forces a new one) and a replacement drops what a release deployed.
+    // The emulator's services run with launch type FARGATE; the cluster still gets the
+    // FARGATE/FARGATE_SPOT strategy of the Spot share, and real environments use it.
+    capacityProviders: false,
     // moto rejects PutBucketLogging (InvalidTargetBucketForLogging) unless the target bucket
     // grants the legacy LogDelivery ACL; the platform's log buckets use BucketOwnerEnforced
     // (no ACLs) and a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.

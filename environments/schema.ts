@@ -513,6 +513,8 @@ const baseEnvironmentSchema = z
         autoscaling: z.boolean().default(true),
         /** CodePipeline / CodeBuild / CodeStar connection delivery. */
         cicd: z.boolean().default(true),
+        /** Services run on the cluster's FARGATE/FARGATE_SPOT strategy (the Spot share); off: launch type FARGATE. */
+        capacityProviders: z.boolean().default(true),
         /** S3 server access logging on platform buckets. */
         s3AccessLogging: z.boolean().default(true),
         /** Saved CloudWatch Logs Insights queries (aws_cloudwatch_query_definition). */

@@ -492,7 +492,8 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
         },
       },
       { name: "change the container port (target group replacement)", touches: ["reports"], edit: (e) => (e.services.find((s: { name: string }) => s.name === "reports").containerPort = 8200) },
-      { name: "change the Spot share", touches: ["worker", "reports"], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
+      // The cluster's strategy; the emulator's services run with launch type FARGATE (environments/local.ts).
+      { name: "change the Spot share", touches: [], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
       ...(env.features.autoscaling ? [{ name: "raise max capacity", touches: ["api", "worker", "reports"], edit: (e: any) => (e.scaling.maxCapacity = 4) }] : []),
       { name: "add an availability zone (2 -> 3)", touches: ["api", "worker", "reports"], edit: (e) => e.availabilityZones.push(`${e.region}c`) },
       { name: "remove a service", touches: ["reports"], edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },

@@ -177,6 +177,12 @@ export interface ServiceTasksProps {
    * @default false - Terraform owns the whole task definition, image included
    */
   readonly imageOwnedByReleases?: boolean;
+  /**
+   * Run on this launch type instead of the cluster's capacity provider strategy (the
+   * emulator only: moto ignores capacity provider strategies).
+   * @default - the cluster's FARGATE/FARGATE_SPOT strategy
+   */
+  readonly launchType?: "FARGATE";
 }
 
 export interface EcsProps {
@@ -362,7 +368,8 @@ export class ServiceTasks extends Construct {
       cluster: cluster.cluster.arn,
       taskDefinition: this.taskDefinition.arn,
       desiredCount: svc.desiredCount,
-      capacityProviderStrategy: [...cluster.capacityProviderStrategy],
+      capacityProviderStrategy: svc.launchType ? undefined : [...cluster.capacityProviderStrategy],
+      launchType: svc.launchType,
       platformVersion: "LATEST",
       networkConfiguration: {
         subnets: [...props.subnetIds],

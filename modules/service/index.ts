@@ -148,6 +148,11 @@ export interface FargateServiceProps {
    * @default false - Terraform deploys the configured image tag
    */
   readonly releases?: boolean;
+  /**
+   * Launch type instead of the cluster's capacity provider strategy (emulator only).
+   * @default - the cluster's strategy (the environment's Spot share)
+   */
+  readonly launchType?: "FARGATE";
 }
 
 /**
@@ -298,6 +303,7 @@ export class FargateService extends Construct {
       healthCheckGracePeriodSec: props.healthCheckGracePeriodSec,
       autoscaling: props.autoscaling,
       imageOwnedByReleases: props.releases === true,
+      launchType: props.launchType,
       // A target group must belong to a load balancer (via its rule) before a service uses it.
       dependsOn: this.routing ? [this.routing.listenerRule] : [],
     });

@@ -24,10 +24,10 @@ export interface EmulatorDiff {
 export const EMULATOR_DIFFS: readonly EmulatorDiff[] = [
   {
     type: "aws_ecs_service",
-    // capacity_provider_strategy forces the replacement; the rest follow from it or are
-    // also dropped by the emulator (launch_type defaults to EC2 when none is stored).
-    attributes: ["capacity_provider_strategy", "launch_type", "enable_ecs_managed_tags", "health_check_grace_period_seconds", "availability_zone_rebalancing", "iam_role", "id", "tags", "triggers"],
-    actions: ["delete", "create", "update"],
+    // Attributes moto does not store, updated in place only: no replacement of an ECS service
+    // is tolerated (the local services run with launch type FARGATE, environments/local.ts).
+    attributes: ["enable_ecs_managed_tags", "health_check_grace_period_seconds", "availability_zone_rebalancing", "alarms", "tags"],
+    actions: ["update"],
     cause:
       "moto 5.2.3 CreateService never reads capacityProviderStrategy, enableECSManagedTags or healthCheckGracePeriodSeconds " +
       "(moto/ecs/responses.py create_service passes none of them to the backend), so DescribeServices returns no strategy, " +

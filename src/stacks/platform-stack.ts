@@ -355,6 +355,7 @@ export class PlatformStack extends TerraformStack {
       delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository } : undefined,
       // A service with a source is released (pipeline or `platform release`): the release path owns its image.
       releases: svc.source !== undefined && repository !== undefined,
+      launchType: c.features.capacityProviders ? undefined : "FARGATE",
     });
   }
 
