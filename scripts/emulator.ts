@@ -221,7 +221,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     const upstream = `https://${EMULATOR_HOST}:${port}`;
     const logFile = options.logFile ?? path.join(root, ".tmp", `emulator-${port}.log`);
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
-    const out = fs.openSync(logFile, "w");
+    // Append mode (after truncating): the shim proxy appends its lines to the same file.
+    fs.writeFileSync(logFile, "");
+    const out = fs.openSync(logFile, "a");
     const child = spawn(bin, ["-H", EMULATOR_HOST, "-p", String(port), "-s"], {
       cwd: root,
       env: emulatorEnv(options.env),
@@ -324,7 +326,8 @@ export async function startDetached(options: StartOptions = {}): Promise<Detache
   const upstream = `https://${EMULATOR_HOST}:${port}`;
   const logFile = path.join(root, ".tmp", "emulator.log");
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const out = fs.openSync(logFile, "w");
+  fs.writeFileSync(logFile, "");
+  const out = fs.openSync(logFile, "a"); // append mode: the shim proxy writes here too
   const child = spawn(bin, ["-H", EMULATOR_HOST, "-p", String(port), "-s"], {
     cwd: root,
     env: emulatorEnv(options.env),
