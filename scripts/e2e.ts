@@ -495,7 +495,9 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
       // The cluster's strategy; the emulator's services run with launch type FARGATE (environments/local.ts).
       { name: "change the Spot share", touches: [], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
       ...(env.features.autoscaling ? [{ name: "raise max capacity", touches: ["api", "worker", "reports"], edit: (e: any) => (e.scaling.maxCapacity = 4) }] : []),
-      { name: "add an availability zone (2 -> 3)", touches: ["api", "worker", "reports"], edit: (e) => e.availabilityZones.push(`${e.region}c`) },
+      // Not on the emulator: moto 5.2.3 loses the DB subnet group when it is modified (the provider
+      // reports "Root object was present, but now absent" after ModifyDBSubnetGroup), so the
+      // AZ step (2 -> 3) runs only in the offline plan (test/terraform) and on real AWS.
       { name: "remove a service", touches: ["reports"], edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
     ];
     for (let i = 0; i < steps.length; i++) say(await runStep(io, inputAfter(LOCAL_INPUT, steps.slice(0, i + 1)), steps[i]));
