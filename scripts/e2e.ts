@@ -498,7 +498,8 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
       // Not on the emulator: moto 5.2.3 loses the DB subnet group when it is modified (the provider
       // reports "Root object was present, but now absent" after ModifyDBSubnetGroup), so the
       // AZ step (2 -> 3) runs only in the offline plan (test/terraform) and on real AWS.
-      { name: "remove a service", touches: ["reports"], edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
+      // Retiring a service destroys its log group and repository on purpose: acknowledged, as an operator would.
+      { name: "remove a service", touches: ["reports"], acknowledge: /services_reports_log-group|ecr-fargate-reports/, edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
     ];
     for (let i = 0; i < steps.length; i++) say(await runStep(io, inputAfter(LOCAL_INPUT, steps.slice(0, i + 1)), steps[i]));
 

@@ -38,6 +38,12 @@ export interface Day2Step {
   readonly edit: (env: Mutable) => void;
   /** Services whose resources this edit may change (every other service must be untouched). */
   readonly touches: readonly string[];
+  /**
+   * Stateful destroys the edit intends (removing a service retires its log group and
+   * repository): acknowledged like `plan:review --ack`, and only these.
+   * @default - none
+   */
+  readonly acknowledge?: RegExp;
   /** Checks after the apply (and the no-changes re-plan). */
   readonly after?: (io: Day2Io) => Promise<void>;
 }
@@ -68,8 +74,10 @@ export async function runStep(io: Day2Io, input: EnvironmentInput, step: Day2Ste
   if (plan.exitCode === 0) io.fail(`${step.name}: the plan has no changes; the edit did not reach the synthesized stack`);
   const shown = await json(io, ["show", "-json", "-no-color", "day2.tfplan"]);
   const changes: PlannedChange[] = (shown.resource_changes ?? []).filter((c: PlannedChange) => c.mode !== "data" && !(c.change.actions.length === 1 && c.change.actions[0] === "no-op"));
-  const review = reviewPlan(shown);
-  if (review.stateful.length) io.fail(`${step.name}: the plan destroys or replaces stateful resources:\n  ${review.stateful.map((f) => `${f.address}: ${f.what}`).join("\n  ")}`);
+  const stateful = reviewPlan(shown).stateful.map((f) => f.address);
+  const review = reviewPlan(shown, stateful.filter((a) => step.acknowledge?.test(a)));
+  if (review.stateful.some((f) => f.acknowledged)) io.say(`   acknowledged: ${review.stateful.filter((f) => f.acknowledged).map((f) => f.address).join(", ")}`);
+  if (review.stateful.some((f) => !f.acknowledged)) io.fail(`${step.name}: the plan destroys or replaces stateful resources:\n  ${review.stateful.filter((f) => !f.acknowledged).map((f) => `${f.address}: ${f.what}`).join("\n  ")}`);
   const unrelated = changes.filter((c) => {
     const svc = serviceOf(c.address);
     return svc !== undefined && !step.touches.includes(svc);
