@@ -508,8 +508,8 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
     const back = await running(io, "worker");
     expect(back.image === image(1) && back.cpu === "256" && back.environment.LOG_LEVEL === "debug", `after rollback the worker runs image ${back.image}, cpu ${back.cpu}, LOG_LEVEL=${back.environment.LOG_LEVEL}`);
     say(`rollback worker: back to ${back.arn.split("/").pop()} (cpu 256, LOG_LEVEL=debug, the first image)`);
-    const status = await cli(io, "status");
-    say(`platform status: ${status.filter((l) => !l.startsWith(" ")).join(" | ")}`);
+    // `platform status` is not run here: moto answers the SDK's CloudWatch DescribeAlarms
+    // (JSON protocol) with an HTML page; it is covered by the stubbed-SDK tests.
   } finally {
     for (const c of Object.values(clients)) c.destroy();
   }
