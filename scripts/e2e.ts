@@ -563,7 +563,8 @@ async function lingeringState(aws: EmulatorClients, arn: string): Promise<string
   if (/:ecs:[^:]+:\d+:task-definition\//.test(arn)) {
     // Terraform deregisters task definition revisions; AWS keeps them as INACTIVE.
     const s = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })).catch(() => undefined))?.taskDefinition?.status ?? "MISSING";
-    return s !== "ACTIVE" ? `task definition ${s}` : undefined;
+    // skip_destroy keeps release-owned revisions registered on destroy (a rollback returns to them).
+    return s !== "ACTIVE" ? `task definition ${s}` : "task definition kept by skip_destroy";
   }
   const nat = /:ec2:[^:]+:\d+:natgateway\/(nat-[0-9a-f]+)/.exec(arn);
   if (nat) {
