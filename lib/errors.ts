@@ -19,22 +19,3 @@ export class ConstructValidationError extends Error {
     this.name = "ConstructValidationError";
   }
 }
-
-const KEBAB_CASE = /^[a-z][a-z0-9-]*$/;
-
-/**
- * Throws unless every `services[i].name` is lowercase kebab-case and unique: the names
- * become construct IDs and parts of physical names.
- */
-export function requireServiceNames(scope: Construct, names: readonly string[]): void {
-  const seen = new Set<string>();
-  names.forEach((name, i) => {
-    if (!KEBAB_CASE.test(name)) {
-      throw new ConstructPropsError(scope, `services[${i}].name must be lowercase kebab-case; got ${JSON.stringify(name)}`);
-    }
-    if (seen.has(name)) {
-      throw new ConstructPropsError(scope, `services[${i}].name duplicates another service; got "${name}"; service names must be unique`);
-    }
-    seen.add(name);
-  });
-}

@@ -23,15 +23,6 @@ import { skipCheckov } from "../../lib/checkov";
 /** Pinned X-Ray daemon image for the optional sidecar. */
 export const DEFAULT_XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.11";
 
-/** The container image: a repository this module creates, or an external URI. */
-export interface EcsContainerImage {
-  /** Repository created here as `<project>-<env>/<ecrRepository>`; give this or `uri`. */
-  readonly ecrRepository?: string;
-  /** External image URI without tag; give this or `ecrRepository`. */
-  readonly uri?: string;
-  readonly tag: string;
-}
-
 /** Container health check; it runs inside the container, so it must use a binary the image has. */
 export interface EcsContainerHealthCheck {
   /** e.g. `["CMD", "python", "-c", "..."]` (slim images have no curl). */
@@ -40,18 +31,6 @@ export interface EcsContainerHealthCheck {
   readonly timeoutSec: number;
   readonly retries: number;
   readonly startPeriodSec: number;
-}
-
-/** The ALB side of a public service. */
-export interface EcsLoadBalancerTarget {
-  /** Target group of the rolling service, or of the blue service. */
-  readonly blueTargetGroupArn: string;
-  /** Target group of the green service (blue/green only). */
-  readonly greenTargetGroupArn?: string;
-  /** `<alb arn_suffix>/<target group arn_suffix>` for request-count scaling of blue (or rolling). */
-  readonly blueResourceLabel?: string;
-  /** The same for green. */
-  readonly greenResourceLabel?: string;
 }
 
 /** Target tracking values of one service. */
