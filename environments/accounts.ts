@@ -63,6 +63,17 @@ export const accountSchema = z
     githubOidc: z.boolean().default(false),
     /** Days the audit trail's log group and the audit bucket keep records. @default 365 */
     auditRetentionDays: z.number().int().default(MIN_REGULATED_AUDIT_DAYS),
+    /**
+     * The account's one CodeConnections connection to Bitbucket, shared by the pipelines of
+     * every environment in the account. The account stack creates it (output
+     * `source_connection_arn`, PENDING until an operator completes the OAuth handshake once);
+     * its ARN goes here so environment stacks can name it without a lookup.
+     * @default - none: the account's environments cannot have pipelines
+     */
+    sourceConnectionArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/, "must be a CodeConnections connection ARN")
+      .optional(),
     /** Owner, CostCenter, Compliance (+ any); `Environment` is the tier. */
     tags: z.record(z.string()),
     /** What an account may leave out; only the emulator account (environments/local.ts) does. */
@@ -74,6 +85,8 @@ export const accountSchema = z
         awsConfig: z.boolean().default(true),
         /** The access-logs bucket (and access logging of the audit bucket into it). @default true */
         s3AccessLogging: z.boolean().default(true),
+        /** Create the Bitbucket connection (`sourceConnectionArn` then names it). @default true */
+        sourceConnection: z.boolean().default(true),
       })
       .strict()
       .default({}),
@@ -95,6 +108,10 @@ export const accountSchema = z
     const compliance = account.tags.Compliance ?? "";
     if (YEAR_RETENTION_COMPLIANCE.test(compliance) && account.auditRetentionDays < MIN_REGULATED_AUDIT_DAYS) {
       issue(["auditRetentionDays"], `the ${compliance} compliance tag needs the audit trail kept at least ${MIN_REGULATED_AUDIT_DAYS} days; got ${account.auditRetentionDays}; set ${MIN_REGULATED_AUDIT_DAYS} or more`);
+    }
+    if (account.sourceConnectionArn !== undefined) {
+      const other = account.sourceConnectionArn.split(":")[4];
+      if (other !== account.id) issue(["sourceConnectionArn"], `is in account ${other}, not in this account (${account.id}); every account's pipelines use the account's own connection; got ${show(account.sourceConnectionArn)}`);
     }
     for (const tag of ["Owner", "CostCenter", "Compliance"]) {
       if (!account.tags[tag]) issue(["tags", tag], `mandatory tag is missing; got ${show(account.tags[tag])}; every account needs Owner, CostCenter, Compliance (Environment is its tier)`);
@@ -241,6 +258,8 @@ export const ACCOUNT_INPUTS: readonly AccountInput[] = [
     operators: OPERATORS,
     requireMfa: false,
     githubOidc: true,
+    // Example: the ARN the account stack's output source_connection_arn prints (replace it).
+    sourceConnectionArn: "arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-example-nonprod",
     auditRetentionDays: MIN_REGULATED_AUDIT_DAYS,
     tags: ORGANISATION_TAGS,
   },
@@ -255,6 +274,7 @@ export const ACCOUNT_INPUTS: readonly AccountInput[] = [
     operators: OPERATORS,
     requireMfa: true,
     githubOidc: true,
+    sourceConnectionArn: "arn:aws:codeconnections:us-east-1:222222222222:connection/4e5f6a7b-example-prod",
     auditRetentionDays: MIN_REGULATED_AUDIT_DAYS,
     tags: ORGANISATION_TAGS,
   },

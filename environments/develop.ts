@@ -18,7 +18,7 @@ export const develop: EnvironmentDelta = {
   deletionProtection: false,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 5, fargateSpotPercent: 70 },
   // The deployment guide: develop deploys feature branches, started by hand only.
-  cicd: { manualApproval: false, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
+  cicd: { releases: "build", manualApproval: false, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
   alb: {
     certificate: { arn: "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000001" },
   },

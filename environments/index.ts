@@ -3,6 +3,7 @@
  * environments are collected and reported together, one line each:
  * `<env>.<path>: <what is wrong>; got <value>; <what would be valid>`.
  */
+import { deliveryProblems, pipelinePlan } from "./delivery";
 import { ZodIssue } from "zod";
 import { EnvironmentConfig, EnvironmentInput, environmentSchema, show } from "./schema";
 import { stateBackendInput, StateBackendConfig, stateBackendSchema } from "./state-backend";
@@ -161,8 +162,13 @@ export function loadConfig(
   // Account-wide things live in one account stack per account; environments only name it.
   const stateAccount = { project: backend.success ? backend.data.project : "", accountId: backend.success ? backend.data.accountId : "" };
   if (backend.success) problems.push(...accountProblems(environments, loadedAccounts.accounts, stateAccount, LOCAL_ACCOUNT_INPUT.name));
+  problems.push(...deliveryProblems(environments, loadedAccounts.accounts));
   const accounts = loadedAccounts.accounts.filter((a) => environments.some((e) => e.account === a.name));
 
   if (problems.length) throw new ConfigError(problems);
-  return { stateBackend: backend.data!, environments, accounts };
+  const withDelivery = environments.map((env) => ({
+    ...env,
+    delivery: { pipeline: pipelinePlan(env, environments), connectionArn: loadedAccounts.accounts.find((a) => a.name === env.account)?.sourceConnectionArn },
+  }));
+  return { stateBackend: backend.data!, environments: withDelivery, accounts };
 }

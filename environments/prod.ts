@@ -12,7 +12,7 @@ export const prod: EnvironmentDelta = {
   deletionProtection: true,
   scaling: { desiredCount: 3, minCapacity: 3, maxCapacity: 20, fargateSpotPercent: 0 },
   // A manual "Release change" builds a prod/* branch too, never main.
-  cicd: { manualApproval: true, branchPattern: "prod/*", releaseBranch: "prod/main" },
+  cicd: { releases: "promote", from: "qa", manualApproval: true, branchPattern: "prod/*", releaseBranch: "prod/1.0.0" },
   alb: {
     // Route 53 in front of the ALB (the write-up): an alias record and an ACM certificate
     // validated through DNS, both in this example hosted zone of the prod account.

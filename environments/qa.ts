@@ -11,7 +11,7 @@ export const qa: EnvironmentDelta = {
   logRetentionDays: 30,
   deletionProtection: false,
   scaling: { desiredCount: 2, minCapacity: 2, maxCapacity: 10, fargateSpotPercent: 30 },
-  cicd: { manualApproval: false, branchPattern: "release/*.*.*", releaseBranch: "release/1.0.0" },
+  cicd: { releases: "delivered", by: "test" },
   alb: {
     certificate: { arn: "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-4e5f-8a9b-000000000003" },
     // Pre-production acceptance behind the same WAF as prod: false positives of the managed

@@ -4,6 +4,7 @@
  * and what would be valid, so `environments/index.ts` can report every problem at once as
  * `<env>.<path>: <message>`.
  */
+import { imageRepositoryName } from "../lib/registry";
 import { z } from "zod";
 import { parseCidr, cidrsOverlap } from "../lib/cidr";
 import { nameProblem, NameKind, targetGroupPurpose } from "../lib/naming";
@@ -186,7 +187,7 @@ export const serviceSchema = z
     name: kebab(20),
     image: z
       .object({
-        /** Repository in this environment's ECR (created by the platform) ... */
+        /** Repository `<project>/<name>` of the account's registry (the account stack creates it; shared by the account's environments) ... */
         ecrRepository: z.string().optional(),
         /** ... or an external image URI without tag. Exactly one of the two. */
         uri: z.string().optional(),
@@ -338,6 +339,20 @@ const wafSchema = z
   })
   .strict();
 
+/** When an environment's own pipeline runs (cicd `build` and `promote`). */
+const pipelineTriggerFields = {
+  manualApproval: z.boolean(),
+  /** Branches the pipeline takes (the deployment guide: feature/*, release/*.*.*, prod/*). */
+  branchPattern: z.string().min(1),
+  /**
+   * `push`: a push to a matching branch starts the pipeline. `manual`: only an operator
+   * starts it ("Release change", or a start with a source revision of a matching branch).
+   */
+  trigger: z.enum(["push", "manual"]).default("push"),
+  /** The branch a manual "Release change" builds; must match branchPattern (never main by accident). */
+  releaseBranch: z.string().min(1),
+};
+
 // ---------------------------------------------------------------------------------------
 // Observability (issue 11): alarm routing and Managed Grafana
 // ---------------------------------------------------------------------------------------
@@ -434,28 +449,19 @@ const baseEnvironmentSchema = z
         fargateSpotPercent: z.number().int(),
       })
       .strict(),
-    cicd: z
-      .object({
-        manualApproval: z.boolean(),
-        /** Branches the pipelines build (the deployment guide: feature/*, release/*.*.*, prod/*). */
-        branchPattern: z.string().min(1),
-        /**
-         * `push`: a push to a matching branch starts the pipelines. `manual`: only an operator
-         * starts them ("Release change", or a start with a source revision of a matching branch).
-         */
-        trigger: z.enum(["push", "manual"]).default("push"),
-        /** The branch a manual "Release change" builds; must match branchPattern (never main by accident). */
-        releaseBranch: z.string().min(1),
-        /**
-         * An existing CodeConnections (CodeStar) connection to the source host. Without it the
-         * stack creates one, which stays PENDING until an operator completes the handshake.
-         */
-        connectionArn: z
-          .string()
-          .regex(/^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/, "must be a CodeConnections connection ARN")
-          .optional(),
-      })
-      .strict(),
+    /**
+     * How releases reach this environment (docs/releases.md#release-flow):
+     * - `build`: its own pipeline builds the image once from `branchPattern` branches, deploys
+     *   here, then to each environment of `then` in order (same account, same image digest);
+     * - `delivered`: no pipeline of its own; the pipeline of environment `by` deploys here;
+     * - `promote`: no build; its pipeline takes the digest environment `from` released (the
+     *   immutable `release-x.y.z` tag, x.y.z from the `branchPattern` branch) and deploys it.
+     */
+    cicd: z.discriminatedUnion("releases", [
+      z.object({ releases: z.literal("build"), ...pipelineTriggerFields, then: z.array(z.enum(ENVIRONMENT_NAMES)).default([]) }).strict(),
+      z.object({ releases: z.literal("delivered"), by: z.enum(ENVIRONMENT_NAMES) }).strict(),
+      z.object({ releases: z.literal("promote"), from: z.enum(ENVIRONMENT_NAMES), ...pipelineTriggerFields }).strict(),
+    ]),
     /** Who alarms reach, and optional Managed Grafana (docs/observability.md). */
     observability: observabilitySchema.default({}),
     /** Where this environment's state lives (created by the state-backend stack). */
@@ -603,12 +609,19 @@ function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
   if (s.fargateSpotPercent < 0 || s.fargateSpotPercent > 100) {
     issue(ctx, ["scaling", "fargateSpotPercent"], `must be a share between 0 and 100; got ${s.fargateSpotPercent}`);
   }
-  if (!branchMatches(env.cicd.branchPattern, env.cicd.releaseBranch)) {
-    issue(ctx, ["cicd", "releaseBranch"], `does not match branchPattern ${show(env.cicd.branchPattern)}, so a manual release would build a branch this environment never takes; got ${show(env.cicd.releaseBranch)}; name a branch the pattern matches`);
+  const cicd = env.cicd;
+  if (cicd.releases !== "delivered" && !branchMatches(cicd.branchPattern, cicd.releaseBranch)) {
+    issue(ctx, ["cicd", "releaseBranch"], `does not match branchPattern ${show(cicd.branchPattern)}, so a manual release would build a branch this environment never takes; got ${show(cicd.releaseBranch)}; name a branch the pattern matches`);
+  }
+  if (cicd.releases === "promote" && !RELEASE_VERSION.test(cicd.releaseBranch)) {
+    issue(ctx, ["cicd", "releaseBranch"], `a promotion deploys the image tagged release-<x.y.z>, x.y.z read from the branch name; got ${show(cicd.releaseBranch)}; e.g. "prod/1.0.0"`);
+  }
+  if (cicd.releases !== "delivered" && cicd.manualApproval && env.observability.warning.emails.length === 0) {
+    issue(ctx, ["observability", "warning", "emails"], `the approval gate notifies the warning topic, which would have no subscriber; got []; add an approver address`);
   }
   if (env.name === "prod") {
     if (!env.deletionProtection) issue(ctx, ["deletionProtection"], `prod must have deletion protection; got false; set true`);
-    if (!env.cicd.manualApproval) issue(ctx, ["cicd", "manualApproval"], `prod releases need a manual approval gate; got false; set true`);
+    if (cicd.releases === "delivered" || !cicd.manualApproval) issue(ctx, ["cicd", "manualApproval"], `prod releases need a manual approval gate; got ${cicd.releases === "delivered" ? `releases "delivered" (no gate of its own)` : "false"}; set true (with releases "promote" or "build")`);
   }
   if (env.stateBackend.useLockfile === false && !env.stateBackend.lockTable) {
     issue(ctx, ["stateBackend", "lockTable"], `state needs a lock; got an empty lock table and useLockfile false; name the LockID table or set useLockfile true`);
@@ -620,6 +633,9 @@ function checkOperations(env: BaseEnvironment, ctx: Ctx): void {
     [["project"], "alb", `${env.project}-${env.name}-alb`],
   ]);
 }
+
+/** A branch that names a version: `<anything>/<x.y.z>` (the release tag is `release-x.y.z`). */
+export const RELEASE_VERSION = /\/\d+\.\d+\.\d+$/;
 
 /** Whether a branch matches a CodePipeline trigger glob (`*` is any run of characters but "/"). */
 export function branchMatches(pattern: string, branch: string): boolean {
@@ -692,7 +708,7 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       issue(ctx, at("image", "uri"), `must not carry a tag (use image.tag); got ${show(img.uri)}`);
     }
 
-    if (img.ecrRepository !== undefined) report(ctx, at("image", "ecrRepository"), ecrRepositoryNameProblem(`${env.project}-${env.name}/${img.ecrRepository}`));
+    if (img.ecrRepository !== undefined) report(ctx, at("image", "ecrRepository"), ecrRepositoryNameProblem(imageRepositoryName(env.project, img.ecrRepository)));
     if (svc.source && img.ecrRepository === undefined) {
       issue(ctx, at("source"), `a pipeline pushes to the platform's ECR, so a service with a source needs image.ecrRepository; got image.uri ${show(img.uri)}; set image.ecrRepository or remove source`);
     }
@@ -784,7 +800,7 @@ function checkServices(env: BaseEnvironment, ctx: Ctx): void {
       ...(exp.type === "public" ? colours.map((c): [(string | number)[], NameKind, string] => [at("name"), "targetGroup", `${stem}-${targetGroupPurpose(svc.name, c, svc.containerPort)}`]) : []),
       [at("name"), "ecsService", `${stem}-${svc.name}`],
       [at("name"), "iamRole", `${stem}-${svc.name}-execution`],
-      ...(svc.image.ecrRepository !== undefined ? [[at("image", "ecrRepository"), "generic", `${stem}/${svc.image.ecrRepository}`] as [(string | number)[], NameKind, string]] : []),
+      ...(svc.image.ecrRepository !== undefined ? [[at("image", "ecrRepository"), "generic", imageRepositoryName(env.project, svc.image.ecrRepository)] as [(string | number)[], NameKind, string]] : []),
     ]);
   });
 
@@ -892,7 +908,14 @@ export const environmentSchema = baseEnvironmentSchema.superRefine((env, ctx) =>
 /** What an environment file writes (defaults optional). */
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 /** A validated environment with defaults applied. */
-export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema> & {
+  /**
+   * Derived by loadConfig from every environment and the account (never written in an
+   * environment file): this environment's pipeline (environments/delivery.ts) and the
+   * account's Bitbucket connection.
+   */
+  readonly delivery?: { readonly pipeline?: import("./delivery").PipelinePlan; readonly connectionArn?: string };
+};
 export type ServiceConfig = EnvironmentConfig["services"][number];
 export type DatabaseConfig = NonNullable<EnvironmentConfig["database"]>;
 

@@ -17,7 +17,7 @@ const pythonHealthCheck = (port: number) => ({
 export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
   /** The public HTTP API behind the ALB; canary releases through CodeDeploy. */
   api: {
-    image: { ecrRepository: "fargate/api", tag: "bootstrap" },
+    image: { ecrRepository: "api", tag: "bootstrap" },
     source: { repository: "platform-team/api" },
     containerPort: 8000,
     cpu: 256,
@@ -36,7 +36,7 @@ export const SERVICE_CATALOGUE: Readonly<Record<string, ServiceDefinition>> = {
   },
   /** Background worker: no load balancer, rolling releases. */
   worker: {
-    image: { ecrRepository: "fargate/worker", tag: "bootstrap" },
+    image: { ecrRepository: "worker", tag: "bootstrap" },
     source: { repository: "platform-team/worker" },
     containerPort: 9000,
     cpu: 256,

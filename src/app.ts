@@ -1,3 +1,4 @@
+import { accountRepositories, promotionDestinations, promotionSources } from "../environments/delivery";
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
@@ -30,6 +31,10 @@ export function buildAccountStacks(app: App, config: LoadedConfig, providerOverr
         project: config.stateBackend.project,
         state: stateLocation(config.stateBackend, account),
         environmentStems: config.environments.filter((e) => e.account === account.name).map((e) => `${e.project}-${e.name}`),
+        repositories: accountRepositories(account, config.environments),
+        replicateTo: promotionDestinations(account, config.environments),
+        acceptReplicationFrom: promotionSources(account, config.environments),
+        sourceConnection: config.environments.some((e) => e.account === account.name && e.features.cicd && e.cicd.releases !== "delivered"),
         providerOverrides,
       }),
   );

@@ -1,8 +1,7 @@
 import { Construct } from "constructs";
-import { Fn, Token } from "cdktf";
-import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
-import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
-import { Codepipeline, CodepipelineStage } from "@cdktf/provider-aws/lib/codepipeline";
+import { Token } from "cdktf";
+import { CodebuildProject, CodebuildProjectEnvironmentEnvironmentVariable } from "@cdktf/provider-aws/lib/codebuild-project";
+import { Codepipeline, CodepipelineStage, CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -13,65 +12,32 @@ import { logRetentionProblem } from "../../lib/aws-limits";
 import { skipCheckov, skipShortRetention } from "../../lib/checkov";
 import { policyDocument, serviceTrustPolicy } from "../../lib/iam-policy";
 import { SecureBucket } from "../../lib/secure-bucket";
+import { imageRepositoryArn } from "../../lib/registry";
+import { releaseSpecParameterArn, releaseSpecParameterName } from "./release-spec";
 
-/** One service the platform delivers: its source repository and the ECS service it lands in. */
-export interface ServicePipelineProps {
-  /** Names for this environment. */
-  readonly naming: Naming;
-  readonly accountId: string;
-  readonly region: string;
+/** When the environment's pipelines run, and what they do (environments/delivery.ts PipelinePlan). */
+export interface PipelineSettings {
+  /** `build`: docker build once, deploy `targets` in order; `promote`: deploy the digest `promotesFrom` released. */
+  readonly kind: "build" | "promote";
+  /** Environments the pipelines deploy, in order, all in this account and region; the first is this one. */
+  readonly targets: readonly string[];
+  /** After the last target, tag the digest `release-x.y.z` (x.y.z from the branch name). */
+  readonly tagsRelease: boolean;
+  /** Promotions: the account and region whose registry holds the release tags. */
+  readonly promotesFrom?: { readonly environment: string; readonly accountId: string; readonly region: string };
+  /** Insert a manual approval stage before the first deploy (prod). */
+  readonly manualApproval: boolean;
+  /** Branches whose pushes start the pipeline, e.g. `feature/*`, `release/*.*.*`, `prod/*`. */
+  readonly branchPattern: string;
+  /** `push`: pushes to `branchPattern` start the pipelines; `manual`: only an operator does. */
+  readonly trigger: "push" | "manual";
+  /** The branch a manual "Release change" builds (one `branchPattern` matches). */
+  readonly releaseBranch: string;
   /**
-   * AWS partition of the ARNs.
-   * @default "aws"
+   * SNS topic notified when a release waits for approval (only with manualApproval).
+   * @default - no notification; approvers watch the console
    */
-  readonly partition?: string;
-  /** The environment's delivery plumbing: connection, artifact bucket, keys, trigger and approval settings. */
-  readonly cicd: Cicd;
-  /** Service name (kebab-case, unique); part of every physical name. */
-  readonly name: string;
-  /** Bitbucket repository as `workspace/repo`. */
-  readonly repository: string;
-  /** ARN of the ECR repository the build pushes to (push rights are scoped to it). */
-  readonly ecrRepositoryArn: string;
-  /** URL of that repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
-  readonly ecrRepositoryUrl: string;
-  /** ECS cluster of the service the deploy action updates. */
-  readonly clusterName: string;
-  /** ECS service the deploy action updates (for blue/green: the colour that takes new images). */
-  readonly serviceName: string;
-  /** Container in the task definition whose image the deploy replaces (`imagedefinitions.json`). */
-  readonly containerName: string;
-  /**
-   * Task definition family the deploy action registers revisions of.
-   * @default - the ECS service name (the ecs module names both alike)
-   */
-  readonly taskDefinitionFamily?: string;
-  /** Execution and task role ARNs of the task definition: the only roles the pipeline may pass to ECS. */
-  readonly taskRoleArns: readonly string[];
-  /**
-   * Dockerfile path inside the repository.
-   * @default "Dockerfile"
-   */
-  readonly dockerfile?: string;
-  /**
-   * The task definition revision Terraform registered: the config every release carries.
-   * The build turns it into the release's task definition with only the image replaced.
-   */
-  readonly configTaskDefinitionArn: string;
-  /** Container port (the AppSpec's load balancer entry). */
-  readonly containerPort: number;
-  /**
-   * Blue/green services: deploy through CodeDeploy (the `CodeDeployToECS` action, with the
-   * AppSpec carrying the config's network and capacity settings, which CodeDeploy owns on
-   * such a service).
-   * @default - rolling: the Deploy stage registers the release and updates the ECS service
-   */
-  readonly codeDeploy?: {
-    readonly applicationName: string;
-    readonly deploymentGroupName: string;
-    readonly appSpecNetwork: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[]; readonly assignPublicIp: boolean };
-    readonly capacityProviderStrategy: readonly { readonly capacityProvider: string; readonly base?: number; readonly weight?: number }[];
-  };
+  readonly approvalTopicArn?: string;
 }
 
 export interface CicdProps {
@@ -85,37 +51,18 @@ export interface CicdProps {
    * @default "aws"
    */
   readonly partition?: string;
-  /** Customer-managed key for artifacts, build output and approval notifications. */
+  /** Customer-managed key for artifacts and build output. */
   readonly dataKmsKeyArn: string;
   /** Customer-managed key of the CodeBuild log group. */
   readonly logsKmsKeyArn: string;
   /** Retention of the CodeBuild log group, in days (a CloudWatch-allowed value). */
   readonly logRetentionDays: number;
+  /** The account's CodeConnections connection to Bitbucket (the account stack creates it). */
+  readonly connectionArn: string;
+  readonly pipeline: PipelineSettings;
   /**
-   * An existing CodeStar/CodeConnections connection to Bitbucket.
-   * @default - one connection is created; it stays PENDING until an operator completes the
-   * OAuth handshake in the console (see docs/cicd-observability.md)
-   */
-  readonly connectionArn?: string;
-  /** Insert a manual approval stage between Build and Deploy (prod). */
-  readonly manualApproval: boolean;
-  /** Branches whose pushes start the pipeline, e.g. `feature/*`, `release/*.*.*`, `prod/*`. */
-  readonly branchPattern: string;
-  /**
-   * `push`: pushes to `branchPattern` start the pipelines; `manual`: only an operator does.
-   * @default "push"
-   */
-  readonly trigger?: "push" | "manual";
-  /** The branch a manual "Release change" builds (one `branchPattern` matches). */
-  readonly releaseBranch: string;
-  /**
-   * SNS topic notified when a release waits for approval (only with manualApproval).
-   * @default - no notification; approvers watch the console
-   */
-  readonly approvalTopicArn?: string;
-  /**
-   * Minutes the ECS deploy action waits for the service to reach a steady state.
-   * @default 30
+   * Minutes a deploy may take (ECS steady state, or the whole CodeDeploy deployment).
+   * @default 60
    */
   readonly deployTimeoutMinutes?: number;
   /**
@@ -140,23 +87,56 @@ export interface CicdProps {
   readonly accessLogsBucket?: string;
 }
 
+/** One service the environment's pipeline delivers. */
+export interface ServicePipelineProps {
+  /** Names for this environment. */
+  readonly naming: Naming;
+  readonly accountId: string;
+  readonly region: string;
+  /**
+   * AWS partition of the ARNs.
+   * @default "aws"
+   */
+  readonly partition?: string;
+  /** The environment's delivery plumbing: connection, artifact bucket, keys and pipeline settings. */
+  readonly cicd: Cicd;
+  /** Service name (kebab-case, unique); part of every physical name, the same in every environment. */
+  readonly name: string;
+  /** Bitbucket repository as `workspace/repo`. */
+  readonly repository: string;
+  /** The account registry's repository of the image (`<project>/<image>`). */
+  readonly imageRepositoryName: string;
+  /** Its URL (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
+  readonly imageRepositoryUrl: string;
+  /**
+   * Dockerfile path inside the repository.
+   * @default "Dockerfile"
+   */
+  readonly dockerfile?: string;
+}
 
-/** Stage names operators type in CLI commands (approval, rollback). */
-export const STAGE_NAMES = { source: "Source", build: "Build", approval: "Approval", deploy: "Deploy" } as const;
+/** Stage names operators see in the console and type in CLI commands. */
+export const STAGE_NAMES = {
+  source: "Source",
+  build: "Build",
+  resolve: "Resolve",
+  approval: "Approval",
+  /** `Deploy-<environment>`, one per target in order. */
+  deploy: (environment: string) => `Deploy-${environment}`,
+  release: "Release",
+} as const;
 /** Action names inside those stages. */
-export const ACTION_NAMES = { source: "Source", build: "Build", approval: "ManualApproval", deploy: "Deploy" } as const;
+export const ACTION_NAMES = { source: "Source", build: "Build", resolve: "Resolve", approval: "ManualApproval", deploy: "Deploy", release: "TagRelease" } as const;
 
 /**
- * Delivery per service: Bitbucket (CodeConnections) -> CodeBuild (docker build, push to ECR
- * tagged with the commit SHA) -> [manual approval] -> ECS deploy, in a CodePipeline V2 whose
- * trigger only accepts pushes to `branchPattern`. The Deploy stage rolls back to the last
- * successful execution on failure; the ECS deployment circuit breaker covers the service side.
+ * The environment's delivery plumbing, shared by its pipelines: the artifact bucket, the
+ * CodeBuild log group and the pipeline settings. Only environments with a pipeline of their
+ * own have one (cicd `build` or `promote`); a `delivered` environment only publishes its
+ * release specs (ReleaseSpec).
  */
 export class Cicd extends Construct {
-  /** Connection ARN every pipeline uses (given or created). */
+  /** Connection ARN every pipeline uses (the account's). */
   public readonly connectionArn: string;
-  /** The connection, when this construct created it (PENDING until the OAuth handshake). */
-  public readonly connection?: CodestarconnectionsConnection;
   /**
    * The environment's one artifact store. Each pipeline's roles reach only its own prefix
    * (CodePipeline writes under the first 20 characters of the pipeline name).
@@ -165,7 +145,7 @@ export class Cicd extends Construct {
   /** CodeBuild logs of every pipeline, one stream prefix per service. */
   public readonly buildLogGroup: CloudwatchLogGroup;
   /** What every pipeline of this environment shares. */
-  public readonly settings: Readonly<Omit<CicdProps, "naming" | "accountId" | "region" | "partition" | "connectionArn" | "artifactRetentionDays" | "accessLogsBucket" | "logRetentionDays">>;
+  public readonly settings: Readonly<Pick<CicdProps, "dataKmsKeyArn" | "logsKmsKeyArn" | "deployTimeoutMinutes" | "buildImage" | "buildComputeType" | "pipeline">>;
   /** Artifact prefixes claimed by pipelines (they must not overlap). */
   private readonly prefixes = new Map<string, string[]>();
 
@@ -173,19 +153,9 @@ export class Cicd extends Construct {
     super(scope, id);
     validate(this, props);
     const { naming } = props;
-    const { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType, releaseBranch } = props;
-    this.settings = { dataKmsKeyArn, logsKmsKeyArn, manualApproval, branchPattern, approvalTopicArn, deployTimeoutMinutes, buildImage, buildComputeType, releaseBranch, trigger: props.trigger ?? "push" };
-
-    if (props.connectionArn) {
-      this.connectionArn = props.connectionArn;
-    } else {
-      const connectionName = naming.name("generic", "bitbucket");
-      if (connectionName.length > 32) {
-        throw new ConstructPropsError(this, `connection name "${connectionName}" is ${connectionName.length} characters; CodeConnections allows 32; shorten the project name or pass connectionArn`);
-      }
-      this.connection = new CodestarconnectionsConnection(this, "connection", { name: connectionName, providerType: "Bitbucket" });
-      this.connectionArn = this.connection.arn;
-    }
+    const { dataKmsKeyArn, logsKmsKeyArn, deployTimeoutMinutes, buildImage, buildComputeType, pipeline } = props;
+    this.settings = { dataKmsKeyArn, logsKmsKeyArn, deployTimeoutMinutes, buildImage, buildComputeType, pipeline };
+    this.connectionArn = props.connectionArn;
 
     this.artifactBucket = new SecureBucket(this, "artifacts", {
       bucketName: naming.name("s3Bucket", `pipeline-artifacts-${props.accountId}`),
@@ -224,14 +194,25 @@ export class Cicd extends Construct {
 export const ARTIFACT_PREFIX_LENGTH = 20;
 
 /**
- * One service's delivery: CodeBuild (docker build, push to its ECR repository tagged with the
- * commit SHA) and a CodePipeline V2 (Source -> Build -> [Approval] -> Deploy [-> Promote ->
- * DeployLive]) on the environment's shared connection and artifact bucket.
+ * One service's pipeline (CodePipeline V2 on the environment's connection and artifact bucket):
+ *
+ * - `build`: Source -> Build (docker build once, push `<commit SHA>` to the account registry,
+ *   the image named by digest from here on) -> [Approval] -> Deploy-<env> for each target in
+ *   order -> [Release: tag the digest `release-x.y.z`, immutable];
+ * - `promote`: Source (`prod/x.y.z`) -> Resolve (the digest `release-x.y.z` names in the
+ *   source account, present in this account's replica) -> Approval -> Deploy-<env>.
+ *
+ * Two CodeBuild projects with separate roles: the build project runs the repository's
+ * Dockerfile (untrusted code, privileged Docker) and may only push; the release project may
+ * only deploy, into the targets' services, reading each target's ReleaseSpec when it runs.
  */
 export class ServicePipeline extends Construct {
   public readonly pipeline: Codepipeline;
-  public readonly buildProject: CodebuildProject;
-  public readonly buildRole: IamRole;
+  /** Absent for promotions (they never build). */
+  public readonly buildProject?: CodebuildProject;
+  public readonly buildRole?: IamRole;
+  public readonly releaseProject: CodebuildProject;
+  public readonly releaseRole: IamRole;
   public readonly pipelineRole: IamRole;
 
   constructor(scope: Construct, id: string, props: ServicePipelineProps) {
@@ -239,162 +220,150 @@ export class ServicePipeline extends Construct {
     validateService(this, props);
     const svc = props;
     const settings = props.cicd.settings;
+    const plan = settings.pipeline;
     const { naming, accountId, region } = props;
     const partition = props.partition ?? "aws";
     const pipelineName = naming.name("generic", svc.name);
     if (pipelineName.length > 100) {
       throw new ConstructPropsError(this, `pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
     }
-    const projectName = naming.name("generic", `${svc.name}-build`);
-    const family = svc.taskDefinitionFamily ?? svc.serviceName;
-    const ecsArn = (resource: string) => `arn:${partition}:ecs:${region}:${accountId}:${resource}`;
+    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
+    const repositoryArn = imageRepositoryArn(accountId, region, svc.imageRepositoryName, partition);
+    const targets = plan.targets.map((environment) => new Naming(naming.project, environment));
 
     const artifactBucket = props.cicd.artifactBucket;
     const bucketArn = artifactBucket.bucket.arn;
     // Only this pipeline's own artifacts: one service's build cannot touch another's.
     const ownArtifacts = `${bucketArn}/${props.cicd.claimArtifactPrefix(pipelineName, svc.name)}/*`;
-
     // This pipeline's builds write only their own streams (`<service>/<build id>`) of the shared group.
-    const buildLogGroupArn = props.cicd.buildLogGroup.arn;
+    const logStreams = `${props.cicd.buildLogGroup.arn}:log-stream:${svc.name}/*`;
 
-    const passTaskRoles: DataAwsIamPolicyDocumentStatement = {
-      sid: "PassOwnTaskRoles",
-      effect: "Allow",
-      actions: ["iam:PassRole"],
-      resources: [...svc.taskRoleArns],
-      condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
-    };
-    const kmsStatement: DataAwsIamPolicyDocumentStatement = {
-      sid: "UseDataKey",
-      effect: "Allow",
-      actions: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-      resources: [settings.dataKmsKeyArn],
-    };
-
-    // --- CodeBuild: build and push the image, write imagedefinitions.json ---------------
-    this.buildRole = new IamRole(this, "build-role", {
-      name: naming.name("iamRole", `${svc.name}-codebuild`),
-      description: `CodeBuild for ${svc.name}: build and push to its ECR repository`,
-      assumeRolePolicy: serviceTrustPolicy(this, "build-trust-policy", "codebuild.amazonaws.com", accountId),
-    });
-    new IamRolePolicy(this, "build-role-policy", {
-      name: "build-and-push",
-      role: this.buildRole.id,
-      policy: policyDocument(this, "build-policy-document", [
-        {
-          sid: "WriteBuildLogs",
-          effect: "Allow",
-          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          resources: [`${buildLogGroupArn}:log-stream:${svc.name}/*`],
-        },
-        {
-          sid: "ReadWriteArtifacts",
-          effect: "Allow",
-          actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-          resources: [bucketArn, ownArtifacts],
-        },
-        kmsStatement,
-        {
-          sid: "EcrLogin",
-          effect: "Allow",
-          // The registry login token is account-wide: AWS authorizes it only on "*".
-          actions: ["ecr:GetAuthorizationToken"],
-          resources: ["*"],
-        },
-        {
-          sid: "PushToOwnRepository",
-          effect: "Allow",
-          actions: [
-            "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage",
-            "ecr:GetDownloadUrlForLayer",
-            "ecr:InitiateLayerUpload",
-            "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload",
-            "ecr:PutImage",
-            "ecr:DescribeImages",
-          ],
-          resources: [svc.ecrRepositoryArn],
-        },
-        // The release task definition starts from the config revision Terraform registered.
-        { sid: "ReadConfigRevision", effect: "Allow", actions: ["ecs:DescribeTaskDefinition"], resources: ["*"] },
-        ...(svc.codeDeploy
-          ? []
-          : [
-              // Rolling services: the Deploy stage (this project, MODE=deploy) registers the release and updates the service.
-              { sid: "RegisterReleaseRevision", effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: ["*"] },
-              { sid: "DeployOwnService", effect: "Allow", actions: ["ecs:UpdateService", "ecs:DescribeServices"], resources: [ecsArn(`service/${svc.clusterName}/${svc.serviceName}`)] },
-              passTaskRoles,
-            ]),
-      ]),
-    });
-
-    this.buildProject = new CodebuildProject(this, "build-project", {
-      name: projectName,
-      description: `Builds ${svc.repository} into ${svc.name}'s ECR repository, tagged with the commit SHA`,
-      serviceRole: this.buildRole.arn,
+    const common: DataAwsIamPolicyDocumentStatement[] = [
+      { sid: "WriteBuildLogs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logStreams] },
+      { sid: "ReadWriteArtifacts", effect: "Allow", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketAcl", "s3:GetBucketLocation"], resources: [bucketArn, ownArtifacts] },
+      { sid: "UseDataKey", effect: "Allow", actions: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], resources: [settings.dataKmsKeyArn] },
+    ];
+    const projectBase = (description: string, role: IamRole, buildspec: string, variables: CodebuildProjectEnvironmentEnvironmentVariable[], privileged: boolean) => ({
+      description,
+      serviceRole: role.arn,
       encryptionKey: settings.dataKmsKeyArn,
-      buildTimeout: 30,
+      buildTimeout: Math.min(480, (settings.deployTimeoutMinutes ?? 60) + 15),
       queuedTimeout: 60,
-      source: { type: "CODEPIPELINE", buildspec: buildSpec() },
+      source: { type: "CODEPIPELINE", buildspec },
       artifacts: { type: "CODEPIPELINE" },
       environment: {
         type: "LINUX_CONTAINER",
         computeType: settings.buildComputeType ?? "BUILD_GENERAL1_SMALL",
         image: settings.buildImage ?? "aws/codebuild/standard:7.0",
         imagePullCredentialsType: "CODEBUILD",
-        // Privileged mode only because `docker build` needs the Docker daemon inside the build
-        // container; the build runs nothing else and its role can only push to one repository.
-        privilegedMode: true,
+        privilegedMode: privileged,
         environmentVariable: [
-          { name: "REPOSITORY_URI", value: svc.ecrRepositoryUrl, type: "PLAINTEXT" },
-          { name: "CONTAINER_NAME", value: svc.containerName, type: "PLAINTEXT" },
-          { name: "DOCKERFILE", value: svc.dockerfile ?? "Dockerfile", type: "PLAINTEXT" },
-          { name: "CONTAINER_PORT", value: String(svc.containerPort), type: "PLAINTEXT" },
-          // Updated by every apply: a release always starts from the current config.
-          { name: "CONFIG_TASK_DEFINITION", value: svc.configTaskDefinitionArn, type: "PLAINTEXT" },
-          { name: "CLUSTER", value: svc.clusterName, type: "PLAINTEXT" },
-          { name: "SERVICE", value: svc.serviceName, type: "PLAINTEXT" },
-          { name: "DEPLOY_WITH", value: svc.codeDeploy ? "codedeploy" : "ecs", type: "PLAINTEXT" },
-          // Rounds of `aws ecs wait services-stable` (10 minutes each) the rolling deploy may take.
-          { name: "WAIT_ROUNDS", value: String(Math.ceil((settings.deployTimeoutMinutes ?? 30) / 10)), type: "PLAINTEXT" },
-          ...(svc.codeDeploy
-            ? [
-                {
-                  name: "APPSPEC_NETWORK",
-                  value: Fn.jsonencode({
-                    // AppSpec property names (PascalCase), as CodeDeploy reads them.
-                    AwsvpcConfiguration: { Subnets: svc.codeDeploy.appSpecNetwork.subnetIds, SecurityGroups: svc.codeDeploy.appSpecNetwork.securityGroupIds, AssignPublicIp: svc.codeDeploy.appSpecNetwork.assignPublicIp ? "ENABLED" : "DISABLED" },
-                  }),
-                  type: "PLAINTEXT",
-                },
-                { name: "CAPACITY_PROVIDER_STRATEGY", value: JSON.stringify(svc.codeDeploy.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 }))), type: "PLAINTEXT" },
-              ]
-            : []),
+          { name: "SERVICE_NAME", value: svc.name, type: "PLAINTEXT" },
+          { name: "REPOSITORY_URI", value: svc.imageRepositoryUrl, type: "PLAINTEXT" },
+          { name: "REPOSITORY_NAME", value: svc.imageRepositoryName, type: "PLAINTEXT" },
+          ...variables,
         ],
       },
-      logsConfig: {
-        cloudwatchLogs: { status: "ENABLED", groupName: props.cicd.buildLogGroup.name, streamName: svc.name },
-        s3Logs: { status: "DISABLED" },
-      },
+      logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: props.cicd.buildLogGroup.name, streamName: svc.name }, s3Logs: { status: "DISABLED" } },
       tags: { Service: svc.name },
     });
-    skipCheckov(this.buildProject, "CKV_AWS_316", "docker build needs privileged mode; the project builds only this service's repository and pushes only to its ECR repository");
 
-    // --- CodePipeline: Source -> Build -> [Approval] -> Deploy ---------------------------
+    // --- Build project: docker build and push (build pipelines only) ---------------------
+    if (plan.kind === "build") {
+      this.buildRole = new IamRole(this, "build-role", {
+        name: naming.name("iamRole", `${svc.name}-codebuild`),
+        description: `CodeBuild for ${svc.name}: build and push to its repository of the account registry`,
+        assumeRolePolicy: serviceTrustPolicy(this, "build-trust-policy", "codebuild.amazonaws.com", accountId),
+      });
+      new IamRolePolicy(this, "build-role-policy", {
+        name: "build-and-push",
+        role: this.buildRole.id,
+        policy: policyDocument(this, "build-policy-document", [
+          ...common,
+          // The registry login token is account-wide: AWS authorizes it only on "*".
+          { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+          {
+            sid: "PushAndTagOwnRepository",
+            effect: "Allow",
+            actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeImages"],
+            resources: [repositoryArn],
+          },
+        ]),
+      });
+      this.buildProject = new CodebuildProject(this, "build-project", {
+        name: naming.name("generic", `${svc.name}-build`),
+        ...projectBase(`Builds ${svc.repository} once into ${svc.imageRepositoryName}, tagged with the commit SHA; tags releases`, this.buildRole, buildSpec(), [{ name: "DOCKERFILE", value: svc.dockerfile ?? "Dockerfile", type: "PLAINTEXT" }], true),
+      });
+      skipCheckov(this.buildProject, "CKV_AWS_316", "docker build needs privileged mode; the project builds only this service's repository and may only push to its ECR repository (deploys run in the release project)");
+    }
+
+    // --- Release project: deploy a digest into each target (and resolve promotions) -------
+    this.releaseRole = new IamRole(this, "release-role", {
+      name: naming.name("iamRole", `${svc.name}-release`),
+      description: `Releases ${svc.name} into ${plan.targets.join(", ")}: the config revision with the image by digest`,
+      assumeRolePolicy: serviceTrustPolicy(this, "release-trust-policy", "codebuild.amazonaws.com", accountId),
+    });
+    const targetArns = (f: (t: Naming) => string[]) => targets.flatMap(f);
+    const releaseStatements: DataAwsIamPolicyDocumentStatement[] = [
+      ...common,
+      { sid: "ReadReleaseSpecs", effect: "Allow", actions: ["ssm:GetParameter"], resources: targets.map((t) => releaseSpecParameterArn(t, svc.name, accountId, region, partition)) },
+      { sid: "FindImageByDigest", effect: "Allow", actions: ["ecr:DescribeImages"], resources: [repositoryArn] },
+      // Task definitions have no resource scope for Describe/Register: AWS authorizes them on "*" only.
+      { sid: "ReadConfigAndRegisterRelease", effect: "Allow", actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], resources: ["*"] },
+      {
+        sid: "DeployTargetServices",
+        effect: "Allow",
+        actions: ["ecs:UpdateService", "ecs:DescribeServices"],
+        resources: targetArns((t) => [arn("ecs", `service/${t.name("ecsCluster", "cluster")}/${t.name("ecsService", svc.name)}`)]),
+      },
+      {
+        sid: "PassTargetTaskRoles",
+        effect: "Allow",
+        actions: ["iam:PassRole"],
+        resources: targetArns((t) => [`arn:${partition}:iam::${accountId}:role/${t.name("iamRole", `${svc.name}-execution`)}`, `arn:${partition}:iam::${accountId}:role/${t.name("iamRole", `${svc.name}-task`)}`]),
+        condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+      },
+      {
+        sid: "DeployThroughCodeDeploy",
+        effect: "Allow",
+        actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetDeploymentConfig", "codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"],
+        resources: [...targetArns((t) => [arn("codedeploy", `application:${t.name("generic", svc.name)}`), arn("codedeploy", `deploymentgroup:${t.name("generic", svc.name)}/${t.name("generic", svc.name)}`)]), arn("codedeploy", "deploymentconfig:*")],
+      },
+    ];
+    if (plan.promotesFrom) {
+      const from = plan.promotesFrom;
+      releaseStatements.push({
+        sid: "ReadReleaseTagsAtSource",
+        effect: "Allow",
+        actions: ["ecr:DescribeImages"],
+        resources: [imageRepositoryArn(from.accountId, from.region, svc.imageRepositoryName, partition)],
+      });
+    }
+    new IamRolePolicy(this, "release-role-policy", { name: "release", role: this.releaseRole.id, policy: policyDocument(this, "release-policy-document", releaseStatements) });
+    this.releaseProject = new CodebuildProject(this, "release-project", {
+      name: naming.name("generic", `${svc.name}-release`),
+      ...projectBase(`Releases ${svc.name} by digest into ${plan.targets.join(", ")}`, this.releaseRole, releaseSpec(), [
+        { name: "PARAMETER_PREFIX", value: `/${naming.project}/`, type: "PLAINTEXT" },
+        { name: "SPEC_SUFFIX", value: releaseSpecParameterName(naming, svc.name).slice(naming.parameterPath.length), type: "PLAINTEXT" },
+        { name: "WAIT_MINUTES", value: String(settings.deployTimeoutMinutes ?? 60), type: "PLAINTEXT" },
+        ...(plan.promotesFrom
+          ? [
+              { name: "SOURCE_REGISTRY", value: plan.promotesFrom.accountId, type: "PLAINTEXT" },
+              { name: "SOURCE_REGION", value: plan.promotesFrom.region, type: "PLAINTEXT" },
+            ]
+          : []),
+      ], false),
+    });
+
+    // --- Pipeline ----------------------------------------------------------------------
     this.pipelineRole = new IamRole(this, "pipeline-role", {
       name: naming.name("iamRole", `${svc.name}-codepipeline`),
-      description: `CodePipeline for ${svc.name}: source, build, approval and ECS deploy`,
+      description: `CodePipeline for ${svc.name}: source, ${plan.kind}, approval and release`,
       assumeRolePolicy: serviceTrustPolicy(this, "pipeline-trust-policy", "codepipeline.amazonaws.com", accountId),
     });
     const pipelineStatements: DataAwsIamPolicyDocumentStatement[] = [
-      {
-        sid: "ReadWriteArtifacts",
-        effect: "Allow",
-        actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning", "s3:GetBucketLocation"],
-        resources: [bucketArn, ownArtifacts],
-      },
-      kmsStatement,
+      { sid: "ReadWriteArtifacts", effect: "Allow", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning", "s3:GetBucketLocation"], resources: [bucketArn, ownArtifacts] },
+      common[2],
       {
         sid: "UseSourceConnection",
         effect: "Allow",
@@ -402,38 +371,28 @@ export class ServicePipeline extends Construct {
         actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
         resources: [props.cicd.connectionArn],
       },
-      { sid: "RunBuild", effect: "Allow", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [this.buildProject.arn] },
+      { sid: "RunProjects", effect: "Allow", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [this.releaseProject.arn, ...(this.buildProject ? [this.buildProject.arn] : [])] },
     ];
-    if (svc.codeDeploy) {
-      const cd = (resource: string) => `arn:${partition}:codedeploy:${region}:${accountId}:${resource}`;
-      pipelineStatements.push(
-        {
-          sid: "DeployThroughCodeDeploy",
-          effect: "Allow",
-          actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision", "codedeploy:GetDeploymentConfig"],
-          resources: [cd(`application:${svc.codeDeploy.applicationName}`), cd(`deploymentgroup:${svc.codeDeploy.applicationName}/${svc.codeDeploy.deploymentGroupName}`), cd("deploymentconfig:*")],
-        },
-        // The CodeDeployToECS action registers the release's task definition itself.
-        { sid: "RegisterReleaseRevision", effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: ["*"] },
-        {
-          sid: "TagNewRevisions",
-          effect: "Allow",
-          actions: ["ecs:TagResource"],
-          resources: [ecsArn(`task-definition/${family}:*`)],
-          condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterTaskDefinition"] }],
-        },
-        passTaskRoles,
-      );
+    if (plan.approvalTopicArn && plan.manualApproval) {
+      pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [plan.approvalTopicArn] });
     }
-    if (settings.approvalTopicArn && settings.manualApproval) {
-      pipelineStatements.push({ sid: "NotifyApprovers", effect: "Allow", actions: ["sns:Publish"], resources: [settings.approvalTopicArn] });
-    }
-    new IamRolePolicy(this, "pipeline-role-policy", {
-      name: "deliver",
-      role: this.pipelineRole.id,
-      policy: policyDocument(this, "pipeline-policy-document", pipelineStatements),
-    });
+    new IamRolePolicy(this, "pipeline-role-policy", { name: "deliver", role: this.pipelineRole.id, policy: policyDocument(this, "pipeline-policy-document", pipelineStatements) });
 
+    const codeBuild = (name: string, project: CodebuildProject, variables: Record<string, string>, output?: string): CodepipelineStageAction => ({
+      name,
+      category: "Build",
+      owner: "AWS",
+      provider: "CodeBuild",
+      version: "1",
+      inputArtifacts: [name === ACTION_NAMES.build || name === ACTION_NAMES.resolve ? "source" : "image"],
+      outputArtifacts: output ? [output] : undefined,
+      namespace: name === ACTION_NAMES.build || name === ACTION_NAMES.resolve ? `${name}Variables` : undefined,
+      configuration: {
+        ProjectName: project.name,
+        EnvironmentVariables: JSON.stringify(Object.entries(variables).map(([key, value]) => ({ name: key, value, type: "PLAINTEXT" }))),
+      },
+    });
+    const source = "#{SourceVariables.CommitId} (#{SourceVariables.BranchName})";
     const stages: CodepipelineStage[] = [
       {
         name: STAGE_NAMES.source,
@@ -449,37 +408,21 @@ export class ServicePipeline extends Construct {
             configuration: {
               ConnectionArn: props.cicd.connectionArn,
               FullRepositoryId: svc.repository,
-              // A manual "Release change" builds this branch (one the pattern matches).
-              BranchName: settings.releaseBranch,
+              // A manual "Release change" takes this branch (one the pattern matches).
+              BranchName: plan.releaseBranch,
               // Manual environments (develop): no push starts the pipeline.
-              DetectChanges: settings.trigger === "push" ? "true" : "false",
+              DetectChanges: plan.trigger === "push" ? "true" : "false",
               OutputArtifactFormat: "CODE_ZIP",
             },
           },
         ],
       },
-      {
-        name: STAGE_NAMES.build,
-        action: [
-          {
-            name: ACTION_NAMES.build,
-            category: "Build",
-            owner: "AWS",
-            provider: "CodeBuild",
-            version: "1",
-            inputArtifacts: ["source"],
-            // imagedefinitions.json, imageDetail.json (the image by digest), taskdef.json, appspec.yaml
-            outputArtifacts: ["release"],
-            configuration: {
-              ProjectName: this.buildProject.name,
-              // The commit that triggered this execution becomes the image tag.
-              EnvironmentVariables: JSON.stringify([{ name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]),
-            },
-          },
-        ],
-      },
+      plan.kind === "build"
+        ? { name: STAGE_NAMES.build, action: [codeBuild(ACTION_NAMES.build, this.buildProject!, { MODE: "build", COMMIT_ID: "#{SourceVariables.CommitId}" }, "image")] }
+        : { name: STAGE_NAMES.resolve, action: [codeBuild(ACTION_NAMES.resolve, this.releaseProject, { MODE: "resolve", BRANCH: "#{SourceVariables.BranchName}", FROM_ENVIRONMENT: plan.promotesFrom?.environment ?? "" }, "image")] },
     ];
-    if (settings.manualApproval) {
+    if (plan.manualApproval) {
+      const image = plan.kind === "build" ? "#{BuildVariables.IMAGE_URI}" : "#{ResolveVariables.IMAGE_URI} (#{ResolveVariables.RELEASE_TAG})";
       stages.push({
         name: STAGE_NAMES.approval,
         action: [
@@ -490,53 +433,20 @@ export class ServicePipeline extends Construct {
             provider: "Manual",
             version: "1",
             configuration: {
-              CustomData: `Release ${svc.name} commit #{SourceVariables.CommitId} (#{SourceVariables.BranchName}) to ${naming.environment}? Check the Build logs and the alarms dashboard first.`,
-              ...(settings.approvalTopicArn ? { NotificationArn: settings.approvalTopicArn } : {}),
+              CustomData: `Release ${svc.name} ${image} from ${source} to ${plan.targets.join(", ")}? Check the build logs and the alarms dashboard first.`,
+              ...(plan.approvalTopicArn ? { NotificationArn: plan.approvalTopicArn } : {}),
             },
           },
         ],
       });
     }
-    stages.push({
-      name: STAGE_NAMES.deploy,
-      action: [
-        svc.codeDeploy
-          ? {
-              // CodeDeploy blue/green: the green task set runs at full size behind the test
-              // listener, then traffic shifts per the deployment config; alarms roll it back.
-              name: ACTION_NAMES.deploy,
-              category: "Deploy",
-              owner: "AWS",
-              provider: "CodeDeployToECS",
-              version: "1",
-              inputArtifacts: ["release"],
-              configuration: {
-                ApplicationName: svc.codeDeploy.applicationName,
-                DeploymentGroupName: svc.codeDeploy.deploymentGroupName,
-                TaskDefinitionTemplateArtifact: "release",
-                TaskDefinitionTemplatePath: "taskdef.json",
-                AppSpecTemplateArtifact: "release",
-                AppSpecTemplatePath: "appspec.yaml",
-                Image1ArtifactName: "release",
-                Image1ContainerName: "IMAGE1_NAME",
-              },
-            }
-          : {
-              // Rolling: register (config revision + image) and update the service; ECS runs the
-              // deployment, its circuit breaker and alarm rollback; the action waits for the outcome.
-              name: ACTION_NAMES.deploy,
-              category: "Build",
-              owner: "AWS",
-              provider: "CodeBuild",
-              version: "1",
-              inputArtifacts: ["release"],
-              configuration: {
-                ProjectName: this.buildProject.name,
-                EnvironmentVariables: JSON.stringify([{ name: "MODE", value: "deploy", type: "PLAINTEXT" }]),
-              },
-            },
-      ],
-    });
+    for (const target of plan.targets) {
+      // Each target's release project run reads that target's config; a failed deploy stops the chain.
+      stages.push({ name: STAGE_NAMES.deploy(target), action: [codeBuild(ACTION_NAMES.deploy, this.releaseProject, { MODE: "deploy", TARGET: target })] });
+    }
+    if (plan.tagsRelease && this.buildProject) {
+      stages.push({ name: STAGE_NAMES.release, action: [codeBuild(ACTION_NAMES.release, this.buildProject, { MODE: "tag", BRANCH: "#{SourceVariables.BranchName}" })] });
+    }
 
     this.pipeline = new Codepipeline(this, "pipeline", {
       name: pipelineName,
@@ -545,68 +455,107 @@ export class ServicePipeline extends Construct {
       roleArn: this.pipelineRole.arn,
       artifactStore: [{ type: "S3", location: artifactBucket.bucket.bucket, encryptionKey: { type: "KMS", id: settings.dataKmsKeyArn } }],
       trigger:
-        settings.trigger === "push"
-          ? [{ providerType: "CodeStarSourceConnection", gitConfiguration: { sourceActionName: ACTION_NAMES.source, push: [{ branches: { includes: [settings.branchPattern] } }] } }]
+        plan.trigger === "push"
+          ? [{ providerType: "CodeStarSourceConnection", gitConfiguration: { sourceActionName: ACTION_NAMES.source, push: [{ branches: { includes: [plan.branchPattern] } }] } }]
           : undefined,
       stage: stages,
       tags: { Service: svc.name },
     });
-
-    }
+  }
 }
 
+/** A buildspec from shell lines per MODE. JSON is valid YAML; CodeBuild reads it as a buildspec. */
+function modeSpec(modes: Record<string, readonly string[]>, files: readonly string[], exported: readonly string[]): string {
+  const branches = Object.entries(modes).map(([mode, lines]) => `if [ "$MODE" = ${mode} ]; then ${lines.join("; ")}; fi`);
+  const known = Object.keys(modes).map((m) => `[ "$MODE" = ${m} ]`).join(" || ");
+  const spec = {
+    version: "0.2",
+    env: { shell: "bash", "exported-variables": [...exported] },
+    // Exported to the pipeline (#{BuildVariables.IMAGE_URI}); empty where a mode does not set one.
+    phases: { build: { commands: [`set -e; if ! { ${known}; }; then echo "MODE must be one of ${Object.keys(modes).join(", ")}; got '$MODE'" >&2; exit 1; fi; ` + branches.join("; ") + "; " + exported.map((v) => `export ${v}="$${v}"`).join("; ")] } },
+    artifacts: { files: [...files], "discard-paths": "yes" },
+  };
+  return JSON.stringify(spec, undefined, 2);
+}
+
+/** `x.y.z` from a branch name (`release/1.2.3`, `prod/1.2.3`), or fail. Written without `${` (Terraform template syntax). */
+const VERSION_FROM_BRANCH = [
+  'VERSION="$(echo "$BRANCH" | grep -oE "[0-9]+\\.[0-9]+\\.[0-9]+$" || true)"',
+  'if [ -z "$VERSION" ]; then echo "branch $BRANCH names no version x.y.z; release branches are release/x.y.z, promotions prod/x.y.z" >&2; exit 1; fi',
+  'RELEASE_TAG="release-$VERSION"',
+];
+
 /**
- * The inline buildspec. Written without `${` or `%{` (Terraform would read them as template
- * syntax inside the JSON string); variables come from the project and the pipeline.
- * A commit whose image is already in ECR is not rebuilt: re-running an old commit (rollback)
- * redeploys exactly the image that was tested.
+ * The build project's buildspec. `build`: build and push the commit once (a commit already in
+ * the registry is not rebuilt: re-running it redeploys exactly what was tested), and hand on
+ * the image by digest. `tag`: give that digest the immutable tag `release-x.y.z` after the
+ * last environment ran it; a tag that already names another digest fails the release.
  */
 export function buildSpec(): string {
   const build = [
     'IMAGE_TAG="$COMMIT_ID"; if [ -z "$IMAGE_TAG" ]; then IMAGE_TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"; fi',
     'if [ -z "$IMAGE_TAG" ]; then echo "no commit SHA to tag the image with" >&2; exit 1; fi',
-    'REGISTRY="$(echo "$REPOSITORY_URI" | cut -d/ -f1)"; REPOSITORY_NAME="$(echo "$REPOSITORY_URI" | cut -d/ -f2-)"',
+    'REGISTRY="$(echo "$REPOSITORY_URI" | cut -d/ -f1)"',
     'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
-    'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "image $IMAGE_TAG is already in ECR; releasing it unchanged"; else docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$IMAGE_TAG" . && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
-    // The release names the image by digest: what was tested is what runs, whatever tags move.
+    'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "image $IMAGE_TAG is already in the registry; releasing it unchanged"; else docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$IMAGE_TAG" . && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
+    // From here on the release names the image by digest: what was tested is what runs.
     'DIGEST="$(aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$IMAGE_TAG" --query "imageDetails[0].imageDigest" --output text)"',
     'IMAGE_URI="$REPOSITORY_URI@$DIGEST"',
-    `printf '[{"name":"%s","imageUri":"%s"}]' "$CONTAINER_NAME" "$IMAGE_URI" > imagedefinitions.json`,
     `printf '{"ImageURI":"%s"}' "$IMAGE_URI" > imageDetail.json`,
-    // The config every release carries: the revision Terraform registered, only the image swapped
-    // (for CodeDeploy the action fills in the <IMAGE1_NAME> placeholder from imageDetail.json).
-    'if [ "$DEPLOY_WITH" = codedeploy ]; then RELEASE_IMAGE="<IMAGE1_NAME>"; else RELEASE_IMAGE="$IMAGE_URI"; fi',
-    'aws ecs describe-task-definition --task-definition "$CONFIG_TASK_DEFINITION" --query taskDefinition > config.json',
-    `jq --arg image "$RELEASE_IMAGE" --arg name "$CONTAINER_NAME" '{family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: (.containerDefinitions | map(if .name == $name then .image = $image else . end))} | with_entries(select(.value != null))' config.json > taskdef.json`,
-    `if [ "$DEPLOY_WITH" = codedeploy ]; then jq -n --arg c "$CONTAINER_NAME" --argjson p "$CONTAINER_PORT" --argjson net "$APPSPEC_NETWORK" --argjson cps "$CAPACITY_PROVIDER_STRATEGY" '{version: 0.0, Resources: [{TargetService: {Type: "AWS::ECS::Service", Properties: {TaskDefinition: "<TASK_DEFINITION>", LoadBalancerInfo: {ContainerName: $c, ContainerPort: $p}, NetworkConfiguration: $net, CapacityProviderStrategy: $cps}}}]}' > appspec.yaml; else : > appspec.yaml; fi`,
-    "cat imagedefinitions.json taskdef.json",
+    'echo "built $IMAGE_URI"',
   ];
+  const tag = [
+    ...VERSION_FROM_BRANCH,
+    'IMAGE_URI="$(jq -r .ImageURI imageDetail.json)"; DIGEST="$(echo "$IMAGE_URI" | cut -d@ -f2)"',
+    'TAGGED="$(aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$RELEASE_TAG" --query "imageDetails[0].imageDigest" --output text 2>/dev/null || true)"',
+    'if [ "$TAGGED" = "$DIGEST" ]; then echo "$RELEASE_TAG already names $DIGEST"; elif [ -n "$TAGGED" ]; then echo "$RELEASE_TAG already names $TAGGED (tags are immutable); release this build as a new version x.y.z" >&2; exit 1; else MANIFEST="$(aws ecr batch-get-image --repository-name "$REPOSITORY_NAME" --image-ids imageDigest="$DIGEST" --query "images[0].imageManifest" --output text)"; aws ecr put-image --repository-name "$REPOSITORY_NAME" --image-tag "$RELEASE_TAG" --image-manifest "$MANIFEST" > /dev/null; echo "tagged $DIGEST as $RELEASE_TAG"; fi',
+  ];
+  return modeSpec({ build, tag }, ["imageDetail.json"], ["IMAGE_URI"]);
+}
+
+/**
+ * The release project's buildspec. `deploy`: read the target's ReleaseSpec, check the digest
+ * is in the target's registry, register the target's config revision with only the image
+ * swapped, deploy it (ECS rolling, or a CodeDeploy deployment with the AppSpec), wait, and
+ * succeed only if the service then runs that revision (a circuit breaker or alarm rollback
+ * fails the stage). `resolve`: the digest `release-x.y.z` names in the source registry, once
+ * replication has brought it into this account's repository.
+ */
+export function releaseSpec(): string {
   const deploy = [
+    'if [ -z "$TARGET" ]; then echo "TARGET (the environment to deploy) is not set" >&2; exit 1; fi',
+    'IMAGE_URI="$(jq -r .ImageURI imageDetail.json)"; DIGEST="$(echo "$IMAGE_URI" | cut -d@ -f2)"',
+    'case "$DIGEST" in sha256:*) ;; *) echo "the release names no digest: $IMAGE_URI" >&2; exit 1;; esac',
+    'SPEC="$(aws ssm get-parameter --name "$PARAMETER_PREFIX$TARGET/$SPEC_SUFFIX" --query Parameter.Value --output text)"',
+    'get() { echo "$SPEC" | jq -r "$1"; }',
+    'CLUSTER="$(get .cluster)"; SERVICE="$(get .service)"; CONTAINER="$(get .container)"',
+    'aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageDigest="$DIGEST" > /dev/null',
+    'aws ecs describe-task-definition --task-definition "$(get .configTaskDefinition)" --query taskDefinition > config.json',
+    `jq --arg image "$IMAGE_URI" --arg name "$CONTAINER" '{family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: (.containerDefinitions | map(if .name == $name then .image = $image else . end))} | with_entries(select(.value != null))' config.json > taskdef.json`,
     'ARN="$(aws ecs register-task-definition --cli-input-json file://taskdef.json --query taskDefinition.taskDefinitionArn --output text)"',
-    'echo "deploying $ARN to $SERVICE"',
-    'aws ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "$ARN" > /dev/null',
-    // One `wait services-stable` gives up after 10 minutes: wait up to the deploy timeout.
-    'for ROUND in $(seq 1 "$WAIT_ROUNDS"); do if aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"; then break; fi; done',
+    'echo "releasing $ARN ($IMAGE_URI) to $TARGET/$SERVICE through $(get .deployWith)"',
+    `if [ "$(get .deployWith)" = codedeploy ]; then APPSPEC="$(jq -n --arg td "$ARN" --arg c "$CONTAINER" --argjson p "$(get .containerPort)" --argjson net "$(get .network)" --argjson cps "$(get .capacityProviderStrategy)" '{version: 0.0, Resources: [{TargetService: {Type: "AWS::ECS::Service", Properties: {TaskDefinition: $td, LoadBalancerInfo: {ContainerName: $c, ContainerPort: $p}, NetworkConfiguration: $net, CapacityProviderStrategy: $cps}}}]}')"; jq -n --arg app "$(get .codeDeployApplication)" --arg group "$(get .codeDeployGroup)" --arg content "$APPSPEC" '{applicationName: $app, deploymentGroupName: $group, revision: {revisionType: "AppSpecContent", appSpecContent: {content: $content}}}' > deployment.json; ID="$(aws deploy create-deployment --cli-input-json file://deployment.json --query deploymentId --output text)"; echo "CodeDeploy deployment $ID"; END=$(( $(date +%s) + WAIT_MINUTES * 60 )); while true; do STATUS="$(aws deploy get-deployment --deployment-id "$ID" --query deploymentInfo.status --output text)"; case "$STATUS" in Succeeded) break;; Failed|Stopped) echo "deployment $ID ended $STATUS (CodeDeploy rolled back)" >&2; exit 1;; esac; if [ "$(date +%s)" -gt "$END" ]; then echo "deployment $ID still $STATUS after $WAIT_MINUTES minutes" >&2; exit 1; fi; sleep 15; done; else aws ecs update-service --cluster "$CLUSTER" --service "$SERVICE" --task-definition "$ARN" > /dev/null; for ROUND in $(seq 1 $(( (WAIT_MINUTES + 9) / 10 ))); do if aws ecs wait services-stable --cluster "$CLUSTER" --services "$SERVICE"; then break; fi; done; fi`,
     // The circuit breaker or an alarm may have rolled back: success only if the release is what runs.
     'RUNNING="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" --query "services[0].taskDefinition" --output text)"',
-    'if [ "$RUNNING" != "$ARN" ]; then echo "ECS rolled the deployment back; the service runs $RUNNING" >&2; exit 1; fi',
+    'if [ "$RUNNING" != "$ARN" ]; then echo "the release was rolled back; $TARGET/$SERVICE runs $RUNNING" >&2; exit 1; fi',
+    'echo "$TARGET/$SERVICE runs $ARN"',
   ];
-  const spec = {
-    version: "0.2",
-    env: { shell: "bash" },
-    phases: {
-      build: { commands: ['if [ "$MODE" = deploy ]; then set -e; ' + deploy.join("; ") + "; else set -e; " + build.join("; ") + "; fi"] },
-    },
-    artifacts: { files: ["imagedefinitions.json", "imageDetail.json", "taskdef.json", "appspec.yaml"], "discard-paths": "yes" },
-  };
-  // JSON is valid YAML; CodeBuild reads it as a buildspec.
-  return JSON.stringify(spec, undefined, 2);
+  const resolve = [
+    ...VERSION_FROM_BRANCH,
+    'DIGEST="$(aws ecr describe-images --registry-id "$SOURCE_REGISTRY" --region "$SOURCE_REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$RELEASE_TAG" --query "imageDetails[0].imageDigest" --output text 2>/dev/null || true)"',
+    'if [ -z "$DIGEST" ] || [ "$DIGEST" = None ]; then echo "$RELEASE_TAG was never released through $FROM_ENVIRONMENT (no such tag in registry $SOURCE_REGISTRY); finish the release there first" >&2; exit 1; fi',
+    // Replication copies each push within minutes; wait for the replica rather than pull across accounts.
+    'for TRY in $(seq 1 30); do if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageDigest="$DIGEST" > /dev/null 2>&1; then break; fi; if [ "$TRY" = 30 ]; then echo "$DIGEST has not replicated into $REPOSITORY_NAME" >&2; exit 1; fi; sleep 20; done',
+    'IMAGE_URI="$REPOSITORY_URI@$DIGEST"',
+    `printf '{"ImageURI":"%s"}' "$IMAGE_URI" > imageDetail.json`,
+    'echo "$RELEASE_TAG is $IMAGE_URI, as $FROM_ENVIRONMENT ran it"',
+  ];
+  return modeSpec({ deploy, resolve }, ["imageDetail.json"], ["IMAGE_URI", "RELEASE_TAG"]);
 }
 
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const CONNECTION_ARN = /^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection\/[\w-]+$/;
 const ECR_URL = /^\d{12}\.dkr\.ecr\.[\w-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*$/;
-const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
 
@@ -615,16 +564,21 @@ function validate(scope: Construct, props: CicdProps): void {
   scope.node.addValidation({
     validate: () => {
       const problems: string[] = [];
-      if (!props.branchPattern || !props.branchPattern.trim()) {
-        problems.push(`branchPattern must name the branches that trigger the pipeline; got ${JSON.stringify(props.branchPattern)}; e.g. "feature/*", "release/*.*.*", "prod/*"`);
+      const p = props.pipeline;
+      if (!p.branchPattern || !p.branchPattern.trim()) {
+        problems.push(`branchPattern must name the branches that trigger the pipeline; got ${JSON.stringify(p.branchPattern)}; e.g. "feature/*", "release/*.*.*", "prod/*"`);
       }
-      if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
-        problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
+      if (p.targets.length === 0) problems.push(`pipeline targets must name at least the environment itself; got none`);
+      else if (p.targets[0] !== props.naming.environment) problems.push(`pipeline targets must start with this environment (${props.naming.environment}); got ${JSON.stringify(p.targets)}`);
+      if (p.kind === "promote" && (!p.promotesFrom || p.targets.length !== 1)) problems.push(`a promotion deploys only its own environment, from a named source; got targets ${JSON.stringify(p.targets)} and source ${JSON.stringify(p.promotesFrom?.environment)}`);
+      if (p.kind === "promote" && p.tagsRelease) problems.push(`a promotion never builds, so it cannot tag a release; got tagsRelease true`);
+      if (!known(props.connectionArn) || !CONNECTION_ARN.test(props.connectionArn)) {
+        if (known(props.connectionArn)) problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
       }
       const retention = logRetentionProblem(props.logRetentionDays);
       if (retention) problems.push(`logRetentionDays ${retention}`);
-      if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 1 || props.deployTimeoutMinutes > 60)) {
-        problems.push(`deployTimeoutMinutes must be a whole number of minutes from 1 to 60; got ${props.deployTimeoutMinutes}`);
+      if (props.deployTimeoutMinutes !== undefined && (!Number.isInteger(props.deployTimeoutMinutes) || props.deployTimeoutMinutes < 5 || props.deployTimeoutMinutes > 465)) {
+        problems.push(`deployTimeoutMinutes must be a whole number of minutes from 5 to 465 (CodeBuild stops a build after 480); got ${props.deployTimeoutMinutes}`);
       }
       return problems;
     },
@@ -633,26 +587,20 @@ function validate(scope: Construct, props: CicdProps): void {
 
 function validateService(scope: Construct, svc: ServicePipelineProps): void {
   const pipelineName = svc.naming.name("generic", svc.name);
-  svc.naming.name("iamRole", `${svc.name}-codebuild`);
-  svc.naming.name("iamRole", `${svc.name}-codepipeline`);
+  for (const role of ["codebuild", "codepipeline", "release"]) svc.naming.name("iamRole", `${svc.name}-${role}`);
   scope.node.addValidation({
     validate: () => {
       const problems: string[] = [];
       if (pipelineName.length > 100) problems.push(`pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
       if (!REPOSITORY.test(svc.repository)) problems.push(`repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
-      if (known(svc.ecrRepositoryUrl) && !ECR_URL.test(svc.ecrRepositoryUrl)) {
-        problems.push(`ecrRepositoryUrl must be an ECR repository URL without tag; got "${svc.ecrRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/${svc.name}`);
-      }
-      for (const field of ["clusterName", "serviceName", "ecrRepositoryArn"] as const) {
-        if (!svc[field]) problems.push(`${field} is required (the deploy and its IAM scope depend on it); got ${JSON.stringify(svc[field])}`);
-      }
-      if (!svc.containerName) problems.push(`containerName must name the container whose image the deploy replaces; got ${JSON.stringify(svc.containerName)}`);
-      if (svc.taskRoleArns.length === 0) problems.push(`taskRoleArns must list the task's execution and task roles (the only roles the pipeline may pass); got none`);
-      for (const arn of svc.taskRoleArns) {
-        if (known(arn) && !ROLE_ARN.test(arn)) problems.push(`taskRoleArns must be IAM role ARNs; got "${arn}"`);
+      if (known(svc.imageRepositoryUrl) && !ECR_URL.test(svc.imageRepositoryUrl)) {
+        problems.push(`imageRepositoryUrl must be an ECR repository URL without tag; got "${svc.imageRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/fargate/${svc.name}`);
+      } else if (known(svc.imageRepositoryUrl) && !svc.imageRepositoryUrl.endsWith(`/${svc.imageRepositoryName}`)) {
+        problems.push(`imageRepositoryUrl must be the URL of imageRepositoryName "${svc.imageRepositoryName}"; got "${svc.imageRepositoryUrl}"`);
       }
       return problems;
     },
   });
 }
 export * from "./codedeploy";
+export * from "./release-spec";

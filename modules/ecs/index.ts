@@ -4,15 +4,12 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService, EcsServiceCapacityProviderStrategy } from "@cdktf/provider-aws/lib/ecs-service";
-import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
-import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
-import { checkedName, Naming } from "../../lib/naming";
+import { Naming } from "../../lib/naming";
 import {
   containerHealthCheckProblems,
   containerUserProblem,
-  ecrRepositoryNameProblem,
   fargateSizeProblem,
   gracePeriodProblem,
   portProblem,
@@ -174,29 +171,6 @@ export interface EcsProps {
    * @default false
    */
   readonly executeCommand?: boolean;
-  /** KMS key of the ECR repositories. */
-  readonly repositoryKmsKeyArn: string;
-  /**
-   * ECR repositories to create, by their config name (`<project>-<env>/<name>`); shared by
-   * every service that names them, each addressed by its own name (never by a service).
-   * @default []
-   */
-  readonly repositories?: readonly string[];
-  /**
-   * Delete ECR repositories that still hold images on destroy.
-   * @default false
-   */
-  readonly forceDeleteRepositories?: boolean;
-  /**
-   * Untagged images expire after this many days.
-   * @default 7
-   */
-  readonly untaggedImageExpiryDays?: number;
-  /**
-   * Tagged images kept per repository.
-   * @default 50
-   */
-  readonly maxImageCount?: number;
 }
 
 /**
@@ -207,14 +181,9 @@ export interface EcsProps {
  */
 export const CODE_DEPLOY_OWNED_FIELDS = ["task_definition", "load_balancer", "network_configuration", "capacity_provider_strategy", "platform_version"] as const;
 
-/** The construct ID of a repository: its config name with "/" as "-" (stable, order-free). */
-export function repositoryId(name: string): string {
-  return `ecr-${name.replace(/\//g, "-")}`;
-}
-
 /**
  * The ECS cluster (Container Insights; FARGATE and FARGATE_SPOT with the environment's Spot
- * share) and the environment's ECR repositories. Services live in their own construct
+ * share). Images live in the account's registry (modules/cicd/registry.ts). Services live in their own construct
  * (modules/service), each with a {@link ServiceTasks}.
  */
 export class Ecs extends Construct {
@@ -222,8 +191,6 @@ export class Ecs extends Construct {
   public readonly capacityProviders: EcsClusterCapacityProviders;
   /** The strategy every service uses. */
   public readonly capacityProviderStrategy: readonly EcsServiceCapacityProviderStrategy[];
-  /** ECR repositories by their config name (`ecrRepository`). */
-  public readonly repositories: Readonly<Record<string, EcrRepository>>;
 
   constructor(scope: Construct, id: string, props: EcsProps) {
     super(scope, id);
@@ -251,47 +218,6 @@ export class Ecs extends Construct {
       capacityProviders: ["FARGATE", "FARGATE_SPOT"],
       defaultCapacityProviderStrategy: strategy,
     });
-
-    const repositories: Record<string, EcrRepository> = {};
-    const ids = new Set<string>();
-    for (const name of [...new Set(props.repositories ?? [])].sort()) {
-      // Two names with one ID ("a/b", "a-b") are reported by validate(); create the first only.
-      if (ids.has(repositoryId(name))) continue;
-      ids.add(repositoryId(name));
-      repositories[name] = this.createRepository(new Construct(this, repositoryId(name)), props, name);
-    }
-    this.repositories = repositories;
-  }
-
-  private createRepository(scope: Construct, props: EcsProps, repositoryName: string): EcrRepository {
-    const name = checkedName("generic", `${props.naming.stem}/${repositoryName}`, scope.node.path);
-    const repository = new EcrRepository(scope, "ecr-repository", {
-      name,
-      imageTagMutability: "IMMUTABLE",
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [{ encryptionType: "KMS", kmsKey: props.repositoryKmsKeyArn }],
-      forceDelete: props.forceDeleteRepositories ?? false,
-    });
-    new EcrLifecyclePolicy(scope, "ecr-lifecycle-policy", {
-      repository: repository.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: "Expire untagged images",
-            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: props.untaggedImageExpiryDays ?? 7 },
-            action: { type: "expire" },
-          },
-          {
-            rulePriority: 2,
-            description: "Keep the most recent images",
-            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.maxImageCount ?? 50 },
-            action: { type: "expire" },
-          },
-        ],
-      }),
-    });
-    return repository;
   }
 }
 
@@ -470,19 +396,11 @@ function containerDefinitions(svc: ServiceTasksProps, image: string, logGroupNam
 
 function validate(scope: Construct, props: EcsProps): void {
   props.naming.name("ecsCluster", "cluster");
-  const ids = new Map<string, string>();
   scope.node.addValidation({
     validate: () => {
       const problems: string[] = [];
       if (props.fargateSpotPercent < 0 || props.fargateSpotPercent > 100 || !Number.isInteger(props.fargateSpotPercent)) {
         problems.push(`fargateSpotPercent must be an integer 0-100; got ${props.fargateSpotPercent}`);
-      }
-      for (const name of props.repositories ?? []) {
-        const problem = ecrRepositoryNameProblem(`${props.naming.stem}/${name}`);
-        if (problem) problems.push(`repository "${name}" ${problem}`);
-        const other = ids.get(repositoryId(name));
-        if (other !== undefined && other !== name) problems.push(`repositories "${other}" and "${name}" would share the construct ID ${repositoryId(name)}; got both; rename one`);
-        ids.set(repositoryId(name), name);
       }
       return problems;
     },

@@ -190,7 +190,7 @@ export class Observability extends Construct {
   public readonly metricsNamespace: string;
   /** Environment alarms by purpose, e.g. `alb-5xx-rate`, `cluster-task-failures`, `db-free-storage-low`. */
   public readonly alarms: Readonly<Record<string, CloudwatchMetricAlarm>>;
-  /** EventBridge rules by purpose: `task-failures`, and with pipelines `pipeline-executions`, `pipeline-failed`, `build-failed` (non-prod). */
+  /** EventBridge rules by purpose: `task-failures`, and with pipelines `pipeline-executions`, `pipeline-failed`, `pipeline-succeeded`, `build-failed` (non-prod). */
   public readonly rules: Readonly<Record<string, CloudwatchEventRule>>;
   /** `/aws/events/<stem>`: the events the rules keep (task failures, pipeline executions). */
   public readonly eventsLogGroup: CloudwatchLogGroup;
@@ -292,6 +292,14 @@ export class Observability extends Construct {
           source: ["aws.codepipeline"],
           "detail-type": ["CodePipeline Pipeline Execution State Change"],
           detail: { pipeline: [{ prefix: pipelinePrefix }], state: ["FAILED"] },
+        }),
+      );
+      // Releases that reached every stage: the team hears of each one (email, never a page).
+      toTopic.warning.push(
+        rule("pipeline-succeeded", `${naming.stem}: a pipeline execution succeeded (release notice)`, {
+          source: ["aws.codepipeline"],
+          "detail-type": ["CodePipeline Pipeline Execution State Change"],
+          detail: { pipeline: [{ prefix: pipelinePrefix }], state: ["SUCCEEDED"] },
         }),
       );
       // The guide: build failures of non-production; in prod a failed build fails the pipeline, which pages.

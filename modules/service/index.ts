@@ -6,7 +6,7 @@ import { skipShortRetention } from "../../lib/checkov";
 import { ContainerSecret, ServiceRoles } from "../iam";
 import { ServiceRouting, ServiceRoutingProps } from "../alb";
 import { Ecs, EcsContainerHealthCheck, EcsServiceAutoscaling, ServiceTasks } from "../ecs";
-import { BlueGreenDeployment, Cicd, ServicePipeline, TrafficShift } from "../cicd";
+import { BlueGreenDeployment, Cicd, ReleaseSpec, ServicePipeline, TrafficShift } from "../cicd";
 import { AlarmTopics, ObservedService, ServiceAlarms, ServiceDashboard, ServiceLogMetrics } from "../observability";
 import { ServiceAlarmThresholds } from "../../lib/alarm-thresholds";
 import { DatabaseClientSpec, DatabaseMigration, databaseEnvironment, databaseUserName } from "./migration";
@@ -24,6 +24,8 @@ export interface ServiceDeliverySpec {
   readonly cicd: Cicd;
   /** Bitbucket repository as `workspace/repo`. */
   readonly repository: string;
+  /** The account registry's repository name of the image (`<project>/<image>`). */
+  readonly imageRepositoryName: string;
 }
 
 export interface FargateServiceProps {
@@ -180,6 +182,8 @@ export class FargateService extends Construct {
   /** Database clients: the migrations task (`aws ecs run-task`; docs/observability.md#run-the-migrations). */
   public readonly migration?: DatabaseMigration;
   public readonly pipeline?: ServicePipeline;
+  /** How a release lands here (services the release path owns the image of): read by every release project. */
+  public readonly releaseSpec?: ReleaseSpec;
   /** CodeDeploy application and deployment group (blue/green services). */
   public readonly blueGreen?: BlueGreenDeployment;
   /** Names of the alarms a deployment rolls back on. */
@@ -248,7 +252,10 @@ export class FargateService extends Construct {
       targetGroupArnSuffixes: tgs ? [tgs.blue.arnSuffix, ...(tgs.green ? [tgs.green.arnSuffix] : [])] : undefined,
       logGroupName: this.logGroup.name,
       // Named like ServicePipeline names them (the pipelines dashboard and rules find them by name).
-      pipeline: props.delivery && repository ? { pipelineName: naming.name("generic", name), buildProjectName: naming.name("generic", `${name}-build`) } : undefined,
+      pipeline:
+        props.delivery && repository
+          ? { pipelineName: naming.name("generic", name), buildProjectName: naming.name("generic", props.delivery.cicd.settings.pipeline.kind === "build" ? `${name}-build` : `${name}-release`) }
+          : undefined,
     };
     this.observed = observed;
     const albArnSuffix = props.routing?.alb.loadBalancer.arnSuffix;
@@ -326,9 +333,24 @@ export class FargateService extends Construct {
       });
     }
 
+    if (props.releases) {
+      this.releaseSpec = new ReleaseSpec(this, "release-spec", {
+        naming,
+        serviceName: name,
+        clusterName: props.cluster.cluster.name,
+        ecsServiceName: this.tasks.service.name,
+        configTaskDefinitionArn: this.tasks.taskDefinition.arn,
+        containerName: name,
+        containerPort: props.containerPort,
+        codeDeploy: this.blueGreen ? { applicationName: this.blueGreen.application.name, deploymentGroupName: this.blueGreen.deploymentGroup.deploymentGroupName } : undefined,
+        network: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId], assignPublicIp: props.assignPublicIp },
+        capacityProviderStrategy: props.cluster.capacityProviderStrategy,
+      });
+    }
+
     if (props.delivery) {
       if (!repository) {
-        this.node.addValidation({ validate: () => [`a pipeline pushes to the platform's ECR, so a delivered service needs an image repository; got an external image URI; use a repository or drop delivery`] });
+        this.node.addValidation({ validate: () => [`a pipeline pushes to the account registry, so a delivered service needs an image repository; got an external image URI; use a repository or drop delivery`] });
       } else {
         this.pipeline = new ServicePipeline(this, "pipeline", {
           naming,
@@ -337,18 +359,8 @@ export class FargateService extends Construct {
           cicd: props.delivery.cicd,
           name,
           repository: props.delivery.repository,
-          ecrRepositoryArn: repository.arn,
-          ecrRepositoryUrl: repository.repositoryUrl,
-          clusterName: props.cluster.cluster.name,
-          serviceName: this.tasks.service.name,
-          taskDefinitionFamily: this.tasks.taskDefinition.family,
-          configTaskDefinitionArn: this.tasks.taskDefinition.arn,
-          containerName: name,
-          containerPort: props.containerPort,
-          codeDeploy: this.blueGreen
-            ? { applicationName: this.blueGreen.application.name, deploymentGroupName: this.blueGreen.deploymentGroup.deploymentGroupName, appSpecNetwork: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId], assignPublicIp: props.assignPublicIp }, capacityProviderStrategy: props.cluster.capacityProviderStrategy }
-            : undefined,
-          taskRoleArns: [this.roles.executionRole.arn, ...(this.roles.taskRole ? [this.roles.taskRole.arn] : [])],
+          imageRepositoryName: props.delivery.imageRepositoryName,
+          imageRepositoryUrl: repository.repositoryUrl,
         });
       }
     }

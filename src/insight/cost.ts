@@ -116,6 +116,8 @@ export const NO_CHARGE: Readonly<Record<string, string>> = {
   aws_appautoscaling_policy: "Application Auto Scaling is free (its alarms are managed by AWS)",
   aws_ecr_lifecycle_policy: "free",
   aws_ecr_repository_policy: "free",
+  aws_ecr_registry_policy: "free",
+  aws_ecr_replication_configuration: "free; the replicas are stored GB of the destination's repositories (same region: no transfer charge)",
   aws_s3_bucket_policy: "free",
   aws_s3_bucket_versioning: "free; old versions are part of the bucket's stored GB",
   aws_s3_bucket_lifecycle_configuration: "free",

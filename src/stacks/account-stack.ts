@@ -5,7 +5,9 @@ import { AccountConfig, accountStateKey, deployRoleName, stateAccessRoleName } f
 import { StateBackendConfig } from "../../environments/state-backend";
 import type { LoadedConfig } from "../../environments";
 import { Naming } from "../../lib/naming";
-import { AccountBaseline } from "../../modules/security";
+import { AccountBaseline, managedKey } from "../../modules/security";
+import { ImageRegistry } from "../../modules/cicd/registry";
+import { guardStatefulResources } from "./destroy-guard";
 import { suppressRule } from "../policy/suppressions";
 import { providerAccess, s3BackendConfig, StateLocation } from "./access";
 import { StateAccessRoleSpec } from "./state-backend-stack";
@@ -20,6 +22,14 @@ export interface AccountStackProps {
   readonly state: StateLocation;
   /** Name stems (`<project>-<env>`) of the environments in the account: the deploy role's IAM scope. */
   readonly environmentStems: readonly string[];
+  /** Config names of the images the account's environments deliver (one shared repository each). */
+  readonly repositories?: readonly string[];
+  /** Accounts that promote this account's releases (replication targets). @default [] */
+  readonly replicateTo?: readonly { readonly accountId: string; readonly region: string }[];
+  /** Create the account's Bitbucket connection (some environment here runs a pipeline). @default false */
+  readonly sourceConnection?: boolean;
+  /** Accounts whose releases replicate into this one. @default [] */
+  readonly acceptReplicationFrom?: readonly string[];
   /**
    * Extra provider arguments, for the emulator only (endpoints, skip flags).
    * @default - none: real AWS
@@ -72,6 +82,8 @@ export function stateAccessRoleSpecs(config: LoadedConfig): StateAccessRoleSpec[
 export class AccountStack extends TerraformStack {
   public readonly naming: Naming;
   public readonly baseline: AccountBaseline;
+  /** Repositories and the Bitbucket connection (absent when the account delivers nothing). */
+  public readonly registry?: ImageRegistry;
 
   constructor(scope: Construct, id: string, props: AccountStackProps) {
     super(scope, id);
@@ -108,6 +120,36 @@ export class AccountStack extends TerraformStack {
       "IAM-NO-ADMIN-POLICY",
       "the deploy role runs Terraform for whole environments (VPC, ECS, RDS, ALB, WAF, ...); AWS's PowerUserAccess excludes IAM, Organizations and Account, its IAM rights are limited to the environments' own role names, it is denied any change to the audit trail, recorder, records and key, and only the operators (prod: with MFA) can assume it",
     );
+
+    // One repository per delivered image for all of the account's environments (build once, promote the digest).
+    const repositories = props.repositories ?? [];
+    const sourceConnection = (props.sourceConnection ?? false) && a.features.sourceConnection;
+    if (repositories.length > 0 || sourceConnection) {
+      const key = managedKey(this, {
+        naming: this.naming,
+        accountId: a.id,
+        id: "registry-key",
+        purpose: "registry",
+        description: `${this.naming.stem}: ECR repositories of the account's releases`,
+        grants: [],
+      });
+      this.registry = new ImageRegistry(this, "registry", {
+        naming: this.naming,
+        accountId: a.id,
+        region: a.region,
+        repositories,
+        kmsKeyArn: key.key.arn,
+        replicateTo: props.replicateTo,
+        acceptReplicationFrom: props.acceptReplicationFrom,
+        sourceConnection,
+        // The emulator's account is thrown away by local:down, images and all.
+        forceDelete: props.providerOverrides !== undefined,
+      });
+      if (this.registry.connection) new TerraformOutput(this, "source_connection_arn", { value: this.registry.connection.arn, description: "Complete the Bitbucket handshake once, then set accounts.<name>.sourceConnectionArn to this" });
+      new TerraformOutput(this, "image_repository_urls", { value: Object.fromEntries(Object.entries(this.registry.repositories).map(([name, r]) => [name, r.repositoryUrl])) });
+    }
+    // What code cannot rebuild (audit bucket, keys, release images) in a prod account.
+    if (a.tier === "prod") guardStatefulResources(this);
 
     const b = this.baseline;
     new TerraformOutput(this, "deploy_role_arn", { value: b.deployRole.role.arn, description: "What environment providers assume (assumeRole.roleArn)" });

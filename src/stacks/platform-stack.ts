@@ -1,3 +1,5 @@
+import { pipelinePlan } from "../../environments/delivery";
+import { imageRepositoryArn, imageRepositoryName, imageRepositoryUrl } from "../../lib/registry";
 import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { dependable } from "cdktf/lib/tfExpression";
@@ -130,9 +132,6 @@ export class PlatformStack extends TerraformStack {
       naming: this.naming,
       fargateSpotPercent: c.scaling.fargateSpotPercent,
       executeCommand: c.services.some((s) => s.enableExecuteCommand),
-      repositoryKmsKeyArn: this.security.dataKey.key.arn,
-      repositories: c.services.flatMap((s) => (s.image.ecrRepository !== undefined ? [s.image.ecrRepository] : [])),
-      forceDeleteRepositories: !c.deletionProtection,
     });
     this.observability = new Observability(this, "observability", {
       naming: this.naming,
@@ -159,7 +158,8 @@ export class PlatformStack extends TerraformStack {
               currentAllocatedStorageGiB: this.rds.instance.allocatedStorage,
             }
           : undefined,
-      pipelines: c.features.cicd && c.services.some((s) => s.source && s.image.ecrRepository),
+      // Its own pipelines only: QA releases run in test's pipeline (and its rules and dashboard).
+      pipelines: c.features.cicd && c.cicd.releases !== "delivered" && c.services.some((s) => s.source && s.image.ecrRepository),
       savedQueries: c.features.savedQueries,
       grafana: c.observability.grafana.enabled ? { authenticationProviders: c.observability.grafana.authenticationProviders } : undefined,
     });
@@ -192,8 +192,22 @@ export class PlatformStack extends TerraformStack {
         value: Object.fromEntries(Object.entries(this.services).flatMap(([name, s]) => (s.pipeline ? [[name, s.pipeline.pipeline.name]] : []))),
         description: "CodePipeline per delivered service",
       });
-      new TerraformOutput(this, "source_connection_arn", { value: this.cicd.connectionArn, description: "Complete the Bitbucket handshake once if it is PENDING" });
+      new TerraformOutput(this, "release_project_names", {
+        value: Object.fromEntries(Object.entries(this.services).flatMap(([name, s]) => (s.pipeline ? [[name, s.pipeline.releaseProject.name]] : []))),
+        description: "CodeBuild project per service that deploys a digest into this pipeline's environments",
+      });
     }
+  }
+
+  /** The account registry's repositories this environment's images come from (names computed, never looked up). */
+  private imageRepositories(c: EnvironmentConfig): Record<string, { arn: string; repositoryUrl: string }> {
+    const names = [...new Set(c.services.flatMap((s) => (s.image.ecrRepository !== undefined ? [s.image.ecrRepository] : [])))].sort();
+    return Object.fromEntries(
+      names.map((image) => {
+        const name = imageRepositoryName(c.project, image);
+        return [image, { arn: imageRepositoryArn(c.accountId, c.region, name), repositoryUrl: imageRepositoryUrl(c.accountId, c.region, name) }];
+      }),
+    );
   }
 
   /**
@@ -211,7 +225,7 @@ export class PlatformStack extends TerraformStack {
       region: c.region,
       oidcProviderArn: githubOidcProviderArn(c.accountId),
       subject: githubSubject(c.github),
-      repositoryArns: Object.values(this.ecs.repositories).map((r) => r.arn),
+      repositoryArns: Object.values(this.imageRepositories(c)).map((r) => r.arn),
       // Deterministic ARNs (cluster and service names come from naming), not the services' ids:
       // the policy must not change when a service is replaced or refreshed.
       serviceArns: c.services.map((svc) => `arn:aws:ecs:${c.region}:${c.accountId}:service/${this.naming.name("ecsCluster", "cluster")}/${this.naming.name("ecsService", svc.name)}`),
@@ -268,11 +282,19 @@ export class PlatformStack extends TerraformStack {
     });
   }
 
-  /** The environment's delivery plumbing: one connection and one artifact bucket. */
+  /**
+   * The environment's delivery plumbing, when it runs pipelines of its own (cicd `build` or
+   * `promote`; a `delivered` environment only publishes release specs): one artifact bucket,
+   * the account's connection, and the plan loadConfig derived from every environment.
+   */
   private composeDelivery(c: EnvironmentConfig): Cicd | undefined {
     const delivered = c.services.filter((svc) => svc.source && svc.image.ecrRepository);
-    if (!c.features.cicd || delivered.length === 0) return undefined;
-    const approvals = c.cicd.manualApproval;
+    const plan = c.delivery?.pipeline ?? pipelinePlan(c, [c]);
+    if (!c.features.cicd || delivered.length === 0 || !plan || c.cicd.releases === "delivered") return undefined;
+    const trigger = c.cicd;
+    if (!c.delivery?.connectionArn) {
+      this.node.addValidation({ validate: () => [`cicd: the pipelines need the account's Bitbucket connection; got none for account "${c.account}"; set accounts.${c.account}.sourceConnectionArn (the account stack's output source_connection_arn)`] });
+    }
     return new Cicd(this, "cicd", {
       naming: this.naming,
       accountId: c.accountId,
@@ -280,13 +302,16 @@ export class PlatformStack extends TerraformStack {
       dataKmsKeyArn: this.security.dataKey.key.arn,
       logsKmsKeyArn: this.security.logsKey.key.arn,
       logRetentionDays: securityLogRetentionDays(c.tags, c.logRetentionDays),
-      connectionArn: c.cicd.connectionArn,
-      manualApproval: c.cicd.manualApproval,
-      branchPattern: c.cicd.branchPattern,
-      trigger: c.cicd.trigger,
-      releaseBranch: c.cicd.releaseBranch,
-      // Approvals are not pages: they go to the warning topic (email).
-      approvalTopicArn: approvals ? this.observability.warningTopic.arn : undefined,
+      connectionArn: c.delivery?.connectionArn ?? "",
+      pipeline: {
+        ...plan,
+        manualApproval: trigger.manualApproval,
+        branchPattern: trigger.branchPattern,
+        trigger: trigger.trigger,
+        releaseBranch: trigger.releaseBranch,
+        // Approvals are not pages: they go to the warning topic (email).
+        approvalTopicArn: trigger.manualApproval ? this.observability.warningTopic.arn : undefined,
+      },
       accessLogsBucket: this.accessLogsBucket,
     });
   }
@@ -301,7 +326,7 @@ export class PlatformStack extends TerraformStack {
       ...svc.secrets.map((s) => (s.source === "ssm" ? ssmParameterSecret(s.name, s.path, location) : secretsManagerSecret(s.name, s.path, location, s.jsonKey))),
     ];
     const exp = svc.exposure;
-    const repository = svc.image.ecrRepository !== undefined ? this.ecs.repositories[svc.image.ecrRepository] : undefined;
+    const repository = svc.image.ecrRepository !== undefined ? this.imageRepositories(c)[svc.image.ecrRepository] : undefined;
     const d = svc.deployment;
     return new FargateService(scope, svc.name, {
       naming: this.naming,
@@ -352,7 +377,7 @@ export class PlatformStack extends TerraformStack {
         rds && isDbClient && svc.migration
           ? { address: rds.address, port: rds.port, databaseName: rds.databaseName, dbiResourceId: rds.resourceId, masterSecretArn: rds.masterSecretArn, migrationCommand: svc.migration.command }
           : undefined,
-      delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository } : undefined,
+      delivery: this.cicd && svc.source && repository ? { cicd: this.cicd, repository: svc.source.repository, imageRepositoryName: imageRepositoryName(c.project, svc.image.ecrRepository!) } : undefined,
       // A service with a source is released (pipeline or `platform release`): the release path owns its image.
       releases: svc.source !== undefined && repository !== undefined,
       launchType: c.features.capacityProviders ? undefined : "FARGATE",
@@ -435,7 +460,8 @@ export class PlatformStack extends TerraformStack {
     });
     if (this.alb?.testListener) new TerraformOutput(this, "test_listener_arn", { value: this.alb.testListener.arn, description: "Blue/green test listener (reachable from inside only)" });
     new TerraformOutput(this, "ecr_repository_urls", {
-      value: Object.fromEntries(Object.entries(this.ecs.repositories).map(([name, repo]) => [name, repo.repositoryUrl])),
+      value: Object.fromEntries(Object.entries(this.imageRepositories(c)).map(([name, repo]) => [name, repo.repositoryUrl])),
+      description: "The account registry's repository per image (the account stack creates them)",
     });
     if (this.rds && c.database) {
       new TerraformOutput(this, "db_address", { value: this.rds.address });

@@ -37,12 +37,13 @@ describe("environment configs", () => {
     const byName = Object.fromEntries(loadConfig().environments.map((e) => [e.name, e]));
     const table = (name: string) => {
       const e = byName[name];
-      return [e.scaling.desiredCount, e.scaling.minCapacity, e.scaling.maxCapacity, e.logRetentionDays, e.deletionProtection, e.scaling.fargateSpotPercent, e.cicd.manualApproval, e.cicd.branchPattern];
+      const delivery = e.cicd.releases === "delivered" ? [`delivered by ${e.cicd.by}`] : [e.cicd.releases, e.cicd.manualApproval, e.cicd.branchPattern, e.cicd.trigger];
+      return [e.scaling.desiredCount, e.scaling.minCapacity, e.scaling.maxCapacity, e.logRetentionDays, e.deletionProtection, e.scaling.fargateSpotPercent, ...delivery];
     };
-    expect(table("develop")).toEqual([1, 1, 5, 7, false, 70, false, "feature/*"]);
-    expect(table("test")).toEqual([2, 2, 10, 30, false, 30, false, "release/*.*.*"]);
-    expect(table("qa")).toEqual([2, 2, 10, 30, false, 30, false, "release/*.*.*"]);
-    expect(table("prod")).toEqual([3, 3, 20, 90, true, 0, true, "prod/*"]);
+    expect(table("develop")).toEqual([1, 1, 5, 7, false, 70, "build", false, "feature/*", "manual"]);
+    expect(table("test")).toEqual([2, 2, 10, 30, false, 30, "build", false, "release/*.*.*", "push"]);
+    expect(table("qa")).toEqual([2, 2, 10, 30, false, 30, "delivered by test"]);
+    expect(table("prod")).toEqual([3, 3, 20, 90, true, 0, "promote", true, "prod/*", "push"]);
   });
 
   test("reports every problem of every environment at once", () => {
@@ -113,7 +114,8 @@ describe("environment configs", () => {
 
   const prodCases: [string, (e: EnvironmentInput) => void, string][] = [
     ["prod without deletion protection", (e) => (e.deletionProtection = false), "prod.deletionProtection: prod must have deletion protection; got false; set true"],
-    ["prod without manual approval", (e) => (e.cicd.manualApproval = false), "prod.cicd.manualApproval: prod releases need a manual approval gate; got false; set true"],
+    ["prod without manual approval", (e) => ((e.cicd as { manualApproval: boolean }).manualApproval = false), 'prod.cicd.manualApproval: prod releases need a manual approval gate; got false; set true (with releases "promote" or "build")'],
+    ["prod without a gate of its own", (e) => (e.cicd = { releases: "delivered", by: "qa" }), 'prod.cicd.manualApproval: prod releases need a manual approval gate; got releases "delivered" (no gate of its own); set true (with releases "promote" or "build")'],
     [
       "prod tasks in public subnets",
       (e) => ((e.network.natStrategy = "none"), (e.network.taskSubnets = "public")),
@@ -143,16 +145,16 @@ describe("environment configs", () => {
     );
   });
 
-  test("rejects a malformed source repository, connection ARN and alarm email", () => {
+  test("rejects a malformed source repository and alarm email, and a connection ARN per environment (it is the account's)", () => {
     const env = developWith((e) => {
       e.services![0].source = { repository: "just-a-name" };
-      e.cicd.connectionArn = "arn:aws:s3:::bucket";
+      (e.cicd as Record<string, unknown>).connectionArn = "arn:aws:codeconnections:us-east-1:1:connection/a";
       e.observability = { warning: { emails: ["oncall"] } };
     });
     expect(problemsOf(env)).toEqual(
       expect.arrayContaining([
         'develop.services.api.source.repository: must be "workspace/repo"; got "just-a-name"',
-        'develop.cicd.connectionArn: must be a CodeConnections connection ARN; got "arn:aws:s3:::bucket"',
+        'develop.cicd: has unknown field(s) "connectionArn"; got {"connectionArn":"arn:aws:codeconnections:us-east-1:1:connection/a"}; check the spelling against environments/schema.ts',
         'develop.observability.warning.emails[0]: must be an email address; got "oncall"',
       ]),
     );

@@ -267,8 +267,9 @@ describe("service and database config", () => {
   });
 
   test("refuses a release branch the trigger pattern does not match (a manual release building main)", () => {
-    expect(problemsOf(prodWith((e) => (e.cicd.releaseBranch = "main")))).toEqual([
+    expect(problemsOf(prodWith((e) => ((e.cicd as { releaseBranch: string }).releaseBranch = "main")))).toEqual([
       'prod.cicd.releaseBranch: does not match branchPattern "prod/*", so a manual release would build a branch this environment never takes; got "main"; name a branch the pattern matches',
+      'prod.cicd.releaseBranch: a promotion deploys the image tagged release-<x.y.z>, x.y.z read from the branch name; got "main"; e.g. "prod/1.0.0"',
     ]);
   });
 });

@@ -1,8 +1,8 @@
 import { TerraformStack } from "cdktf";
-import { CODE_DEPLOY_OWNED_FIELDS, DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, repositoryId, ServiceTasks, ServiceTasksProps } from "../../modules/ecs";
+import { CODE_DEPLOY_OWNED_FIELDS, DEFAULT_XRAY_DAEMON_IMAGE, Ecs, EcsProps, ServiceTasks, ServiceTasksProps } from "../../modules/ecs";
 import { Naming } from "../../lib/naming";
 import { checkovSkips } from "../../lib/checkov";
-import { DATA_KEY, makeEcs, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
+import { makeEcs, newStack, problemsOf, resourcesOf, synthJson, synthText } from "./fixtures";
 
 const naming = new Naming("fargate", "test");
 
@@ -42,61 +42,13 @@ describe("Ecs", () => {
     expect(checkovSkips(off.ecs.cluster).size).toBe(0);
   });
 
-  test("creates an immutable, scanned, KMS-encrypted ECR repository with a lifecycle policy", () => {
-    const json = synthJson(ecsStack({ repositories: ["fargate/api"] }).stack);
-    expect(JSON.stringify(json)).toHaveResourceWithProperties(
-      { tfResourceType: "aws_ecr_repository" },
-      {
-        name: "fargate-test/fargate/api",
-        image_tag_mutability: "IMMUTABLE",
-        image_scanning_configuration: { scan_on_push: true },
-        encryption_configuration: [{ encryption_type: "KMS", kms_key: DATA_KEY }],
-        force_delete: false,
-      },
-    );
-    const [[, lifecycle]] = resourcesOf(json, "aws_ecr_lifecycle_policy");
-    expect(lifecycle.repository).toMatch(/aws_ecr_repository\..*\.name/);
-    const policy = JSON.parse(lifecycle.policy);
-    expect(policy.rules.map((r: any) => [r.selection.tagStatus, r.selection.countNumber])).toEqual([["untagged", 7], ["any", 50]]);
-  });
-
-  test("creates no repository by default (services on external images need none)", () => {
-    const json = synthJson(ecsStack().stack);
-    expect(resourcesOf(json, "aws_ecr_repository")).toEqual([]);
-    expect(resourcesOf(json, "aws_ecr_lifecycle_policy")).toEqual([]);
-  });
-
-  test("creates one repository per name, shared by every service that names it", () => {
-    const { stack, ecs } = ecsStack({ repositories: ["fargate/api", "fargate/api", "worker"] });
-    expect(resourcesOf(synthJson(stack), "aws_ecr_repository").map(([, r]) => r.name).sort()).toEqual(["fargate-test/fargate/api", "fargate-test/worker"]);
-    expect(Object.keys(ecs.repositories).sort()).toEqual(["fargate/api", "worker"]);
-  });
-
-  test("addresses each repository by its own name: the order of repositories never moves one", () => {
-    const forward = ecsStack({ repositories: ["fargate/api", "worker"] });
-    const reversed = ecsStack({ repositories: ["worker", "fargate/api"] });
-    expect(repositoryId("fargate/api")).toBe("ecr-fargate-api");
-    expect(forward.ecs.repositories["fargate/api"].node.path).toBe("test/ecs/ecr-fargate-api/ecr-repository");
-    expect(forward.ecs.repositories.worker.node.path).toBe("test/ecs/ecr-worker/ecr-repository");
-    const addresses = (stack: TerraformStack) => resourcesOf(synthJson(stack), "aws_ecr_repository").map(([id, r]) => [id, r.name]).sort();
-    expect(addresses(forward.stack)).toHaveLength(2);
-    expect(addresses(reversed.stack)).toEqual(addresses(forward.stack));
-    expect(addresses(forward.stack).map(([id]) => id)).toEqual([expect.stringMatching(/^ecs_ecr-fargate-api_ecr-repository_/), expect.stringMatching(/^ecs_ecr-worker_ecr-repository_/)]);
-  });
-
   test("reports no problem for valid props", () => {
-    expect(problemsOf(ecsStack({ repositories: ["fargate/api"] }).stack)).toEqual([]);
+    expect(problemsOf(ecsStack().stack)).toEqual([]);
   });
 
   test("refuses when the Spot share is not a whole percentage", () => {
     expect(problemsOf(ecsStack({ fargateSpotPercent: 120 }).stack)).toEqual(["test/ecs: fargateSpotPercent must be an integer 0-100; got 120"]);
     expect(problemsOf(ecsStack({ fargateSpotPercent: 12.5 }).stack)).toEqual(["test/ecs: fargateSpotPercent must be an integer 0-100; got 12.5"]);
-  });
-
-  test("refuses when a repository name is not a valid ECR repository name", () => {
-    expect(problemsOf(ecsStack({ repositories: ["Fargate/API"] }).stack)).toEqual([
-      expect.stringMatching(/^test\/ecs: repository "Fargate\/API" is not a valid ECR repository name .*got "fargate-test\/Fargate\/API"/),
-    ]);
   });
 });
 

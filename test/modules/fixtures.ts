@@ -119,7 +119,6 @@ export function ecsProps(overrides: Partial<EcsProps> = {}): EcsProps {
   return {
     naming: new Naming("fargate", "test"),
     fargateSpotPercent: 30,
-    repositoryKmsKeyArn: DATA_KEY,
     ...overrides,
   };
 }
@@ -127,6 +126,9 @@ export function ecsProps(overrides: Partial<EcsProps> = {}): EcsProps {
 export function makeEcs(scope: Construct, overrides: Partial<EcsProps> = {}): Ecs {
   return new Ecs(scope, "ecs", ecsProps(overrides));
 }
+
+/** The account's Bitbucket connection (the account stack creates it). */
+export const CONNECTION_ARN = `arn:aws:codeconnections:us-east-1:${ACCOUNT}:connection/0a1b2c3d-fixture`;
 
 export function cicdProps(overrides: Partial<CicdProps> = {}): CicdProps {
   return {
@@ -136,9 +138,8 @@ export function cicdProps(overrides: Partial<CicdProps> = {}): CicdProps {
     dataKmsKeyArn: DATA_KEY,
     logsKmsKeyArn: LOGS_KEY,
     logRetentionDays: 7,
-    manualApproval: false,
-    branchPattern: "feature/*",
-    releaseBranch: "feature/integration",
+    connectionArn: CONNECTION_ARN,
+    pipeline: { kind: "build", targets: [(overrides.naming ?? new Naming("fargate", "develop")).environment], tagsRelease: false, manualApproval: false, branchPattern: "feature/*", trigger: "push", releaseBranch: "feature/integration" },
     ...overrides,
   };
 }

@@ -139,11 +139,12 @@ describe("Observability", () => {
       principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
       condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }, { test: "ArnEquals", variable: "aws:SourceArn", values: [rule("pipeline-failed")] }],
     });
-    expect(policies.warning).toHaveLength(1);
+    // Succeeded executions mail the warning topic in every environment.
+    expect(policies.warning[1].condition[1].values).toEqual([rule("pipeline-succeeded")]);
     const develop = synthJson(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, []).stack);
     const developPolicies = Object.fromEntries(resourcesOf(develop, "aws_sns_topic_policy").map(([, p]) => [topicOf(p.arn), documentOf(develop, p.policy).statement]));
     expect(developPolicies.critical).toHaveLength(1);
-    expect(developPolicies.warning[1].condition[1].values).toEqual([rule("pipeline-failed"), rule("build-failed")]);
+    expect(developPolicies.warning[1].condition[1].values).toEqual([rule("pipeline-failed"), rule("pipeline-succeeded"), rule("build-failed")]);
   });
 
   test("subscribes every destination to the topic of its severity, addressed by the destination, and none by default", () => {
@@ -175,7 +176,7 @@ describe("Observability", () => {
   test("every alarm's runbook link points at a section of docs/observability.md", () => {
     const doc = fs.readFileSync(path.resolve(__dirname, "../../docs/observability.md"), "utf8");
     const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
-    const anchors = [...Object.values(alarms).map((a) => a.alarm_description.match(/#([\w-]+)$/)[1]), "pipeline-failed", "build-failed"];
+    const anchors = [...Object.values(alarms).map((a) => a.alarm_description.match(/#([\w-]+)$/)[1]), "pipeline-failed", "pipeline-succeeded", "build-failed"];
     expect(anchors.length).toBeGreaterThan(20);
     for (const anchor of anchors) expect([anchor, headings.has(anchor)]).toEqual([anchor, true]);
   });
@@ -240,6 +241,11 @@ describe("Observability", () => {
     expect(JSON.parse(target.input_transformer.input_template)).toBe("[prod][critical] Pipeline <pipeline> execution <execution> <state> at <time>. Runbook: docs/observability.md#pipeline-failed");
     expect(target.input_transformer.input_paths).toEqual({ pipeline: "$.detail.pipeline", execution: "$.detail.execution-id", state: "$.detail.state", time: "$.time" });
     expect(byName(json, "aws_cloudwatch_event_rule", "fargate-prod-build-failed")).toBeUndefined();
+    // Every succeeded execution is a release notice on the warning topic.
+    expect(JSON.parse(byName(json, "aws_cloudwatch_event_rule", "fargate-prod-pipeline-succeeded").event_pattern).detail).toEqual({ pipeline: [{ prefix: "fargate-prod-" }], state: ["SUCCEEDED"] });
+    const succeeded = resourcesOf(json, "aws_cloudwatch_event_target").find(([id]) => id.includes("pipeline-succeeded-to-topic"))![1];
+    expect(topicOf(succeeded.arn)).toBe("warning");
+    expect(JSON.parse(succeeded.input_transformer.input_template)).toBe("[prod][warning] Pipeline <pipeline> execution <execution> <state> at <time>. Runbook: docs/observability.md#pipeline-succeeded");
 
     const develop = synthJson(observedStack({ naming: new Naming("fargate", "develop"), environment: "develop" }, []).stack);
     const targets = Object.fromEntries(resourcesOf(develop, "aws_cloudwatch_event_target").map(([id, t]) => [id.replace(/^observability_([\w-]+?)_\w+$/, "$1"), t.arn]));

@@ -7,7 +7,8 @@ import { Naming } from "../../lib/naming";
 import { ACCOUNT, DATA_KEY, HEALTH_CHECK, LOGS_KEY, makeAlb, makeCicd, makeEcs, newStack, problemsOf, resourcesOf, synthJson, TEST_LISTENER_PORT } from "./fixtures";
 
 const naming = new Naming("fargate", "prod");
-const REPOSITORY = { arn: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/fargate-prod/api`, repositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/fargate-prod/api` };
+/** The account registry's repository (the account stack creates it). */
+const REPOSITORY = { arn: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/fargate/api`, repositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/fargate/api` };
 const canary: FargateServiceProps["deployment"] = {
   strategy: "blue-green",
   shift: { type: "canary", percent: 10, intervalMinutes: 5 },
@@ -55,7 +56,7 @@ function serviceProps(env: Environment, overrides: Partial<FargateServiceProps> 
       environment: "prod",
       metricsNamespace: "Fargate/prod",
     },
-    delivery: { cicd: env.cicd, repository: "myorg/api" },
+    delivery: { cicd: env.cicd, repository: "myorg/api", imageRepositoryName: "fargate/api" },
     ...overrides,
   };
 }
@@ -71,7 +72,9 @@ const onlyOf = (json: any, type: string) => {
   expect([type, all.length]).toEqual([type, 1]);
   return all[0][1];
 };
-const deployActionOf = (json: any) => onlyOf(json, "aws_codepipeline").stage.find((s: any) => s.name === "Deploy").action[0];
+const deployActionOf = (json: any) => onlyOf(json, "aws_codepipeline").stage.find((s: any) => s.name === "Deploy-prod").action[0];
+/** The ReleaseSpec parameter's value: a jsonencode expression over the service's resources. */
+const releaseSpecOf = (json: any) => onlyOf(json, "aws_ssm_parameter").value as string;
 
 /** The synthesized alarms a list names, by literal name or by reference to the alarm resource. */
 function alarmsNamedIn(json: any, names: readonly string[]): any[] {
@@ -114,11 +117,13 @@ describe("FargateService", () => {
     expect(resourcesOf(json, "aws_lb_target_group").map(([, tg]) => tg.name)).toEqual(["fargate-prod-api-8000"]);
     expect(service.blueGreen).toBeUndefined();
     expect(resourcesOf(json, "aws_codedeploy_deployment_group")).toEqual([]);
-    expect(deployActionOf(json)).toMatchObject({ provider: "CodeBuild", configuration: { EnvironmentVariables: JSON.stringify([{ name: "MODE", value: "deploy", type: "PLAINTEXT" }]) } });
+    // The pipeline's deploy is the release project in deploy mode; ECS runs the rollout and its rollback.
+    expect(deployActionOf(json)).toMatchObject({ provider: "CodeBuild", configuration: { EnvironmentVariables: JSON.stringify([{ name: "MODE", value: "deploy", type: "PLAINTEXT" }, { name: "TARGET", value: "prod", type: "PLAINTEXT" }]) } });
+    expect(releaseSpecOf(serviceStack(() => ({ releases: true })).json)).toContain('"deployWith" = "ecs"');
   });
 
-  test("hands a canary public service to CodeDeploy, rolling back on the same health alarms, and delivers through CodeDeployToECS", () => {
-    const { service, json } = serviceStack(() => ({ deployment: canary }));
+  test("hands a canary public service to CodeDeploy, rolling back on the same health alarms, and releases through its deployment group", () => {
+    const { service, json } = serviceStack(() => ({ deployment: canary, releases: true }));
     const ecsService = onlyOf(json, "aws_ecs_service");
     expect(ecsService.deployment_controller).toEqual({ type: "CODE_DEPLOY" });
     expect(ecsService.deployment_circuit_breaker).toBeUndefined();
@@ -151,21 +156,20 @@ describe("FargateService", () => {
     );
     expect(resourcesOf(json, "aws_lb_target_group").map(([, tg]) => tg.name).sort()).toEqual(["fargate-prod-api-b8000", "fargate-prod-api-g8000"]);
 
-    const deploy = deployActionOf(json);
-    expect(deploy.provider).toBe("CodeDeployToECS");
-    expect(deploy.configuration).toMatchObject({
-      ApplicationName: expect.stringMatching(/aws_codedeploy_app\.api_blue-green_application_\w+\.name/),
-      DeploymentGroupName: expect.stringMatching(/aws_codedeploy_deployment_group\.api_blue-green_deployment-group_\w+\.deployment_group_name/),
-    });
+    // A release creates a CodeDeploy deployment in this group (the release project reads the spec when it runs).
+    const spec = releaseSpecOf(json);
+    expect(spec).toContain('"deployWith" = "codedeploy"');
+    expect(spec).toMatch(/"codeDeployApplication" = aws_codedeploy_app\.api_blue-green_application_\w+\.name,/);
+    expect(spec).toMatch(/"codeDeployGroup" = aws_codedeploy_deployment_group\.api_blue-green_deployment-group_\w+\.deployment_group_name,/);
+    expect(deployActionOf(json).provider).toBe("CodeBuild");
   });
 
   test("gives a service whose image the releases own a config revision Terraform never reverts", () => {
     const owned = serviceStack(() => ({ releases: true })).json;
     expect(onlyOf(owned, "aws_ecs_service").lifecycle.ignore_changes).toContain("task_definition");
     expect(onlyOf(owned, "aws_ecs_task_definition").skip_destroy).toBe(true);
-    // The pipeline's releases start from that revision.
-    const env = onlyOf(owned, "aws_codebuild_project").environment.environment_variable.find((v: any) => v.name === "CONFIG_TASK_DEFINITION");
-    expect(env.value).toMatch(/^\$\{aws_ecs_task_definition\.api_tasks_task-definition_\w+\.arn\}$/);
+    // Every release starts from that revision: the release spec names it, and every apply updates it.
+    expect(releaseSpecOf(owned)).toMatch(/"configTaskDefinition" = aws_ecs_task_definition\.api_tasks_task-definition_\w+\.arn,/);
 
     const terraformOwned = serviceStack().json;
     expect(onlyOf(terraformOwned, "aws_ecs_service").lifecycle.ignore_changes).not.toContain("task_definition");
@@ -198,10 +202,10 @@ describe("FargateService", () => {
     expect(problemsOf(service)).toEqual([expect.stringMatching(/^test\/api\/tasks: a CODE_DEPLOY service needs its blue target group; got no load balancer/)]);
   });
 
-  test("refuses delivery of a service on an external image (the pipeline pushes to the platform's ECR)", () => {
+  test("refuses delivery of a service on an external image (the pipeline pushes to the account registry)", () => {
     const { service } = serviceStack(() => ({ image: { uri: "public.ecr.aws/acme/api", tag: "1.0" } }));
     expect(service.pipeline).toBeUndefined();
-    expect(problemsOf(service)).toEqual([expect.stringMatching(/^test\/api: a pipeline pushes to the platform's ECR, so a delivered service needs an image repository; got an external image URI/)]);
+    expect(problemsOf(service)).toEqual([expect.stringMatching(/^test\/api: a pipeline pushes to the account registry, so a delivered service needs an image repository; got an external image URI/)]);
   });
 
   test("throws when a blue/green service is routed on an ALB without a test listener", () => {

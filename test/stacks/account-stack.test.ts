@@ -44,10 +44,62 @@ describe("AccountStack", () => {
     const stack = byId[`fargate-account-${name}`];
     expect(resourcesOf(stack, "aws_cloudtrail")).toHaveLength(1);
     expect(resourcesOf(stack, "aws_config_configuration_recorder")).toHaveLength(1);
-    expect(resourcesOf(stack, "aws_kms_alias").map(([, a]) => a.name)).toEqual([`alias/fargate-${name}-audit`]);
+    expect(resourcesOf(stack, "aws_kms_alias").map(([, a]) => a.name).sort()).toEqual([`alias/fargate-${name}-audit`, `alias/fargate-${name}-registry`]);
     expect(resourcesOf(stack, "aws_s3_bucket").map(([, b]) => b.bucket).sort()).toEqual([`fargate-${name}-access-logs-${config.accounts.find((a) => a.name === name)!.id}`, `fargate-${name}-audit-${config.accounts.find((a) => a.name === name)!.id}`]);
     expect(resourcesOf(stack, "aws_iam_openid_connect_provider")).toHaveLength(1);
     expect(resourcesOf(stack, "aws_cloudwatch_log_group").map(([, g]) => g.retention_in_days)).toEqual([365]);
+  });
+
+  test.each(["nonprod", "prod"])("%s: one registry for the account's environments: a repository per image, immutable tags, scanned, on the account's own key", (name) => {
+    const stack = byId[`fargate-account-${name}`];
+    const repositories = resourcesOf(stack, "aws_ecr_repository").map(([, r]) => r);
+    expect(repositories.map((r) => r.name).sort()).toEqual(["fargate/api", "fargate/worker"]);
+    for (const r of repositories) {
+      expect(r).toMatchObject({ image_tag_mutability: "IMMUTABLE", image_scanning_configuration: { scan_on_push: true }, encryption_configuration: [{ encryption_type: "KMS", kms_key: expect.stringMatching(/aws_kms_key\.registry-key_\w+\.arn/) }], force_delete: false });
+    }
+    // Release tags never expire: prod may still promote or roll back to them.
+    for (const [, policy] of resourcesOf(stack, "aws_ecr_lifecycle_policy")) {
+      expect(JSON.parse(policy.policy).rules.map((r: any) => r.selection.tagStatus)).toEqual(["untagged", "tagged"]);
+    }
+    // Environment stacks create no repository of their own.
+    for (const env of ["develop", "test", "qa", "prod"]) expect(resourcesOf(byId[`fargate-${env}`], "aws_ecr_repository")).toEqual([]);
+  });
+
+  test("build once, promote the digest: nonprod replicates every image into prod's repositories; prod reads nonprod's release tags", () => {
+    const nonprod = byId["fargate-account-nonprod"];
+    const prod = byId["fargate-account-prod"];
+    const [[, replication]] = resourcesOf(nonprod, "aws_ecr_replication_configuration");
+    expect(replication.replication_configuration.rule).toEqual([{ destination: [{ registry_id: "222222222222", region: "us-east-1" }], repository_filter: [{ filter: "fargate/", filter_type: "PREFIX_MATCH" }] }]);
+    for (const [, p] of resourcesOf(nonprod, "aws_ecr_repository_policy")) {
+      expect(JSON.parse(p.policy).Statement).toEqual([{ Sid: "PromotingAccountsReadReleaseTags", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::222222222222:root"] }, Action: ["ecr:DescribeImages"] }]);
+    }
+    expect(resourcesOf(nonprod, "aws_ecr_repository_policy")).toHaveLength(2);
+    const [[, registryPolicy]] = resourcesOf(prod, "aws_ecr_registry_policy");
+    expect(JSON.parse(registryPolicy.policy).Statement).toEqual([
+      { Sid: "ReplicateReleasesFromSourceAccounts", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::111111111111:root"] }, Action: ["ecr:ReplicateImage"], Resource: ["arn:aws:ecr:us-east-1:222222222222:repository/fargate/*"] },
+    ]);
+    // Prod replicates nowhere and lets nobody read.
+    expect(resourcesOf(prod, "aws_ecr_replication_configuration")).toEqual([]);
+    expect(resourcesOf(prod, "aws_ecr_repository_policy")).toEqual([]);
+    expect(resourcesOf(nonprod, "aws_ecr_registry_policy")).toEqual([]);
+  });
+
+  test("one Bitbucket connection per account, named once; environments use the account's ARN and create none", () => {
+    for (const name of ["nonprod", "prod"]) {
+      expect(resourcesOf(byId[`fargate-account-${name}`], "aws_codestarconnections_connection").map(([, c]) => c)).toEqual([{ name: "fargate-bitbucket", provider_type: "Bitbucket" }]);
+    }
+    for (const env of ["develop", "test", "prod"]) {
+      const stack = byId[`fargate-${env}`];
+      expect(resourcesOf(stack, "aws_codestarconnections_connection")).toEqual([]);
+      const account = config.accounts.find((a) => a.name === config.environments.find((e) => e.name === env)!.account)!;
+      for (const [, p] of resourcesOf(stack, "aws_codepipeline")) expect(p.stage[0].action[0].configuration.ConnectionArn).toBe(account.sourceConnectionArn);
+    }
+  });
+
+  test("a prod account guards what code cannot rebuild (audit bucket, keys, release images); nonprod does not", () => {
+    const guardedTypes = (name: string) => [...new Set(Object.entries(byId[`fargate-account-${name}`].resource as Record<string, Record<string, any>>).flatMap(([type, byName]) => Object.values(byName).filter((r) => r.lifecycle?.prevent_destroy).map(() => type)))].sort();
+    expect(guardedTypes("prod")).toEqual(["aws_ecr_repository", "aws_kms_key", "aws_s3_bucket"]);
+    expect(guardedTypes("nonprod")).toEqual([]);
   });
 
   test("the prod deploy role trusts the operators only with MFA; the non-prod one without", () => {

@@ -107,28 +107,37 @@ describe("PlatformStack per environment", () => {
     expect(resourcesOf(out, "aws_kms_alias").map(([, a]) => a.name)).toEqual(expect.arrayContaining(["alias/fargate-prod-logs", "alias/fargate-prod-data"]));
   });
 
-  test("prod releases wait for a manual approval; other environments deploy straight after the build", () => {
+  test("the release flow per environment: develop builds and deploys itself; test builds once and deploys test then QA; QA has no pipeline; prod promotes after approval", () => {
     const stages = (env: string) =>
       Object.fromEntries(resourcesOf(synthesized[env], "aws_codepipeline").map(([, p]) => [p.tags.Service, p.stage.map((st: any) => st.name)]));
-    expect(stages("develop")).toEqual({ api: ["Source", "Build", "Deploy"], worker: ["Source", "Build", "Deploy"] });
-    expect(stages("prod")).toEqual({ api: ["Source", "Build", "Approval", "Deploy"], worker: ["Source", "Build", "Approval", "Deploy"] });
+    expect(stages("develop")).toEqual({ api: ["Source", "Build", "Deploy-develop"], worker: ["Source", "Build", "Deploy-develop"] });
+    expect(stages("test")).toEqual({ api: ["Source", "Build", "Deploy-test", "Deploy-qa", "Release"], worker: ["Source", "Build", "Deploy-test", "Deploy-qa", "Release"] });
+    expect(stages("qa")).toEqual({});
+    expect(stages("prod")).toEqual({ api: ["Source", "Resolve", "Approval", "Deploy-prod"], worker: ["Source", "Resolve", "Approval", "Deploy-prod"] });
+    // Only test and develop build images; prod never does.
+    const projects = (env: string) => resourcesOf(synthesized[env], "aws_codebuild_project").map(([, p]) => p.name).sort();
+    expect(projects("prod")).toEqual(["fargate-prod-api-release", "fargate-prod-worker-release"]);
+    expect(projects("qa")).toEqual([]);
+    expect(projects("test")).toEqual(["fargate-test-api-build", "fargate-test-api-release", "fargate-test-worker-build", "fargate-test-worker-release"]);
+    // Every environment publishes how a release lands in it, QA included (test's pipeline reads it).
+    for (const env of ["develop", "test", "qa", "prod"]) {
+      expect(resourcesOf(synthesized[env], "aws_ssm_parameter").map(([, p]) => p.name).filter((n: string) => n.includes("/platform/release/")).sort()).toEqual([`/fargate/${env}/platform/release/api`, `/fargate/${env}/platform/release/worker`]);
+    }
   });
 
-  test("pipelines follow the deployment guide: develop manual on feature/*, test and QA on release/*.*.*, prod on prod/* (manual runs too)", () => {
+  test("pipelines follow the deployment guide: develop manual on feature/*, test on release/*.*.* (push), prod on prod/* (manual runs too)", () => {
     const triggerOf = (env: string) =>
       resourcesOf(synthesized[env], "aws_codepipeline").map(([, p]) => [p.trigger?.[0]?.git_configuration.push[0].branches.includes ?? "manual", p.stage[0].action[0].configuration.BranchName, p.stage[0].action[0].configuration.DetectChanges]);
     expect(triggerOf("develop")).toEqual([["manual", "feature/integration", "false"], ["manual", "feature/integration", "false"]]);
-    for (const env of ["test", "qa"]) expect(triggerOf(env)).toEqual([[["release/*.*.*"], "release/1.0.0", "true"], [["release/*.*.*"], "release/1.0.0", "true"]]);
-    expect(triggerOf("prod")).toEqual([[["prod/*"], "prod/main", "true"], [["prod/*"], "prod/main", "true"]]);
+    expect(triggerOf("test")).toEqual([[["release/*.*.*"], "release/1.0.0", "true"], [["release/*.*.*"], "release/1.0.0", "true"]]);
+    expect(triggerOf("prod")).toEqual([[["prod/*"], "prod/1.0.0", "true"], [["prod/*"], "prod/1.0.0", "true"]]);
   });
 
   test("canary services deploy through CodeDeploy (prod: 10% for 5 minutes, alarm rollback); rolling ones through ECS", () => {
     const json = synthesized.prod;
-    const [, api] = resourcesOf(json, "aws_codepipeline").find(([, p]) => p.tags.Service === "api")!;
-    const [, worker] = resourcesOf(json, "aws_codepipeline").find(([, p]) => p.tags.Service === "worker")!;
-    const deployOf = (p: any) => p.stage.find((st: any) => st.name === "Deploy").action[0];
-    expect(deployOf(api)).toEqual(expect.objectContaining({ provider: "CodeDeployToECS", input_artifacts: ["release"] }));
-    expect(deployOf(worker)).toEqual(expect.objectContaining({ provider: "CodeBuild", configuration: expect.objectContaining({ EnvironmentVariables: expect.stringContaining('"MODE"') }) }));
+    const specOf = (svc: string) => resourcesOf(json, "aws_ssm_parameter").find(([, p]) => p.name === `/fargate/prod/platform/release/${svc}`)![1].value;
+    expect(specOf("api")).toContain('"deployWith" = "codedeploy"');
+    expect(specOf("worker")).toContain('"deployWith" = "ecs"');
     const [[, group]] = resourcesOf(json, "aws_codedeploy_deployment_group");
     expect(group.deployment_config_name).toBe("CodeDeployDefault.ECSCanary10Percent5Minutes");
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
@@ -145,11 +154,12 @@ describe("PlatformStack per environment", () => {
     for (const env of environments) {
       const out = synthesized[env.name];
       expect(resourcesOf(out, "aws_sns_topic").map(([, t]) => t.name).sort()).toEqual([`fargate-${env.name}-alarms-critical`, `fargate-${env.name}-alarms-warning`]);
-      expect(resourcesOf(out, "aws_cloudwatch_dashboard").map(([, d]) => d.dashboard_name).sort()).toEqual([`fargate-${env.name}-api`, `fargate-${env.name}-cluster-overview`, `fargate-${env.name}-pipelines`, `fargate-${env.name}-worker`]);
+      const pipelines = env.name === "qa" ? [] : [`fargate-${env.name}-pipelines`];
+      expect(resourcesOf(out, "aws_cloudwatch_dashboard").map(([, d]) => d.dashboard_name).sort()).toEqual([`fargate-${env.name}-api`, `fargate-${env.name}-cluster-overview`, ...pipelines, `fargate-${env.name}-worker`]);
       const alarms = resourcesOf(out, "aws_cloudwatch_metric_alarm").map(([, a]) => a);
       expect(alarms.length).toBeGreaterThan(10);
       expect(alarms.every((a) => a.alarm_actions.length === 1 && a.alarm_actions[0].includes("aws_sns_topic"))).toBe(true);
-      expect(Object.keys(out.output)).toEqual(expect.arrayContaining(["critical_topic_arn", "warning_topic_arn", "pipeline_names", "source_connection_arn"]));
+      expect(Object.keys(out.output)).toEqual(expect.arrayContaining(["critical_topic_arn", "warning_topic_arn", ...(env.name === "qa" ? [] : ["pipeline_names", "release_project_names"])]));
     }
   });
 

@@ -132,7 +132,7 @@ describe("service path, whole stack", () => {
       const statements = statementsOfRole(json, role);
       expect(statements).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ sid: "PullOwnImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [expect.stringMatching(/^\$\{aws_ecr_repository\.ecs_ecr-fargate-(api|worker)_/)] }),
+          expect.objectContaining({ sid: "PullOwnImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [expect.stringMatching(/^arn:aws:ecr:us-east-1:\d{12}:repository\/fargate\/(api|worker)$/)] }),
           expect.objectContaining({ sid: "WriteOwnLogs", resources: [expect.stringMatching(/log-group.*\.arn\}$/), expect.stringMatching(/log-group.*\.arn\}:\*$/)] }),
         ]),
       );
