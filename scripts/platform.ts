@@ -36,6 +36,7 @@ import {
   ReleaseOutputs,
   rollbackTarget,
   rolloutPlan,
+  runningImage,
   startDeployment,
 } from "../src/operator/releases";
 import { main as trafficSwitch } from "./traffic-switch";
@@ -123,6 +124,8 @@ async function status(io: Io, aws: OperatorClients, out: ReleaseOutputs): Promis
     const deployments = (s.deployments ?? []).filter((d) => d.status !== "INACTIVE");
     const inProgress = deployments.filter((d) => d.rolloutState === "IN_PROGRESS" || d.status === "ACTIVE").length;
     io.out(`${name}: ${s.runningCount ?? 0}/${s.desiredCount ?? 0} tasks, ${r.deploy_with === "codedeploy" ? "CodeDeploy" : "ECS"} deployments in progress: ${inProgress}, runs ${s.taskDefinition}`);
+    // The digest traces a release across environments (docs/cicd-observability.md#tracing-the-digest-from-qa-to-prod).
+    if (s.taskDefinition) io.out(`  image ${await runningImage(aws, s.taskDefinition, r.container)}`);
     if (r.deploy_with === "codedeploy") {
       const ids = (await aws.codedeploy.send(new ListDeploymentsCommand({ applicationName: r.codedeploy_application, deploymentGroupName: r.codedeploy_deployment_group, includeOnlyStatuses: ["Created", "Queued", "InProgress", "Ready"] }))).deployments ?? [];
       if (ids.length) io.out(`  CodeDeploy in progress: ${ids.join(", ")}`);

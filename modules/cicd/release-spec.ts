@@ -57,9 +57,14 @@ export class ReleaseSpec extends Construct {
         deployWith: props.codeDeploy ? "codedeploy" : "ecs",
         codeDeployApplication: props.codeDeploy?.applicationName ?? "",
         codeDeployGroup: props.codeDeploy?.deploymentGroupName ?? "",
-        // AppSpec property names (PascalCase), as CodeDeploy reads them.
-        network: { AwsvpcConfiguration: { Subnets: n.subnetIds, SecurityGroups: n.securityGroupIds, AssignPublicIp: n.assignPublicIp ? "ENABLED" : "DISABLED" } },
-        capacityProviderStrategy: props.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 })),
+        // CodeDeploy only: the AppSpec carries them (property names in PascalCase, as CodeDeploy
+        // reads them); Terraform applies them to a rolling service itself.
+        ...(props.codeDeploy
+          ? {
+              network: { AwsvpcConfiguration: { Subnets: n.subnetIds, SecurityGroups: n.securityGroupIds, AssignPublicIp: n.assignPublicIp ? "ENABLED" : "DISABLED" } },
+              capacityProviderStrategy: props.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 })),
+            }
+          : {}),
       }),
     });
     skipCheckov(this.parameter, "CKV2_AWS_34", "resource names and IDs only (no secret), read by release projects of this and the delivering environment");

@@ -116,6 +116,11 @@ async function describe(aws: OperatorClients, arn: string): Promise<{ td: TaskDe
   return { td: r.taskDefinition, tags: Object.fromEntries((r.tags ?? []).map((t) => [t.key!, t.value!])) };
 }
 
+/** The image of `container` in the revision a service runs (what `status` shows: a release is a digest). */
+export async function runningImage(aws: OperatorClients, taskDefinitionArn: string, container: string): Promise<string> {
+  return imageOf((await describe(aws, taskDefinitionArn)).td, container);
+}
+
 /** The ECS service as it is now. */
 export async function currentService(aws: OperatorClients, out: ReleaseOutputs, name: string) {
   const r = await aws.ecs.send(new DescribeServicesCommand({ cluster: out.cluster, services: [release(out, name).service] }));

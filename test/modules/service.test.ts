@@ -119,7 +119,10 @@ describe("FargateService", () => {
     expect(resourcesOf(json, "aws_codedeploy_deployment_group")).toEqual([]);
     // The pipeline's deploy is the release project in deploy mode; ECS runs the rollout and its rollback.
     expect(deployActionOf(json)).toMatchObject({ provider: "CodeBuild", configuration: { EnvironmentVariables: JSON.stringify([{ name: "MODE", value: "deploy", type: "PLAINTEXT" }, { name: "TARGET", value: "prod", type: "PLAINTEXT" }]) } });
-    expect(releaseSpecOf(serviceStack(() => ({ releases: true })).json)).toContain('"deployWith" = "ecs"');
+    const spec = releaseSpecOf(serviceStack(() => ({ releases: true })).json);
+    expect(spec).toContain('"deployWith" = "ecs"');
+    // Network and capacity reach a rolling service through Terraform, not through the release.
+    expect(spec).not.toContain("capacityProviderStrategy");
   });
 
   test("hands a canary public service to CodeDeploy, rolling back on the same health alarms, and releases through its deployment group", () => {
@@ -159,6 +162,8 @@ describe("FargateService", () => {
     // A release creates a CodeDeploy deployment in this group (the release project reads the spec when it runs).
     const spec = releaseSpecOf(json);
     expect(spec).toContain('"deployWith" = "codedeploy"');
+    expect(spec).toContain('"capacityProviderStrategy" = [{"CapacityProvider" = "FARGATE", "Base" = 1, "Weight" = 70}');
+    expect(spec).toContain('"Subnets" = ["subnet-a", "subnet-b"]');
     expect(spec).toMatch(/"codeDeployApplication" = aws_codedeploy_app\.api_blue-green_application_\w+\.name,/);
     expect(spec).toMatch(/"codeDeployGroup" = aws_codedeploy_deployment_group\.api_blue-green_deployment-group_\w+\.deployment_group_name,/);
     expect(deployActionOf(json).provider).toBe("CodeBuild");

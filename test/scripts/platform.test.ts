@@ -111,6 +111,23 @@ function setup(options: { deployWith?: "ecs" | "codedeploy"; owner?: "release" |
   return { aws, run, lines, running, applyConfig, config };
 }
 
+describe("platform status", () => {
+  test("shows tasks, deployments, the running revision and its image, and the rollback alarms; exits 0 when none is in ALARM", async () => {
+    const { run, lines, aws } = setup();
+    expect(await run("release", "worker", "--image", "repo/worker@sha256:aaa")).toBe(0);
+    lines.length = 0;
+    expect(await run("status")).toBe(0);
+    const text = lines.join("\n");
+    expect(text).toMatch(/^worker: 2\/2 tasks, ECS deployments in progress: \d+, runs arn:aws:ecs:us-east-1:123456789012:task-definition\/fargate-local-worker:2$/m);
+    expect(text).toContain("  image repo/worker@sha256:aaa");
+    expect(text).toContain("  alarms: 1 watched, none in ALARM");
+    aws.alarmStates["fargate-local-worker-no-tasks-reporting"] = "ALARM";
+    lines.length = 0;
+    expect(await run("status")).toBe(1);
+    expect(lines.join("\n")).toContain("  alarms: IN ALARM fargate-local-worker-no-tasks-reporting");
+  });
+});
+
 describe("platform release", () => {
   test("registers the config revision with only the image swapped, deploys it with ECS, and follows it to the end", async () => {
     const { run, running, config, aws, lines } = setup();
