@@ -25,6 +25,10 @@ import { randomUUID, generateKeyPairSync, randomBytes, sign } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { CreateDBSubnetGroupCommand, DBSubnetGroup, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, RDSClient } from "@aws-sdk/client-rds";
+// The Query protocol of the SDK the CloudWatch client is built on (cloudwatch-json replays calls with it).
+import { AwsQueryProtocol } from "@aws-sdk/core/protocols";
 
 /** moto's account (every emulated resource lives in it). */
 export const EMULATOR_ACCOUNT = "123456789012";
@@ -83,7 +87,20 @@ export function selfSignedCertificate(now = new Date()): { key: string; cert: st
 // Shim model
 // ---------------------------------------------------------------------------------------
 
-/** What an operation handler sees: one awsJson1.1 call. */
+/**
+ * SDK v3 client settings that reach moto itself (not the proxy), with the caller's access
+ * key (moto maps keys to accounts) and the proxy's kept-alive agent: for shims that
+ * translate a call into other calls moto understands.
+ */
+export interface UpstreamSdkConfig {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly maxAttempts: number;
+  readonly requestHandler: { readonly httpsAgent: https.Agent };
+}
+
+/** What an operation handler sees: one awsJson1.0/1.1 call. */
 export interface JsonCall {
   /** Operation name (the part of X-Amz-Target after the dot). */
   readonly op: string;
@@ -91,6 +108,8 @@ export interface JsonCall {
   readonly input: any;
   /** Region from the request's SigV4 credential scope. */
   readonly region: string;
+  /** Settings for an SDK client that talks to moto directly. */
+  readonly upstream: UpstreamSdkConfig;
   /** Sends the call (or a changed input, or another operation of the same service) to moto and returns its answer. */
   forward(input?: unknown, op?: string): Promise<JsonReply>;
 }
@@ -98,11 +117,14 @@ export interface JsonCall {
 export interface JsonReply {
   readonly status: number;
   readonly body: any;
+  /** Extra response headers (e.g. `x-amzn-query-error`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Operation = (call: JsonCall) => JsonReply | Promise<JsonReply>;
 
-export interface Shim {
+/** A shim of a JSON-protocol service, matched by its `X-Amz-Target` prefix. */
+export interface JsonShim {
   /** Short id for logs and tests. */
   readonly id: string;
   /** X-Amz-Target prefix of the service (`CodeDeploy_20141006`). */
@@ -114,6 +136,37 @@ export interface Shim {
   /** Resources the shim holds itself, for the leftover check (model name -> items). */
   state?(): Record<string, unknown[]>;
 }
+
+/** What an action handler of a Query-protocol service sees (form-encoded `Action=...`). */
+export interface QueryCall {
+  readonly action: string;
+  /** The form parameters (body and URL query). */
+  readonly params: URLSearchParams;
+  /** Region from the request's SigV4 credential scope. */
+  readonly region: string;
+  /** Settings for an SDK client that talks to moto directly. */
+  readonly upstream: UpstreamSdkConfig;
+  /** Sends the request unchanged to moto; resolves with moto's answer (XML text). */
+  forward(): Promise<QueryReply>;
+}
+
+export interface QueryReply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+/** A shim of a Query-protocol service, matched by the SigV4 signing name and the `Action`. */
+export interface QueryShim {
+  readonly id: string;
+  /** SigV4 signing name of the service (`rds`). */
+  readonly signingName: string;
+  readonly bug: string;
+  /** Handlers by action name (no wildcard: a Query shim names each action it touches). */
+  readonly actions: Readonly<Record<string, (call: QueryCall) => Promise<QueryReply>>>;
+}
+
+export type Shim = JsonShim | QueryShim;
 
 /** An AWS error in the awsJson1.1 format (`__type`), thrown by handlers. */
 export class AwsError extends Error {
@@ -157,7 +210,7 @@ function tagStore(field = "ResourceArn") {
  * RegisterScalableTarget (and tags/untags on update); moto answers 500. The shim keeps the
  * tags given to RegisterScalableTarget and serves the three tag operations.
  */
-export function appAutoScalingTags(): Shim {
+export function appAutoScalingTags(): JsonShim {
   const tags = new Map<string, Record<string, string>>();
   return {
     id: "appautoscaling-tags",
@@ -198,7 +251,7 @@ export function isoToEpoch(value: unknown, keys: ReadonlySet<string>): unknown {
 }
 
 /** CodePipeline timestamps as JSON numbers. */
-export function codePipelineTimestamps(): Shim {
+export function codePipelineTimestamps(): JsonShim {
   return {
     id: "codepipeline-timestamps",
     targetPrefix: "CodePipeline_20150709",
@@ -224,7 +277,7 @@ export const CODEBUILD_NO_LOCATION = "emulator-shim-no-location";
  * (and strips again) a placeholder location, answers with the key the project was created
  * with, and updates a project by recreating it in moto under the same name (same ARN).
  */
-export function codeBuildProjects(): Shim {
+export function codeBuildProjects(): JsonShim {
   const keys = new Map<string, string>();
   const needsLocation = (x: any) => x && typeof x === "object" && ["CODEPIPELINE", "NO_SOURCE", "NO_ARTIFACTS"].includes(x.type) && !x.location;
   const fill = (x: any) => (x?.type !== "NO_ARTIFACTS" && needsLocation(x) ? { ...x, location: CODEBUILD_NO_LOCATION } : x);
@@ -280,7 +333,7 @@ export function codeBuildProjects(): Shim {
  * CodeStar Connections, served by the shim: moto has no such service. A created connection
  * stays PENDING, as in AWS until someone completes the OAuth handshake in the console.
  */
-export function codeStarConnections(): Shim {
+export function codeStarConnections(): JsonShim {
   const connections = new Map<string, Record<string, unknown>>();
   const tags = tagStore();
   const find = (arn: string) => {
@@ -322,7 +375,7 @@ export function codeStarConnections(): Shim {
  * cannot be patched over moto's store (a deleted group would stay in moto), so the shim
  * holds the whole CodeDeploy state. Deployments stay "Created", as in moto.
  */
-export function codeDeploy(): Shim {
+export function codeDeploy(): JsonShim {
   const apps = new Map<string, Record<string, any>>();
   const groups = new Map<string, Record<string, any>>();
   const configs = new Map<string, Record<string, any>>();
@@ -475,9 +528,98 @@ export function codeDeploy(): Shim {
   };
 }
 
+/** The awsJson wire form of an SDK output: timestamps as epoch seconds, blobs as base64, no `$metadata`. */
+export function toJsonWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  if (Array.isArray(value)) return value.map(toJsonWire);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([k, v]) => k !== "$metadata" && v !== undefined).map(([k, v]) => [k, toJsonWire(v)]));
+}
+
+/** CloudWatch's Query protocol settings (the pinned client's own protocolSettings, less the JSON target). */
+const CLOUDWATCH_QUERY = { defaultNamespace: "com.amazonaws.cloudwatch", xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/", version: "2010-08-01" };
+
+/**
+ * CloudWatch over the JSON protocol. The pinned @aws-sdk/client-cloudwatch sends awsJson1.0
+ * (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, `x-amzn-query-mode: true`); moto
+ * only speaks CloudWatch's Query protocol. The shim replays each named operation on moto
+ * through the same SDK client with the Query protocol, and answers in awsJson1.0 (errors
+ * with the `x-amzn-query-error` header an awsQueryCompatible client reads the code from).
+ * Named: DescribeAlarms (`platform status`, the rollback checklist) and SetAlarmState (the
+ * e2e's alarm check). The provider (hashicorp/aws 5.100.0) uses the Query protocol and never
+ * reaches this shim.
+ */
+export function cloudWatchJson(): JsonShim {
+  const viaQuery =
+    (Command: new (input: any) => any): Operation =>
+    async (c) => {
+      const client = new CloudWatchClient({ ...c.upstream, protocol: new AwsQueryProtocol(CLOUDWATCH_QUERY) });
+      try {
+        return ok(toJsonWire(await client.send(new Command(c.input))));
+      } catch (e) {
+        const err = e as { name?: string; message?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
+        if (!err.$metadata?.httpStatusCode || !err.name) throw e;
+        const code = err.name;
+        return { status: err.$metadata.httpStatusCode, body: { __type: `com.amazonaws.cloudwatch#${code}`, message: err.message }, headers: { "x-amzn-query-error": `${code};${err.$fault === "server" ? "Receiver" : "Sender"}` } };
+      }
+    };
+  return {
+    id: "cloudwatch-json",
+    targetPrefix: "GraniteServiceVersion20100801",
+    bug:
+      "moto's CloudWatch answers the JSON protocol (awsJson1.0, which @aws-sdk/client-cloudwatch 3.1142 sends) with HTTP 500 and an HTML page: " +
+      "moto/core/request.py determine_request_protocol raises NotImplementedError \"Unsupported protocol [json] for service cloudwatch\" because the " +
+      "service model moto reads (botocore 1.35.99, which checkov 3.3.30 pins) lists only \"query\" for CloudWatch (moto/cloudwatch/responses.py parses through it)",
+    ops: { DescribeAlarms: viaQuery(DescribeAlarmsCommand), SetAlarmState: viaQuery(SetAlarmStateCommand) },
+  };
+}
+
+/** A DB subnet group as moto describes it, or undefined when moto does not have it. */
+async function describeSubnetGroup(rds: RDSClient, name: string): Promise<DBSubnetGroup | undefined> {
+  try {
+    return (await rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
+  } catch (e) {
+    if ((e as Error).name === "DBSubnetGroupNotFoundFault") return undefined;
+    throw e;
+  }
+}
+
+/**
+ * RDS ModifyDBSubnetGroup. moto modifies the group and then forgets it, so every later read
+ * fails (the provider: "Root object was present, but now absent"; adding an AZ changes the
+ * database's subnet group). The shim reads the group's tags first, lets moto modify it, and
+ * when moto no longer has the group stores it again as modified: CreateDBSubnetGroup with the
+ * same name (so the same ARN), the new subnets, the description and the tags.
+ */
+export function rdsModifyDbSubnetGroup(): QueryShim {
+  return {
+    id: "rds-modify-db-subnet-group",
+    signingName: "rds",
+    bug:
+      "moto/rds/models.py RDSBackend.modify_db_subnet_group takes the group out of subnet_groups (self.subnet_groups.pop(subnet_name)), " +
+      "modifies it and never stores it again: after ModifyDBSubnetGroup, DescribeDBSubnetGroups answers DBSubnetGroupNotFoundFault (404)",
+    actions: {
+      ModifyDBSubnetGroup: async (c) => {
+        const rds = new RDSClient(c.upstream);
+        const name = c.params.get("DBSubnetGroupName") ?? "";
+        const before = await describeSubnetGroup(rds, name);
+        const tags = before?.DBSubnetGroupArn ? ((await rds.send(new ListTagsForResourceCommand({ ResourceName: before.DBSubnetGroupArn }))).TagList ?? []) : [];
+        const r = await c.forward();
+        if (r.status !== 200 || !before || (await describeSubnetGroup(rds, name))) return r;
+        const subnetIds = [...c.params].filter(([k]) => /^SubnetIds\.[A-Za-z]+\.\d+$/.test(k)).map(([, v]) => v);
+        await rds.send(
+          new CreateDBSubnetGroupCommand({ DBSubnetGroupName: name, DBSubnetGroupDescription: c.params.get("DBSubnetGroupDescription") ?? before.DBSubnetGroupDescription, SubnetIds: subnetIds, Tags: tags }),
+        );
+        return r;
+      },
+    },
+  };
+}
+
 /** Every shim, in a fresh state. */
 export function defaultShims(): Shim[] {
-  return [appAutoScalingTags(), codePipelineTimestamps(), codeBuildProjects(), codeStarConnections(), codeDeploy()];
+  return [appAutoScalingTags(), codePipelineTimestamps(), codeBuildProjects(), codeStarConnections(), codeDeploy(), cloudWatchJson(), rdsModifyDbSubnetGroup()];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,6 +631,11 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
 /** Region of a SigV4-signed request (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
 export function requestRegion(authorization: string | undefined): string {
   return /Credential=[^/]+\/\d+\/([^/]+)\//.exec(authorization ?? "")?.[1] ?? "us-east-1";
+}
+
+/** SigV4 signing name of a request (`rds`, `monitoring`, ...), or "" when it is not signed. */
+export function requestSigningName(authorization: string | undefined): string {
+  return /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(authorization ?? "")?.[1] ?? "";
 }
 
 export interface ShimProxy {
@@ -523,10 +670,19 @@ interface Upstream {
 export async function startShimProxy(options: ShimProxyOptions): Promise<ShimProxy> {
   const upstream = new URL(options.upstream);
   if (upstream.hostname !== "127.0.0.1") throw new Error(`the emulator shims only front a loopback moto; got ${options.upstream}`);
-  const shims = new Map((options.shims ?? defaultShims()).map((s) => [s.targetPrefix, s]));
+  const all = options.shims ?? defaultShims();
+  const shims = new Map(all.filter((s): s is JsonShim => "targetPrefix" in s).map((s) => [s.targetPrefix, s]));
+  const queryShims = new Map(all.filter((s): s is QueryShim => "signingName" in s).map((s) => [s.signingName, s]));
   const hits: Record<string, number> = {};
   const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: 64 });
   const log = options.log ?? (() => undefined);
+  const sdkConfig = (req: http.IncomingMessage): UpstreamSdkConfig => ({
+    endpoint: options.upstream,
+    region: requestRegion(req.headers.authorization),
+    credentials: { accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "AKIAEMULATOR00000000", secretAccessKey: "emulator" },
+    maxAttempts: 1,
+    requestHandler: { httpsAgent: agent },
+  });
 
   // A kept-alive socket moto already closed fails at once: that request never reached moto, so
   // it is sent again once on a fresh socket (Node's documented reusedSocket pattern).
@@ -557,16 +713,47 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
     res.writeHead(status, out);
     res.end(body);
   };
-  const json = (res: http.ServerResponse, r: JsonReply) =>
-    reply(res, r.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() }, Buffer.from(JSON.stringify(r.body ?? {})));
+  const json = (res: http.ServerResponse, r: JsonReply, contentType = "application/x-amz-json-1.1") =>
+    reply(res, r.status, { "content-type": contentType, "x-amzn-requestid": randomUUID(), ...r.headers }, Buffer.from(JSON.stringify(r.body ?? {})));
+
+  /** A Query-protocol call a shim names (form-encoded `Action=` of a shimmed signing name), or undefined. */
+  const queryHandler = (req: http.IncomingMessage, body: Buffer) => {
+    const shim = queryShims.get(requestSigningName(req.headers.authorization));
+    if (!shim || req.headers["x-amz-target"] || !String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return undefined;
+    const params = new URLSearchParams(body.toString("utf8"));
+    for (const [k, v] of new URL(req.url ?? "/", "https://127.0.0.1").searchParams) if (!params.has(k)) params.set(k, v);
+    const action = params.get("Action") ?? "";
+    const handler = Object.hasOwn(shim.actions, action) ? shim.actions[action] : undefined;
+    return handler && { shim, action, params, handler };
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
+    const query = queryHandler(req, body);
+    if (query) {
+      const { shim, action, params, handler } = query;
+      hits[shim.id] = (hits[shim.id] ?? 0) + 1;
+      const call: QueryCall = {
+        action,
+        params,
+        region: requestRegion(req.headers.authorization),
+        upstream: sdkConfig(req),
+        forward: async () => {
+          const r = await send(req, body, false);
+          return { status: r.status, headers: r.headers, body: r.body.toString("utf8") };
+        },
+      };
+      const r = await handler(call);
+      log(`[emulator-shim ${shim.id}] ${action} -> ${r.status}`);
+      return reply(res, r.status, r.headers, Buffer.from(r.body));
+    }
     const target = String(req.headers["x-amz-target"] ?? "");
     const dot = target.indexOf(".");
     const shim = dot > 0 ? shims.get(target.slice(0, dot)) : undefined;
     const op = target.slice(dot + 1);
     const handler = shim && (shim.ops[op] ?? shim.ops["*"]);
     if (shim && handler) {
+      // awsJson1.0 or 1.1, as the client sent it.
+      const contentType = /^application\/x-amz-json-1\.[01]$/.test(String(req.headers["content-type"])) ? String(req.headers["content-type"]) : "application/x-amz-json-1.1";
       let input: any = {};
       try {
         input = body.length ? JSON.parse(body.toString("utf8")) : {};
@@ -577,6 +764,7 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
         op,
         input,
         region: requestRegion(req.headers.authorization),
+        upstream: sdkConfig(req),
         forward: async (changed?: unknown, otherOp?: string) => {
           const r = await send(req, changed === undefined ? body : Buffer.from(JSON.stringify(changed)), true, otherOp && `${target.slice(0, dot)}.${otherOp}`);
           let parsed: any = r.body.toString("utf8");
@@ -593,11 +781,11 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
         const r = await handler(call);
         log(`[emulator-shim ${shim.id}] ${op} -> ${r.status}`);
         if (typeof r.body === "string") return reply(res, r.status, { "content-type": "text/html" }, Buffer.from(r.body));
-        return json(res, r);
+        return json(res, r, contentType);
       } catch (e) {
         if (e instanceof AwsError) {
           log(`[emulator-shim ${shim.id}] ${op} -> ${e.status} ${e.type}`);
-          return json(res, { status: e.status, body: { __type: e.type, message: e.message } });
+          return json(res, { status: e.status, body: { __type: e.type, message: e.message } }, contentType);
         }
         throw e;
       }
@@ -651,10 +839,10 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
 // ---------------------------------------------------------------------------------------
 
 /**
- * One awsJson1.1 call with a fake SigV4 header (moto reads only the credential scope to
+ * One awsJson1.1 (or 1.0) call with a fake SigV4 header (moto reads only the credential scope to
  * find the service and region; it checks no signature). Resolves with the raw status and body.
  */
-export function awsJsonCall(endpoint: string, signingName: string, target: string, input: unknown, region = "us-east-1"): Promise<{ status: number; body: string; json: any }> {
+export function awsJsonCall(endpoint: string, signingName: string, target: string, input: unknown, region = "us-east-1", jsonVersion: "1.0" | "1.1" = "1.1"): Promise<{ status: number; body: string; json: any; headers: http.IncomingHttpHeaders }> {
   const body = Buffer.from(JSON.stringify(input));
   const url = new URL(endpoint);
   return new Promise((resolve, reject) => {
@@ -668,7 +856,7 @@ export function awsJsonCall(endpoint: string, signingName: string, target: strin
         agent: false,
         timeout: 15_000,
         headers: {
-          "content-type": "application/x-amz-json-1.1",
+          "content-type": `application/x-amz-json-${jsonVersion}`,
           "content-length": body.length,
           "x-amz-target": target,
           "x-amz-date": "20250101T000000Z",
@@ -686,7 +874,7 @@ export function awsJsonCall(endpoint: string, signingName: string, target: strin
           } catch {
             parsed = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, body: text, json: parsed });
+          resolve({ status: res.statusCode ?? 0, body: text, json: parsed, headers: res.headers });
         });
       },
     );

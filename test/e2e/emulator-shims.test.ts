@@ -15,7 +15,10 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
-import { awsJsonCall, CODEBUILD_NO_LOCATION, defaultShims, isoToEpoch, requestRegion, selfSignedCertificate, ShimProxy, startShimProxy } from "../../scripts/emulator-shims";
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
+import { awsJsonCall, CODEBUILD_NO_LOCATION, defaultShims, isoToEpoch, requestRegion, requestSigningName, selfSignedCertificate, ShimProxy, startShimProxy, toJsonWire } from "../../scripts/emulator-shims";
 import { emulatorGet, freePort, waitForEmulator } from "../../scripts/emulator";
 import { venvBin } from "../../scripts/python-tools";
 
@@ -78,6 +81,18 @@ async function withProxy(handler: StubHandler, body: (proxy: ShimProxy, seen: Se
 }
 
 const call = (proxy: { endpoint: string }, signing: string, target: string, input: unknown) => awsJsonCall(proxy.endpoint, signing, target, input);
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+/** SDK v3 client settings for an endpoint with the emulator's self-signed certificate. */
+const sdk = (endpoint: string) => ({
+  endpoint,
+  region: "us-east-1",
+  credentials: { accessKeyId: "AKIAEMULATOR00000000", secretAccessKey: "emulator" },
+  maxAttempts: 1,
+  requestHandler: { httpsAgent: new https.Agent({ rejectUnauthorized: false }) },
+});
+const xml = (body: string, status = 200) => ({ status, body, headers: { "content-type": "text/xml" } });
+const form = (raw: string) => Object.fromEntries(new URLSearchParams(raw));
 
 describe("emulator shim proxy (no moto)", () => {
   test("its certificate is a valid self-signed X.509 for 127.0.0.1", () => {
@@ -259,6 +274,110 @@ describe("emulator shim proxy (no moto)", () => {
   });
 });
 
+describe("emulator shim proxy: Query-protocol and JSON-to-Query shims (no moto)", () => {
+  test("reads the signing name from the SigV4 credential scope", () => {
+    expect(requestSigningName("AWS4-HMAC-SHA256 Credential=AKIA/20250101/us-east-1/rds/aws4_request, SignedHeaders=host")).toBe("rds");
+    expect(requestSigningName(undefined)).toBe("");
+  });
+
+  test("toJsonWire: dates become epoch seconds, blobs base64, $metadata and undefined go", () => {
+    expect(toJsonWire({ $metadata: { httpStatusCode: 200 }, At: new Date("2025-01-02T03:04:05.500Z"), Img: new Uint8Array([104, 105]), L: [{ N: 1, U: undefined }] })).toEqual({ At: 1735787045.5, Img: "aGk=", L: [{ N: 1 }] });
+  });
+
+  test("cloudwatch-json: an awsJson1.0 DescribeAlarms reaches moto as Query and comes back as JSON; a Query error keeps its code", async () => {
+    await withProxy(
+      ({ raw }) => {
+        const p = form(raw);
+        if (p.Action === "DescribeAlarms") {
+          return xml(
+            `<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms><member><AlarmName>${p["AlarmNames.member.1"]}</AlarmName>` +
+              `<StateValue>ALARM</StateValue><Period>60</Period><Threshold>1.5</Threshold><AlarmActions><member>arn:a</member></AlarmActions><StateUpdatedTimestamp>2025-01-02T03:04:05.000Z</StateUpdatedTimestamp></member></MetricAlarms>` +
+              `<CompositeAlarms/></DescribeAlarmsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeAlarmsResponse>`,
+          );
+        }
+        return xml(`<ErrorResponse><Error><Type>Sender</Type><Code>ResourceNotFound</Code><Message>no alarm ${p.AlarmName}</Message></Error><RequestId>r</RequestId></ErrorResponse>`, 404);
+      },
+      async (proxy, seen) => {
+        const cw = new CloudWatchClient(sdk(proxy.endpoint));
+        const r = await cw.send(new DescribeAlarmsCommand({ AlarmNames: ["api-5xx"] }));
+        expect(r.MetricAlarms).toEqual([{ AlarmName: "api-5xx", StateValue: "ALARM", Period: 60, Threshold: 1.5, AlarmActions: ["arn:a"], StateUpdatedTimestamp: new Date("2025-01-02T03:04:05.000Z") }]);
+        expect(seen[0].headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
+        expect(seen[0].headers["x-amz-target"]).toBeUndefined();
+        expect(form(seen[0].raw)).toEqual(expect.objectContaining({ Action: "DescribeAlarms", Version: "2010-08-01", "AlarmNames.member.1": "api-5xx" }));
+        await expect(cw.send(new SetAlarmStateCommand({ AlarmName: "gone", StateValue: "ALARM", StateReason: "x" }))).rejects.toMatchObject({ name: "ResourceNotFound", message: "no alarm gone", $metadata: { httpStatusCode: 404 } });
+        expect(proxy.hits).toEqual({ "cloudwatch-json": 2 });
+        cw.destroy();
+      },
+    );
+  });
+
+  /** A stub RDS that has moto's bug when `forgets` (ModifyDBSubnetGroup drops the group). */
+  function stubRds(forgets: boolean) {
+    const groups = new Map<string, { description: string; subnets: string[]; tags: [string, string][] }>();
+    const describe = (name: string) => {
+      const g = groups.get(name)!;
+      const subnets = g.subnets.map((s) => `<Subnet><SubnetIdentifier>${s}</SubnetIdentifier></Subnet>`).join("");
+      return `<DBSubnetGroup><DBSubnetGroupName>${name}</DBSubnetGroupName><DBSubnetGroupDescription>${g.description}</DBSubnetGroupDescription><DBSubnetGroupArn>arn:aws:rds:us-east-1:123456789012:subgrp:${name}</DBSubnetGroupArn><Subnets>${subnets}</Subnets></DBSubnetGroup>`;
+    };
+    const notFound = (name: string) => xml(`<ErrorResponse><Error><Type>Sender</Type><Code>DBSubnetGroupNotFoundFault</Code><Message>${name} not found</Message></Error><RequestId>r</RequestId></ErrorResponse>`, 404);
+    const list = (p: Record<string, string>, prefix: string) => Object.keys(p).filter((k) => k.startsWith(prefix)).sort().map((k) => p[k]);
+    const handler: StubHandler = ({ raw }) => {
+      const p = form(raw);
+      const name = p.DBSubnetGroupName ?? p.ResourceName?.split(":").pop();
+      const wrap = (action: string, inner: string) => xml(`<${action}Response xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${action}Response>`);
+      switch (p.Action) {
+        case "CreateDBSubnetGroup": {
+          const tags = Object.keys(p).filter((k) => /^Tags\.Tag\.\d+\.Key$/.test(k)).map((k) => [p[k], p[k.replace(/Key$/, "Value")]] as [string, string]);
+          groups.set(name, { description: p.DBSubnetGroupDescription, subnets: list(p, "SubnetIds."), tags });
+          return wrap("CreateDBSubnetGroup", describe(name));
+        }
+        case "ModifyDBSubnetGroup": {
+          const g = groups.get(name);
+          if (!g) return notFound(name);
+          g.subnets = list(p, "SubnetIds.");
+          const out = wrap("ModifyDBSubnetGroup", describe(name));
+          if (forgets) groups.delete(name);
+          return out;
+        }
+        case "DescribeDBSubnetGroups":
+          return groups.has(name) ? wrap("DescribeDBSubnetGroups", `<DBSubnetGroups>${describe(name)}</DBSubnetGroups>`) : notFound(name);
+        case "ListTagsForResource":
+          return wrap("ListTagsForResource", `<TagList>${(groups.get(name)?.tags ?? []).map(([k, v]) => `<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`).join("")}</TagList>`);
+        default:
+          return xml(`<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>`, 400);
+      }
+    };
+    return handler;
+  }
+
+  test("rds-modify-db-subnet-group: a group the upstream forgets on modify is stored again with its new subnets, description and tags", async () => {
+    await withProxy(stubRds(true), async (proxy, seen) => {
+      const rds = new RDSClient(sdk(proxy.endpoint));
+      await rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: "db", DBSubnetGroupDescription: "d", SubnetIds: ["s1", "s2"], Tags: [{ Key: "Project", Value: "fargate" }] }));
+      const modified = await rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "db", SubnetIds: ["s1", "s2", "s3"] }));
+      expect(modified.DBSubnetGroup?.Subnets?.map((x) => x.SubnetIdentifier)).toEqual(["s1", "s2", "s3"]);
+      const got = (await rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: "db" }))).DBSubnetGroups?.[0];
+      expect(got).toEqual(expect.objectContaining({ DBSubnetGroupName: "db", DBSubnetGroupDescription: "d", DBSubnetGroupArn: "arn:aws:rds:us-east-1:123456789012:subgrp:db" }));
+      expect(got?.Subnets?.map((x) => x.SubnetIdentifier)).toEqual(["s1", "s2", "s3"]);
+      expect((await rds.send(new ListTagsForResourceCommand({ ResourceName: got!.DBSubnetGroupArn! }))).TagList).toEqual([{ Key: "Project", Value: "fargate" }]);
+      expect(seen.map((s) => form(s.raw).Action)).toEqual(["CreateDBSubnetGroup", "DescribeDBSubnetGroups", "ListTagsForResource", "ModifyDBSubnetGroup", "DescribeDBSubnetGroups", "CreateDBSubnetGroup", "DescribeDBSubnetGroups", "ListTagsForResource"]);
+      expect(proxy.hits).toEqual({ "rds-modify-db-subnet-group": 1 });
+      rds.destroy();
+    });
+  });
+
+  test("rds-modify-db-subnet-group: an upstream that keeps the modified group is left alone; a missing group gets the upstream's own error", async () => {
+    await withProxy(stubRds(false), async (proxy, seen) => {
+      const rds = new RDSClient(sdk(proxy.endpoint));
+      await rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: "db", DBSubnetGroupDescription: "d", SubnetIds: ["s1"] }));
+      await rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "db", SubnetIds: ["s1", "s2"] }));
+      expect(seen.map((s) => form(s.raw).Action).filter((a) => a === "CreateDBSubnetGroup")).toHaveLength(1);
+      await expect(rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "nope", SubnetIds: ["s1"] }))).rejects.toMatchObject({ name: "DBSubnetGroupNotFoundFault" });
+      rds.destroy();
+    });
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Probes of the pinned moto: each asserts the bug its shim repairs still exists
 // ---------------------------------------------------------------------------------------
@@ -269,9 +388,9 @@ const REQUIRED = process.env.REQUIRE_MOTO === "1";
 /** What a failed probe means. */
 const fixed = (shim: string, what: string) => `moto (${MOTO}) no longer has this bug: ${what}. Delete the "${shim}" shim from scripts/emulator-shims.ts and its probe here, then run npm run test:e2e.`;
 
-/** One IAM Query-protocol call (form-encoded), for the roles other calls need; resolves with the status. */
-function iamCall(endpoint: string, params: Record<string, string>): Promise<number> {
-  const body = new URLSearchParams({ ...params, Version: "2010-05-08" }).toString();
+/** One Query-protocol call (form-encoded) straight to an endpoint; resolves with status and body. */
+function queryCall(endpoint: string, signingName: string, params: Record<string, string>): Promise<{ status: number; body: string }> {
+  const body = new URLSearchParams(params).toString();
   return new Promise((resolve, reject) => {
     const req = https.request(`${endpoint}/`, {
       method: "POST",
@@ -280,16 +399,20 @@ function iamCall(endpoint: string, params: Record<string, string>): Promise<numb
       headers: {
         "content-type": "application/x-www-form-urlencoded",
         "content-length": Buffer.byteLength(body),
-        authorization: "AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20250101/us-east-1/${signingName}/aws4_request, SignedHeaders=host, Signature=0`,
       },
     }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on("error", reject);
     req.end(body);
   });
 }
+
+/** One IAM Query-protocol call, for the roles other calls need; resolves with the status. */
+const iamCall = (endpoint: string, params: Record<string, string>) => queryCall(endpoint, "iam", { ...params, Version: "2010-05-08" }).then((r) => r.status);
 
 interface Moto {
   readonly raw: string;
@@ -393,6 +516,48 @@ const PROBES: Record<string, (m: Moto) => Promise<void>> = {
     expect((await cd(proxy.endpoint, "GetDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).json.deploymentGroupInfo.alarmConfiguration).toEqual(group.alarmConfiguration);
     expect((await cd(proxy.endpoint, "DeleteDeploymentGroup", { applicationName: "probe", deploymentGroupName: "probe" })).status).toBe(200);
     expect((await cd(proxy.endpoint, "DeleteApplication", { applicationName: "probe" })).status).toBe(200);
+  },
+
+  "cloudwatch-json": async ({ raw, proxy }) => {
+    const r = await awsJsonCall(raw, "monitoring", "GraniteServiceVersion20100801.DescribeAlarms", {}, "us-east-1", "1.0");
+    expect({ status: r.status, html: /^<!doctype html/i.test(r.body), why: fixed("cloudwatch-json", `DescribeAlarms over awsJson1.0 answers ${r.status} ${r.body.slice(0, 80)}`) }).toEqual({ status: 500, html: true, why: expect.any(String) });
+    // Through the shim, the pinned SDK (JSON protocol) reads and sets an alarm moto holds.
+    const put = await queryCall(raw, "monitoring", { Action: "PutMetricAlarm", Version: "2010-08-01", AlarmName: "probe", Namespace: "p", MetricName: "m", Statistic: "Sum", Period: "60", EvaluationPeriods: "1", Threshold: "1", ComparisonOperator: "GreaterThanThreshold" });
+    expect(put.status).toBe(200);
+    const cw = new CloudWatchClient(sdk(proxy.endpoint));
+    try {
+      const before = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ["probe"] }))).MetricAlarms ?? [];
+      expect(before.map((a) => [a.AlarmName, a.Period, a.StateUpdatedTimestamp instanceof Date])).toEqual([["probe", 60, true]]);
+      await cw.send(new SetAlarmStateCommand({ AlarmName: "probe", StateValue: "ALARM", StateReason: "probe" }));
+      expect((await cw.send(new DescribeAlarmsCommand({ AlarmNames: ["probe"] }))).MetricAlarms?.[0].StateValue).toBe("ALARM");
+      await expect(cw.send(new SetAlarmStateCommand({ AlarmName: "no-such-alarm", StateValue: "OK", StateReason: "probe" }))).rejects.toMatchObject({ name: "ResourceNotFound" });
+    } finally {
+      cw.destroy();
+      await queryCall(raw, "monitoring", { Action: "DeleteAlarms", Version: "2010-08-01", "AlarmNames.member.1": "probe" });
+    }
+  },
+
+  "rds-modify-db-subnet-group": async ({ raw, proxy }) => {
+    const ec2 = new EC2Client(sdk(raw));
+    const direct = new RDSClient(sdk(raw));
+    const shimmed = new RDSClient(sdk(proxy.endpoint));
+    try {
+      const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.77.0.0/16" }))).Vpc!.VpcId!;
+      const subnets: string[] = [];
+      for (const [i, az] of ["a", "b", "c"].entries()) subnets.push((await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.77.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!);
+      const lookup = (client: RDSClient, name: string) => client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })).then((r) => r.DBSubnetGroups?.[0], (e: Error) => e.name);
+      await direct.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: "probe-raw", DBSubnetGroupDescription: "d", SubnetIds: subnets.slice(0, 2) }));
+      await direct.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "probe-raw", SubnetIds: subnets }));
+      expect({ after: await lookup(direct, "probe-raw"), why: fixed("rds-modify-db-subnet-group", "DescribeDBSubnetGroups finds a group after ModifyDBSubnetGroup") }).toEqual({ after: "DBSubnetGroupNotFoundFault", why: expect.any(String) });
+
+      await shimmed.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: "probe-shim", DBSubnetGroupDescription: "d", SubnetIds: subnets.slice(0, 2), Tags: [{ Key: "Project", Value: "probe" }] }));
+      await shimmed.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "probe-shim", SubnetIds: subnets }));
+      const after = (await lookup(shimmed, "probe-shim")) as { Subnets?: { SubnetIdentifier?: string }[]; DBSubnetGroupArn?: string };
+      expect(after.Subnets?.map((x) => x.SubnetIdentifier).sort()).toEqual([...subnets].sort());
+      expect((await shimmed.send(new ListTagsForResourceCommand({ ResourceName: after.DBSubnetGroupArn! }))).TagList).toEqual([{ Key: "Project", Value: "probe" }]);
+    } finally {
+      for (const c of [ec2, direct, shimmed]) c.destroy();
+    }
   },
 };
 
