@@ -31,7 +31,7 @@ export const local: EnvironmentDelta = {
   logRetentionDays: 7,
   deletionProtection: false,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
-  cicd: { releases: "build", manualApproval: true, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
+  cicd: { manualApproval: true, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
   alb: {
     // Emulator gap: moto rejects a listener whose certificate ARN it does not hold
     // (CertificateNotFound, which the provider retries for minutes); an imported certificate
@@ -44,12 +44,10 @@ export const local: EnvironmentDelta = {
   // moto models IAM OIDC providers and roles: the GitHub deploy role is applied here too.
   github: { repository: "example-org/fargate-apps", branch: "main" },
   services: {
-    // Emulator gap: moto 5.2.3 answers CodeDeploy GetApplication with createTime as a string
-    // ("expected Timestamp to be a JSON Number"), so aws_codedeploy_app cannot be read back and
-    // the apply fails; 5.2.5 decodes it but still cannot update or delete an application or a
-    // deployment group. So the emulator releases the api with ECS rolling updates; the
-    // CodeDeploy path (canary everywhere else) is proven by the offline plans and unit tests.
-    api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" }, deployment: { strategy: "rolling" } },
+    // The api releases with CodeDeploy blue/green as in every other environment: moto's
+    // CodeDeploy cannot update or delete anything, so the codedeploy shim of
+    // scripts/emulator-shims.ts serves it (its probe says when moto catches up).
+    api: { image: { tag: "local" }, environment: { LOG_LEVEL: "debug" } },
     worker: { image: { tag: "local" }, desiredCount: 2 },
   },
   database: {
@@ -62,9 +60,10 @@ export const local: EnvironmentDelta = {
     // apply each). Everything else (RDS, ALB, WAF, ECS, VPC endpoints, NAT, KMS, flow logs,
     // alarms, the GitHub role; CloudTrail and AWS Config in the account stack) applies on the emulator.
     //
-    // moto has no Application Auto Scaling ListTagsForResource (HTTP 500), which the provider
-    // calls right after creating aws_appautoscaling_target, so the apply fails.
-    autoscaling: false,
+    // On: moto has no Application Auto Scaling ListTagsForResource/TagResource (HTTP 500),
+    // which the provider calls right after creating aws_appautoscaling_target; the
+    // appautoscaling-tags shim of scripts/emulator-shims.ts serves the tags.
+    autoscaling: true,
     // moto has no CodeStar Connections service (CreateConnection: HTTP 500), and its CodeDeploy
     // GetApplication returns timestamps as strings the provider cannot decode ("expected
     // Timestamp to be a JSON Number"): aws_codestarconnections_connection and aws_codedeploy_app
@@ -115,9 +114,5 @@ export const LOCAL_ACCOUNT_INPUT: AccountInput = {
     // grants the legacy LogDelivery ACL; the access-logs bucket is BucketOwnerEnforced (no ACLs)
     // with a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.
     s3AccessLogging: false,
-    // moto has no CodeConnections (CreateConnection: HTTP 500): the emulator's pipelines name
-    // an existing connection instead, as an account whose handshake was done elsewhere would.
-    sourceConnection: false,
   },
-  sourceConnectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-emulator",
 };
