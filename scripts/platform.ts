@@ -10,6 +10,8 @@
  *   rollback <service> [--method previous-task-definition|previous-image] [--emergency]
  *   switch <service> --to green|blue     continue a CodeDeploy deployment waiting for the operator, or stop it and roll back
  *   switch <service> --blue N --green M  the write-up's manual weights (outside a deployment)
+ *   start <service> [--commit <sha>]     run the environment's pipeline (develop runs only when started)
+ *   approve <service> [--reject]         answer the approval the pipeline waits at (prod)
  *
  * Options: --env <env> | --outputs <file>, --endpoint <url> (the emulator), --region,
  * --no-wait, --timeout <minutes> (default 30). Exit codes: 0 done; 1 failed (the deployment
@@ -19,6 +21,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
 import { CodeDeployClient, ContinueDeploymentCommand, ListDeploymentsCommand, StopDeploymentCommand } from "@aws-sdk/client-codedeploy";
 import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -49,10 +52,13 @@ export interface Io {
   readonly clients?: OperatorClients;
 }
 
-export const USAGE = `usage: platform <status|release|rollout|apply|rollback|switch> [service] (--env <env> | --outputs <file>) [options]
+export const USAGE = `usage: platform <status|release|rollout|apply|rollback|switch|start|approve> [service] (--env <env> | --outputs <file>) [options]
   release <service> --image <uri>             rollback <service> [--method previous-task-definition|previous-image] [--emergency]
   rollout [<service>]   apply                 switch <service> (--to green|blue | --blue N --green M)
+  start <service> [--commit <sha>]            approve <service> [--reject] [--summary <text>]
   options: --endpoint <url> --region <region> --no-wait --timeout <minutes>`;
+
+const COMMANDS = ["status", "release", "rollout", "apply", "rollback", "switch", "start", "approve"];
 
 class UsageError extends Error {}
 
@@ -64,14 +70,14 @@ interface Args {
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
-  if (!command || !["status", "release", "rollout", "apply", "rollback", "switch"].includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command ?? "")}`);
+  if (!command || !COMMANDS.includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command ?? "")}`);
   const flags: Record<string, string | true> = {};
   let service: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a.startsWith("--")) {
       const key = a.slice(2);
-      if (["no-wait", "emergency"].includes(key)) flags[key] = true;
+      if (["no-wait", "emergency", "reject"].includes(key)) flags[key] = true;
       else {
         const value = rest[++i];
         if (value === undefined) throw new UsageError(`${a} needs a value`);
@@ -80,7 +86,7 @@ export function parseArgs(argv: readonly string[]): Args {
     } else if (!service) service = a;
     else throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
   }
-  if (["release", "rollback", "switch"].includes(command) && !service) throw new UsageError(`${command} needs a service`);
+  if (["release", "rollback", "switch", "start", "approve"].includes(command) && !service) throw new UsageError(`${command} needs a service`);
   if (command === "release" && typeof flags.image !== "string") throw new UsageError("release needs --image <uri or uri@digest>");
   if (!flags.env && !flags.outputs) throw new UsageError("give --env <env> or --outputs <terraform output -json file>");
   return { command, service, flags };
@@ -102,7 +108,7 @@ function terraformOutputs(env: string): Record<string, { value: unknown }> {
 function clientsFor(flags: Args["flags"]): OperatorClients {
   const endpoint = typeof flags.endpoint === "string" ? flags.endpoint : undefined;
   const config = { region: typeof flags.region === "string" ? flags.region : process.env.AWS_REGION ?? "us-east-1", ...(endpoint ? { endpoint } : {}) };
-  return { ecs: new ECSClient(config), codedeploy: new CodeDeployClient(config), cloudwatch: new CloudWatchClient(config), elbv2: new ElasticLoadBalancingV2Client(config) };
+  return { ecs: new ECSClient(config), codedeploy: new CodeDeployClient(config), cloudwatch: new CloudWatchClient(config), elbv2: new ElasticLoadBalancingV2Client(config), codepipeline: new CodePipelineClient(config) };
 }
 
 async function waitFor(io: Io, aws: OperatorClients, out: ReleaseOutputs, name: string, result: DeployResult, flags: Args["flags"]): Promise<boolean> {
@@ -221,6 +227,41 @@ async function switchTraffic(io: Io, aws: OperatorClients, out: ReleaseOutputs, 
   throw new UsageError("switch needs --to green|blue or --blue N --green M");
 }
 
+/** The environment's own pipeline of a service; an environment another pipeline delivers has none. */
+function pipelineOf(out: ReleaseOutputs, name: string, aws: OperatorClients): { pipeline: string; codepipeline: NonNullable<OperatorClients["codepipeline"]> } {
+  release(out, name);
+  const pipeline = out.pipelines?.[name];
+  if (!pipeline) throw new OperatorError(`${name} has no pipeline in this environment (its releases come from another environment's pipeline, or it has no source); see docs/cicd-observability.md#release-flow`);
+  if (!aws.codepipeline) throw new OperatorError("no CodePipeline client");
+  return { pipeline, codepipeline: aws.codepipeline };
+}
+
+/** `start`: runs the pipeline (develop runs only when started), at a commit or at the head of its release branch. */
+async function startPipeline(io: Io, aws: OperatorClients, out: ReleaseOutputs, name: string, flags: Args["flags"]): Promise<number> {
+  const { pipeline, codepipeline } = pipelineOf(out, name, aws);
+  const commit = typeof flags.commit === "string" ? flags.commit : undefined;
+  if (commit !== undefined && !/^[0-9a-f]{40}$/.test(commit)) throw new UsageError(`--commit must be a full 40-character commit SHA; got ${JSON.stringify(commit)}`);
+  const r = await codepipeline.send(new StartPipelineExecutionCommand({ name: pipeline, sourceRevisions: commit ? [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: commit }] : undefined }));
+  io.out(`${pipeline}: execution ${r.pipelineExecutionId} started${commit ? ` at ${commit}` : " at the head of its release branch"}; follow it with \`platform status\``);
+  return 0;
+}
+
+/** `approve`: answers the approval the pipeline waits at (prod), after showing what it would release. */
+async function approve(io: Io, aws: OperatorClients, out: ReleaseOutputs, name: string, flags: Args["flags"]): Promise<number> {
+  const { pipeline, codepipeline } = pipelineOf(out, name, aws);
+  const state = await codepipeline.send(new GetPipelineStateCommand({ name: pipeline }));
+  const stage = (state.stageStates ?? []).find((s) => s.stageName === "Approval");
+  if (!stage) throw new OperatorError(`${pipeline} has no Approval stage`);
+  const action = (stage.actionStates ?? []).find((a) => a.actionName === "ManualApproval");
+  const token = action?.latestExecution?.token;
+  if (action?.latestExecution?.status !== "InProgress" || !token) throw new OperatorError(`${pipeline}: nothing waits for approval (Approval is ${action?.latestExecution?.status ?? "not run"})`);
+  const result = flags.reject ? "Rejected" : "Approved";
+  const summary = typeof flags.summary === "string" ? flags.summary : `${result} with platform approve`;
+  await codepipeline.send(new PutApprovalResultCommand({ pipelineName: pipeline, stageName: "Approval", actionName: "ManualApproval", token, result: { status: result, summary } }));
+  io.out(`${pipeline}: ${result.toLowerCase()} (${summary})${result === "Approved" ? "; the deploy stage starts now" : "; nothing is deployed"}`);
+  return 0;
+}
+
 export async function main(argv: readonly string[], io: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let args: Args;
   try {
@@ -255,6 +296,10 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => proce
         return await rollout(io, aws, out, args.flags, name);
       case "rollback":
         return await rollback(io, aws, out, name!, args.flags);
+      case "start":
+        return await startPipeline(io, aws, out, name!, args.flags);
+      case "approve":
+        return await approve(io, aws, out, name!, args.flags);
       default: {
         const outputsFile = () => {
           if (file) return file;

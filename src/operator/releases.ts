@@ -10,6 +10,7 @@
  * - a rollback returns to the previous (config, image) pair, which every release records on
  *   its revision (tag `platform:previous`).
  */
+import type { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -44,6 +45,8 @@ export interface ReleaseOutputs {
   readonly cluster: string;
   readonly releases: Readonly<Record<string, ServiceRelease>>;
   readonly network: { readonly subnets: readonly string[]; readonly security_groups: readonly string[]; readonly assign_public_ip: boolean; readonly capacity_provider_strategy: readonly { readonly capacity_provider: string; readonly base: number; readonly weight: number }[] };
+  /** The environment's own pipeline per service (output `pipeline_names`; none where another environment's pipeline delivers). */
+  readonly pipelines?: Readonly<Record<string, string>>;
 }
 
 /** Reads `terraform output -json` of an environment stack into ReleaseOutputs; throws naming what is missing. */
@@ -56,7 +59,12 @@ export function parseOutputs(input: Record<string, unknown>): ReleaseOutputs {
   const need = ["ecs_cluster_name", "releases", "task_network"];
   const missing = need.filter((k) => !(k in raw));
   if (missing.length) throw new OperatorError(`the stack outputs lack ${missing.join(", ")}; got ${Object.keys(raw).sort().join(", ") || "none"}; pass the \`terraform output -json\` of an environment stack (apply it first)`);
-  return { cluster: raw.ecs_cluster_name.value as string, releases: raw.releases.value as ReleaseOutputs["releases"], network: raw.task_network.value as ReleaseOutputs["network"] };
+  return {
+    cluster: raw.ecs_cluster_name.value as string,
+    releases: raw.releases.value as ReleaseOutputs["releases"],
+    network: raw.task_network.value as ReleaseOutputs["network"],
+    pipelines: (raw.pipeline_names?.value as ReleaseOutputs["pipelines"]) ?? {},
+  };
 }
 
 function isWrapped(v: unknown): boolean {
@@ -71,6 +79,8 @@ export interface OperatorClients {
   readonly codedeploy: Pick<CodeDeployClient, "send">;
   readonly cloudwatch: Pick<CloudWatchClient, "send">;
   readonly elbv2: Pick<ElasticLoadBalancingV2Client, "send">;
+  /** The pipeline commands (`start`, `approve`) only. */
+  readonly codepipeline?: Pick<CodePipelineClient, "send">;
 }
 
 /** Tags a release writes on its revision, so the history needs no other store. */

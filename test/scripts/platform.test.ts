@@ -16,6 +16,9 @@ class FakeAws {
   alarmStates: Record<string, string> = {};
   calls: string[] = [];
   rollBackNext = false;
+  pipelineStarts: any[] = [];
+  approvals: any[] = [];
+  approvalWaiting = false;
 
   register(td: Omit<Td, "taskDefinitionArn" | "revision">, tags: { key: string; value: string }[] = []): string {
     const revision = [...this.tds.values()].filter((t) => t.family === td.family).length + 1;
@@ -62,13 +65,21 @@ class FakeAws {
           return { deployments: [] };
         case "DescribeTargetHealthCommand":
           return { TargetHealthDescriptions: [{ TargetHealth: { State: "healthy" } }] };
+        case "StartPipelineExecutionCommand":
+          this.pipelineStarts.push(i);
+          return { pipelineExecutionId: "exec-1" };
+        case "GetPipelineStateCommand":
+          return { stageStates: [{ stageName: "Approval", actionStates: [{ actionName: "ManualApproval", latestExecution: this.approvalWaiting ? { status: "InProgress", token: "tok-1" } : { status: "Succeeded" } }] }] };
+        case "PutApprovalResultCommand":
+          this.approvals.push(i);
+          return {};
         case "DescribeAlarmsCommand":
           return { MetricAlarms: i.AlarmNames.map((n: string) => ({ AlarmName: n, StateValue: this.alarmStates[n] ?? "OK" })) };
         default:
           throw new Error(`unexpected ${name}`);
       }
     };
-    return { ecs: { send }, codedeploy: { send }, cloudwatch: { send }, elbv2: { send } } as unknown as OperatorClients;
+    return { ecs: { send }, codedeploy: { send }, cloudwatch: { send }, elbv2: { send }, codepipeline: { send } } as unknown as OperatorClients;
   }
 }
 
@@ -95,6 +106,7 @@ function setup(options: { deployWith?: "ecs" | "codedeploy"; owner?: "release" |
   };
   const outputs = {
     ecs_cluster_name: { value: cluster },
+    pipeline_names: { value: { worker: "fargate-local-worker" } },
     releases: { value: releases },
     task_network: { value: { subnets: ["subnet-1"], security_groups: ["sg-1"], assign_public_ip: false, capacity_provider_strategy: [{ capacity_provider: "FARGATE", base: 1, weight: 50 }] } },
   };
@@ -125,6 +137,41 @@ describe("platform status", () => {
     lines.length = 0;
     expect(await run("status")).toBe(1);
     expect(lines.join("\n")).toContain("  alarms: IN ALARM fargate-local-worker-no-tasks-reporting");
+  });
+});
+
+describe("platform start and approve (the pipeline runbooks)", () => {
+  test("start runs the service's pipeline at a full commit SHA, or at the head of its release branch", async () => {
+    const { run, aws, lines } = setup();
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    expect(await run("start", "worker", "--commit", sha)).toBe(0);
+    expect(aws.pipelineStarts).toEqual([{ name: "fargate-local-worker", sourceRevisions: [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: sha }] }]);
+    expect(lines.join("\n")).toContain(`fargate-local-worker: execution exec-1 started at ${sha}`);
+    expect(await run("start", "worker")).toBe(0);
+    expect(aws.pipelineStarts[1]).toEqual({ name: "fargate-local-worker", sourceRevisions: undefined });
+    expect(await run("start", "worker", "--commit", "abc123")).toBe(2);
+  });
+
+  test("approve answers the waiting approval (or rejects it), and fails when nothing waits", async () => {
+    const { run, aws, lines } = setup();
+    expect(await run("approve", "worker")).toBe(1);
+    expect(lines.join("\n")).toContain("fargate-local-worker: nothing waits for approval (Approval is Succeeded)");
+    aws.approvalWaiting = true;
+    expect(await run("approve", "worker", "--summary", "CHG-42")).toBe(0);
+    expect(await run("approve", "worker", "--reject")).toBe(0);
+    expect(aws.approvals).toEqual([
+      { pipelineName: "fargate-local-worker", stageName: "Approval", actionName: "ManualApproval", token: "tok-1", result: { status: "Approved", summary: "CHG-42" } },
+      { pipelineName: "fargate-local-worker", stageName: "Approval", actionName: "ManualApproval", token: "tok-1", result: { status: "Rejected", summary: "Rejected with platform approve" } },
+    ]);
+  });
+
+  test("an environment without its own pipeline (QA) says where its releases come from", async () => {
+    const { run, lines } = setup();
+    lines.length = 0;
+    const code = await main(["start", "worker", "--outputs", "x"], { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`), outputs: () => ({ ecs_cluster_name: { value: cluster }, releases: { value: { worker: {} } }, task_network: { value: {} } }), clients: new FakeAws().clients() });
+    expect(code).toBe(1);
+    expect(lines.join("\n")).toContain("worker has no pipeline in this environment (its releases come from another environment's pipeline, or it has no source)");
+    expect(await run("approve")).toBe(2);
   });
 });
 
@@ -270,7 +317,8 @@ describe("parseOutputs", () => {
   test("reads terraform output -json, plain maps and cdktf's --outputs-file alike", () => {
     const wrapped = { ecs_cluster_name: { value: "c", type: "string", sensitive: false }, releases: { value: releases, type: "object", sensitive: false }, task_network: { value: {}, type: "object", sensitive: false } };
     const plain = { ecs_cluster_name: "c", releases, task_network: {} };
-    for (const form of [wrapped, plain, { "fargate-local": plain }]) expect(parseOutputs(form)).toEqual({ cluster: "c", releases, network: {} });
+    for (const form of [wrapped, plain, { "fargate-local": plain }]) expect(parseOutputs(form)).toEqual({ cluster: "c", releases, network: {}, pipelines: {} });
+    expect(parseOutputs({ ...plain, pipeline_names: { api: "fargate-develop-api" } }).pipelines).toEqual({ api: "fargate-develop-api" });
   });
   test("names what is missing", () => {
     expect(() => parseOutputs({ vpc_id: { value: "v", type: "string" } })).toThrow("the stack outputs lack ecs_cluster_name, releases, task_network; got vpc_id");
