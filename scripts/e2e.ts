@@ -44,14 +44,14 @@ import { spotChecks, stateResources } from "./e2e/spot-checks";
 import { ensurePythonTools } from "./python-tools";
 import { assertOk, createWorkspace, detectToolchain, TerraformResult, TerraformWorkspace } from "./lib/terraform";
 import * as https from "https";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { EnvironmentConfig } from "../environments/schema";
 import { EMULATOR_CREDENTIALS, parseEmulatorEndpoint } from "../src/emulator";
-import { cli, Day2Io, Day2Step, executionSecretGrants, inputAfter, runStep, running } from "./e2e/day2";
+import { cli, cliExit, Day2Io, Day2Step, executionSecretGrants, inputAfter, runStep, running, stackOutputs } from "./e2e/day2";
 import { AccountIo, checkAccountStack, destroyAccountStack, startAccountStack } from "./e2e/account";
 import { accountStackName } from "../src/stacks/account-stack";
 import { deployRoleName } from "../environments/accounts";
@@ -77,7 +77,20 @@ function urlsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * Terraform walks at most 10 resources at once by default; on the emulator nearly all of an
+ * apply's time is the provider's fixed waiter delays (RDS, ALB, S3 lifecycle), which overlap
+ * better with more at once. Plan, apply and destroy get -parallelism=TF_PARALLELISM.
+ */
+const TF_PARALLELISM = 32;
+
+function withParallelism(args: string[]): string[] {
+  if (!["plan", "apply", "destroy"].includes(args[0]) || args.some((a) => a.startsWith("-parallelism"))) return args;
+  return [args[0], `-parallelism=${TF_PARALLELISM}`, ...args.slice(1)];
+}
+
 interface Context {
+  readonly timings: Timings;
   readonly root: string;
   readonly work: string;
   readonly outdir: string;
@@ -95,7 +108,8 @@ let logCount = 0;
 
 /** Runs terraform in a stack directory; its full output goes to .tmp/e2e/logs/. */
 async function tf(ctx: Context, stack: string, args: string[], env: Record<string, string | undefined> = {}): Promise<TerraformResult> {
-  const r = await ctx.ws!.run(args, { cwd: stackDir(ctx, stack), timeoutMs: TF_TIMEOUT, env });
+  const r = await ctx.ws!.run(withParallelism(args), { cwd: stackDir(ctx, stack), timeoutMs: TF_TIMEOUT, env });
+  ctx.timings.command(`${stack.replace(/^fargate-/, "")} ${args[0]}${args[1] && !args[1].startsWith("-") && args[0] === "state" ? ` ${args[1]}` : ""}`, r.durationMs);
   const logs = path.join(ctx.work, "logs");
   fs.mkdirSync(logs, { recursive: true });
   const name = `${String(++logCount).padStart(2, "0")}-${stack}-${args[0]}${args[1] && !args[1].startsWith("-") ? `-${args[1]}` : ""}.log`;
@@ -158,7 +172,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(work, { recursive: true });
   const timings = new Timings();
   const guard = await startEgressGuard();
-  const ctx: Context = { root, work, outdir: path.join(work, "cdktf.out"), guard };
+  const ctx: Context = { timings, root, work, outdir: path.join(work, "cdktf.out"), guard };
   const env = loadConfig([LOCAL_INPUT]).environments[0];
   const stateConfig = loadConfig([LOCAL_INPUT]).stateBackend;
   const bootstrap = localStateBackendStackName(stateConfig.project);
@@ -398,6 +412,7 @@ async function main(): Promise<number> {
     await guard.close();
   }
   process.stdout.write(`\nPhase timings:\n${timings.table()}\n`);
+  process.stdout.write(`\nTerraform time per phase (summed per command; concurrent runs overlap):\n${timings.commandTable()}\n`);
   const counts = timings.counts();
   process.stdout.write(`\ntest:e2e: ${counts.passed} passed, ${failure ? Math.max(1, counts.failed) : 0} failed\n`);
   if (failure) {
@@ -432,7 +447,7 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
     },
   };
   try {
-    const repo = (await outputs(ctx, stack)).ecr_repository_urls.value["fargate/worker"] as string;
+    const repo = (await outputs(ctx, stack)).ecr_repository_urls.value["worker"] as string;
     const image = (n: number) => `${repo}@sha256:${String(n).repeat(64).slice(0, 64)}`;
     // A release before any edit: the service now runs a release revision, not the config's tag.
     await cli(io, "release", "worker", "--image", image(1));
@@ -442,7 +457,7 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
 
     const reports = {
       name: "reports",
-      image: { ecrRepository: "fargate/reports", tag: "local" },
+      image: { ecrRepository: "reports", tag: "local" },
       containerPort: 8100,
       cpu: 256,
       memoryMiB: 512,
@@ -495,11 +510,12 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
       // The cluster's strategy; the emulator's services run with launch type FARGATE (environments/local.ts).
       { name: "change the Spot share", touches: [], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
       ...(env.features.autoscaling ? [{ name: "raise max capacity", touches: ["api", "worker", "reports"], edit: (e: any) => (e.scaling.maxCapacity = 4) }] : []),
-      // Not on the emulator: moto 5.2.3 loses the DB subnet group when it is modified (the provider
-      // reports "Root object was present, but now absent" after ModifyDBSubnetGroup), so the
-      // AZ step (2 -> 3) runs only in the offline plan (test/terraform) and on real AWS.
-      // Retiring a service destroys its log group and repository on purpose: acknowledged, as an operator would.
-      { name: "remove a service", touches: ["reports"], acknowledge: /services_reports_log-group|ecr-fargate-reports/, edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
+      // Adding an AZ modifies the database's subnet group (moto forgets a modified group: the
+      // rds-modify-db-subnet-group shim in scripts/emulator-shims.ts stores it again).
+      { name: "add an availability zone (2 -> 3)", touches: ["api", "worker", "reports"], edit: (e) => e.availabilityZones.push(`${e.region}c`) },
+      // Retiring a service destroys its log group on purpose: acknowledged, as an operator would
+      // (its image repository is the account stack's, and stays until the account stack drops it).
+      { name: "remove a service", touches: ["reports"], acknowledge: /services_reports_log-group/, edit: (e) => (e.services = e.services.filter((s: { name: string }) => s.name !== "reports")) },
     ];
     for (let i = 0; i < steps.length; i++) say(await runStep(io, inputAfter(LOCAL_INPUT, steps.slice(0, i + 1)), steps[i]));
 
@@ -508,11 +524,44 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
     const back = await running(io, "worker");
     expect(back.image === image(1) && back.cpu === "256" && back.environment.LOG_LEVEL === "debug", `after rollback the worker runs image ${back.image}, cpu ${back.cpu}, LOG_LEVEL=${back.environment.LOG_LEVEL}`);
     say(`rollback worker: back to ${back.arn.split("/").pop()} (cpu 256, LOG_LEVEL=debug, the first image)`);
-    // `platform status` is not run here: moto answers the SDK's CloudWatch DescribeAlarms
-    // (JSON protocol) with an HTML page; it is covered by the stubbed-SDK tests.
+    await checkStatus(io, clients.cloudwatch);
   } finally {
     for (const c of Object.values(clients)) c.destroy();
   }
+}
+
+/**
+ * `platform status --env local` (CloudWatch through the cloudwatch-json shim): exit 0 with a
+ * line per released service and its watched alarms; with one rollback alarm set to ALARM it
+ * exits 1 and names it; back to OK, exit 0 again.
+ */
+async function checkStatus(io: Day2Io, cloudwatch: CloudWatchClient): Promise<void> {
+  const releases = (await stackOutputs(io)).releases.value as Record<string, { rollback_alarms: string[] }>;
+  const names = Object.keys(releases).sort();
+  const summary = (lines: string[]) => lines.filter((l) => !l.startsWith(" ")).join(" | ");
+  const ok = await cliExit(io, "status");
+  expect(ok.code === 0, `platform status exited ${ok.code} with no alarm firing:\n  ${ok.lines.join("\n  ")}`);
+  for (const name of names) {
+    expect(ok.lines.some((l) => l.startsWith(`${name}: `) && /tasks, (ECS|CodeDeploy) deployments in progress: \d+, runs arn:/.test(l)), `platform status has no line for ${name}:\n  ${ok.lines.join("\n  ")}`);
+  }
+  const watched = names.flatMap((n) => releases[n].rollback_alarms);
+  const alarmLines = ok.lines.filter((l) => /^\s+alarms: /.test(l));
+  expect(watched.length > 0 && alarmLines.length === names.filter((n) => releases[n].rollback_alarms.length).length && alarmLines.every((l) => /\d+ watched, none in ALARM/.test(l)), `platform status alarm lines: ${alarmLines.join(" / ")}`);
+  const counted = alarmLines.reduce((sum, l) => sum + Number(/(\d+) watched/.exec(l)![1]), 0);
+  expect(counted === watched.length, `platform status reads ${counted} alarms; the services watch ${watched.length}`);
+  say(`platform status: exit 0; ${summary(ok.lines)}; ${counted} rollback alarms read, none in ALARM`);
+
+  const victim = releases.worker?.rollback_alarms[0] ?? watched[0];
+  await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: victim, StateValue: "ALARM", StateReason: "e2e: status must report a firing alarm" }));
+  try {
+    const firing = await cliExit(io, "status");
+    expect(firing.code === 1 && firing.lines.some((l) => l.includes(`IN ALARM ${victim}`)), `platform status with ${victim} in ALARM exited ${firing.code}:\n  ${firing.lines.join("\n  ")}`);
+    say(`platform status with ${victim} in ALARM: exit 1, "${firing.lines.find((l) => l.includes("IN ALARM"))!.trim()}"`);
+  } finally {
+    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: victim, StateValue: "OK", StateReason: "e2e: back to OK" }));
+  }
+  const again = await cliExit(io, "status");
+  expect(again.code === 0, `platform status after ${victim} is OK again exited ${again.code}`);
 }
 
 /**
@@ -530,7 +579,7 @@ export async function teardownBootstrap(ctx: Pick<Context, "aws" | "ws" | "outdi
     await ctx.aws!.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
   }
   await ctx.aws!.dynamodb.send(new UpdateTableCommand({ TableName: o.lock_table_name.value, DeletionProtectionEnabled: false }));
-  assertOk(await ctx.ws!.run(["destroy", "-auto-approve", "-input=false", "-no-color"], { cwd: dir, timeoutMs: TF_TIMEOUT }));
+  assertOk(await ctx.ws!.run(withParallelism(["destroy", "-auto-approve", "-input=false", "-no-color"]), { cwd: dir, timeoutMs: TF_TIMEOUT }));
 }
 
 function summarizeStates(states: readonly string[]): string {

@@ -65,11 +65,26 @@ async function json(io: Day2Io, args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
+/** `terraform output -json` of the stack, read once per applied state (runStep forgets it after each apply). */
+const outputsCache = new WeakMap<Day2Io, Promise<any>>();
+export function stackOutputs(io: Day2Io): Promise<any> {
+  if (!outputsCache.has(io)) outputsCache.set(io, json(io, ["output", "-json", "-no-color"]));
+  return outputsCache.get(io)!;
+}
+
 /** Plan, review, apply, re-plan one step; returns the timing line. */
 export async function runStep(io: Day2Io, input: EnvironmentInput, step: Day2Step): Promise<string> {
   const started = Date.now();
+  const parts: string[] = [];
+  let mark = started;
+  const lap = (name: string) => {
+    parts.push(`${name} ${seconds(Date.now() - mark)}`);
+    mark = Date.now();
+  };
   await synthStep(io, input);
+  lap("synth");
   const plan = await io.tf(["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=day2.tfplan"]);
+  lap("plan");
   if (plan.exitCode === 1) io.fail(`${step.name}: plan failed:\n${plan.stderr.slice(-4000)}`);
   if (plan.exitCode === 0) io.fail(`${step.name}: the plan has no changes; the edit did not reach the synthesized stack`);
   const shown = await json(io, ["show", "-json", "-no-color", "day2.tfplan"]);
@@ -85,8 +100,11 @@ export async function runStep(io: Day2Io, input: EnvironmentInput, step: Day2Ste
   // The emulator's own diffs (scripts/e2e/emulator-diffs.ts) may ride along; nothing else may touch other services.
   const unexplained = classifyDiffs(unrelated).unexplained;
   if (unexplained.length) io.fail(`${step.name}: the plan changes services the edit does not touch:\n  ${unexplained.map((u) => `${u.address}: ${u.actions.join("+")}`).join("\n  ")}`);
+  lap("show+review");
+  outputsCache.delete(io);
   const apply = await io.tf(["apply", "-input=false", "-no-color", "day2.tfplan"]);
   if (apply.exitCode !== 0) io.fail(`${step.name}: apply failed:\n${apply.stderr.slice(-4000)}`);
+  lap("apply");
   const replan = await io.tf(["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=day2-again.tfplan"]);
   if (replan.exitCode === 1) io.fail(`${step.name}: re-plan failed:\n${replan.stderr.slice(-3000)}`);
   if (replan.exitCode === 2) {
@@ -94,23 +112,33 @@ export async function runStep(io: Day2Io, input: EnvironmentInput, step: Day2Ste
     const verdict = classifyDiffs((again.resource_changes ?? []) as PlannedChange[]);
     if (verdict.unexplained.length) io.fail(`${step.name}: the re-plan after apply is not empty:\n  ${verdict.unexplained.map((u) => `${u.address}: ${u.actions.join("+")} (${u.attributes.join(", ")})`).join("\n  ")}`);
   }
-  await step.after?.(io);
+  lap("re-plan");
+  if (step.after) {
+    await step.after(io);
+    lap("checks");
+  }
   const c = review.counts;
-  return `${step.name}: +${c.create} ~${c.update} -/+${c.replace} -${c.delete}; ${review.services.length} service change(s), ${review.widening.length} widening; re-plan clean; ${seconds(Date.now() - started)}`;
+  return `${step.name}: +${c.create} ~${c.update} -/+${c.replace} -${c.delete}; ${review.services.length} service change(s), ${review.widening.length} widening; re-plan clean; ${seconds(Date.now() - started)} (${parts.join(", ")})`;
 }
 
-/** Runs the operator CLI in-process against the emulator with the stack's outputs. */
-export async function cli(io: Day2Io, ...argv: string[]): Promise<string[]> {
+/** Runs the operator CLI in-process against the emulator with the stack's outputs; its exit code and lines. */
+export async function cliExit(io: Day2Io, ...argv: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const outputs = await json(io, ["output", "-json", "-no-color"]);
+  const outputs = await stackOutputs(io);
   const code = await platform([...argv, "--env", "local", "--no-wait"], { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`), outputs: () => outputs, clients: io.clients });
+  return { code, lines };
+}
+
+/** Runs the operator CLI in-process; a non-zero exit fails the run. */
+export async function cli(io: Day2Io, ...argv: string[]): Promise<string[]> {
+  const { code, lines } = await cliExit(io, ...argv);
   if (code !== 0) io.fail(`platform ${argv.join(" ")} exited ${code}:\n  ${lines.join("\n  ")}`);
   return lines;
 }
 
 /** What the emulator runs for a service: its task definition's container. */
 export async function running(io: Day2Io, service: string): Promise<{ arn: string; image: string; environment: Record<string, string>; cpu?: string; secrets: string[] }> {
-  const outputs = await json(io, ["output", "-json", "-no-color"]);
+  const outputs = await stackOutputs(io);
   const r = outputs.releases.value[service];
   const s = (await io.clients.ecs.send(new DescribeServicesCommand({ cluster: outputs.ecs_cluster_name.value, services: [r.service] }))).services![0];
   const td = (await io.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: s.taskDefinition! }))).taskDefinition!;

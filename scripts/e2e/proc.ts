@@ -85,9 +85,18 @@ export async function runChecked(command: string, args: readonly string[], optio
 /** Wall-clock timings of named phases, printed as a table at the end of a run. */
 export class Timings {
   private readonly rows: { name: string; ms: number; ok: boolean }[] = [];
+  private readonly commands: { phase: string; label: string; ms: number }[] = [];
+  /** The phase running now (commands are booked to it). */
+  current = "";
+
+  /** Books one command (e.g. `terraform plan` in a stack) to the running phase. */
+  command(label: string, ms: number): void {
+    this.commands.push({ phase: this.current, label, ms });
+  }
 
   async phase<T>(name: string, body: () => Promise<T>): Promise<T> {
     const started = Date.now();
+    this.current = name;
     process.stdout.write(`\n== ${name}\n`);
     try {
       const value = await body();
@@ -103,6 +112,24 @@ export class Timings {
   /** Phases that finished and that failed (a failed phase ends the run). */
   counts(): { passed: number; failed: number } {
     return { passed: this.rows.filter((r) => r.ok).length, failed: this.rows.filter((r) => !r.ok).length };
+  }
+
+  /**
+   * Where the commands' time went: per phase, the summed wall time of each command label
+   * (commands that ran concurrently are each counted in full) and the slowest single runs.
+   */
+  commandTable(slowest = 8): string {
+    const lines: string[] = [];
+    for (const phase of [...new Set(this.commands.map((c) => c.phase))]) {
+      const mine = this.commands.filter((c) => c.phase === phase);
+      const byLabel = new Map<string, { n: number; ms: number }>();
+      for (const c of mine) byLabel.set(c.label, { n: (byLabel.get(c.label)?.n ?? 0) + 1, ms: (byLabel.get(c.label)?.ms ?? 0) + c.ms });
+      const parts = [...byLabel].sort((a, b) => b[1].ms - a[1].ms).map(([label, v]) => `${label} ${v.n}x ${seconds(v.ms)}`);
+      lines.push(`  ${phase}: ${parts.join(", ")}`);
+    }
+    const top = [...this.commands].sort((a, b) => b.ms - a.ms).slice(0, slowest);
+    lines.push(`  slowest: ${top.map((c) => `${c.label} ${seconds(c.ms)}`).join(", ")}`);
+    return lines.join("\n");
   }
 
   table(): string {
