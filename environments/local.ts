@@ -31,7 +31,7 @@ export const local: EnvironmentDelta = {
   logRetentionDays: 7,
   deletionProtection: false,
   scaling: { desiredCount: 1, minCapacity: 1, maxCapacity: 2, fargateSpotPercent: 50 },
-  cicd: { manualApproval: true, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
+  cicd: { releases: "build", manualApproval: true, branchPattern: "feature/*", trigger: "manual", releaseBranch: "feature/integration" },
   alb: {
     // Emulator gap: moto rejects a listener whose certificate ARN it does not hold
     // (CertificateNotFound, which the provider retries for minutes); an imported certificate
@@ -114,5 +114,9 @@ export const LOCAL_ACCOUNT_INPUT: AccountInput = {
     // grants the legacy LogDelivery ACL; the access-logs bucket is BucketOwnerEnforced (no ACLs)
     // with a bucket policy for logging.s3.amazonaws.com, which is what AWS expects.
     s3AccessLogging: false,
+    // moto has no CodeConnections (CreateConnection: HTTP 500): the emulator's pipelines name
+    // an existing connection instead, as an account whose handshake was done elsewhere would.
+    sourceConnection: false,
   },
+  sourceConnectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-emulator",
 };
