@@ -320,9 +320,17 @@ export class ServicePipeline extends Construct {
         sid: "PassTargetTaskRoles",
         effect: "Allow",
         actions: ["iam:PassRole"],
-        resources: targetArns((t) => [`arn:${partition}:iam::${accountId}:role/${t.name("iamRole", `${svc.name}-execution`)}`, `arn:${partition}:iam::${accountId}:role/${t.name("iamRole", `${svc.name}-task`)}`]),
+        resources: targetArns((t) => [`${svc.name}-execution`, `${svc.name}-task`, `${svc.name}-migration-execution`].map((role) => `arn:${partition}:iam::${accountId}:role/${t.name("iamRole", role)}`)),
         condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
       },
+      {
+        sid: "RunTargetMigrations",
+        effect: "Allow",
+        actions: ["ecs:RunTask"],
+        resources: targetArns((t) => [arn("ecs", `task-definition/${t.name("ecsService", `${svc.name}-migration`)}:*`)]),
+        condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: targets.map((t) => arn("ecs", `cluster/${t.name("ecsCluster", "cluster")}`)) }],
+      },
+      { sid: "FollowTargetMigrations", effect: "Allow", actions: ["ecs:DescribeTasks"], resources: targetArns((t) => [arn("ecs", `task/${t.name("ecsCluster", "cluster")}/*`)]) },
       {
         sid: "DeployThroughCodeDeploy",
         effect: "Allow",
@@ -515,7 +523,8 @@ export function buildSpec(): string {
 
 /**
  * The release project's buildspec. `deploy`: read the target's ReleaseSpec, check the digest
- * is in the target's registry, register the target's config revision with only the image
+ * is in the target's registry, run a database client's migrations with that image (a non-zero
+ * exit deploys nothing), register the target's config revision with only the image
  * swapped, deploy it (ECS rolling, or a CodeDeploy deployment with the AppSpec), wait, and
  * succeed only if the service then runs that revision (a circuit breaker or alarm rollback
  * fails the stage). `resolve`: the digest `release-x.y.z` names in the source registry, once
@@ -530,6 +539,9 @@ export function releaseSpec(): string {
     'get() { echo "$SPEC" | jq -r "$1"; }',
     'CLUSTER="$(get .cluster)"; SERVICE="$(get .service)"; CONTAINER="$(get .container)"',
     'aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageDigest="$DIGEST" > /dev/null',
+    // Database clients: the migrations run first, with the release's image; a failure deploys nothing.
+    'MIGRATION="$(get .migrationTaskDefinition)"; if [ "$MIGRATION" = null ]; then MIGRATION=""; fi',
+    `if [ -n "$MIGRATION" ]; then aws ecs describe-task-definition --task-definition "$MIGRATION" --query taskDefinition > migration.json; jq --arg image "$IMAGE_URI" '{family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: (.containerDefinitions | map(.image = $image))} | with_entries(select(.value != null))' migration.json > migration-taskdef.json; MIGRATION_ARN="$(aws ecs register-task-definition --cli-input-json file://migration-taskdef.json --query taskDefinition.taskDefinitionArn --output text)"; NETWORK="$(get .network | jq -c '{awsvpcConfiguration: {subnets: .AwsvpcConfiguration.Subnets, securityGroups: .AwsvpcConfiguration.SecurityGroups, assignPublicIp: .AwsvpcConfiguration.AssignPublicIp}}')"; TASK="$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$MIGRATION_ARN" --launch-type FARGATE --network-configuration "$NETWORK" --query "tasks[0].taskArn" --output text)"; echo "migrations: $TASK ($MIGRATION_ARN)"; aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK"; CODE="$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK" --query "tasks[0].containers[0].exitCode" --output text)"; if [ "$CODE" != 0 ]; then echo "the migrations task $TASK exited $CODE; nothing was deployed" >&2; exit 1; fi; fi`,
     'aws ecs describe-task-definition --task-definition "$(get .configTaskDefinition)" --query taskDefinition > config.json',
     `jq --arg image "$IMAGE_URI" --arg name "$CONTAINER" '{family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: (.containerDefinitions | map(if .name == $name then .image = $image else . end))} | with_entries(select(.value != null))' config.json > taskdef.json`,
     'ARN="$(aws ecs register-task-definition --cli-input-json file://taskdef.json --query taskDefinition.taskDefinitionArn --output text)"',

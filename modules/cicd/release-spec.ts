@@ -29,12 +29,19 @@ export interface ReleaseSpecProps {
   /** Where tasks run (a CodeDeploy release carries it in its AppSpec: CodeDeploy owns it on such a service). */
   readonly network: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[]; readonly assignPublicIp: boolean };
   readonly capacityProviderStrategy: readonly { readonly capacityProvider: string; readonly base?: number; readonly weight?: number }[];
+  /**
+   * Database clients: the migrations revision Terraform registered. A release runs it with the
+   * release's image and deploys only when it exits 0.
+   * @default - no migrations step
+   */
+  readonly migrationTaskDefinitionArn?: string;
 }
 
 /**
  * How a release lands in this environment, as a plain SSM parameter the release projects read
  * when they run: the config revision Terraform registered last (every apply updates it), the
- * ECS service, the deployment engine and, for CodeDeploy, the AppSpec's network and capacity.
+ * ECS service, the deployment engine, the migrations revision of a database client and, for
+ * CodeDeploy, the AppSpec's network and capacity.
  * A pipeline of another environment (test deploying QA) reads it instead of holding a copy
  * that would go stale at the next apply here. Names and IDs only, no secret.
  */
@@ -57,14 +64,14 @@ export class ReleaseSpec extends Construct {
         deployWith: props.codeDeploy ? "codedeploy" : "ecs",
         codeDeployApplication: props.codeDeploy?.applicationName ?? "",
         codeDeployGroup: props.codeDeploy?.deploymentGroupName ?? "",
-        // CodeDeploy only: the AppSpec carries them (property names in PascalCase, as CodeDeploy
-        // reads them); Terraform applies them to a rolling service itself.
-        ...(props.codeDeploy
-          ? {
-              network: { AwsvpcConfiguration: { Subnets: n.subnetIds, SecurityGroups: n.securityGroupIds, AssignPublicIp: n.assignPublicIp ? "ENABLED" : "DISABLED" } },
-              capacityProviderStrategy: props.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 })),
-            }
+        migrationTaskDefinition: props.migrationTaskDefinitionArn ?? "",
+        // Where a release starts tasks itself: the AppSpec of a CodeDeploy service (property
+        // names in PascalCase, as CodeDeploy reads them) and the migrations task. Terraform
+        // applies them to a rolling service itself.
+        ...(props.codeDeploy || props.migrationTaskDefinitionArn
+          ? { network: { AwsvpcConfiguration: { Subnets: n.subnetIds, SecurityGroups: n.securityGroupIds, AssignPublicIp: n.assignPublicIp ? "ENABLED" : "DISABLED" } } }
           : {}),
+        ...(props.codeDeploy ? { capacityProviderStrategy: props.capacityProviderStrategy.map((c) => ({ CapacityProvider: c.capacityProvider, Base: c.base ?? 0, Weight: c.weight ?? 0 })) } : {}),
       }),
     });
     skipCheckov(this.parameter, "CKV2_AWS_34", "resource names and IDs only (no secret), read by release projects of this and the delivering environment");

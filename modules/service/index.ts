@@ -333,21 +333,6 @@ export class FargateService extends Construct {
       });
     }
 
-    if (props.releases) {
-      this.releaseSpec = new ReleaseSpec(this, "release-spec", {
-        naming,
-        serviceName: name,
-        clusterName: props.cluster.cluster.name,
-        ecsServiceName: this.tasks.service.name,
-        configTaskDefinitionArn: this.tasks.taskDefinition.arn,
-        containerName: name,
-        containerPort: props.containerPort,
-        codeDeploy: this.blueGreen ? { applicationName: this.blueGreen.application.name, deploymentGroupName: this.blueGreen.deploymentGroup.deploymentGroupName } : undefined,
-        network: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId], assignPublicIp: props.assignPublicIp },
-        capacityProviderStrategy: props.cluster.capacityProviderStrategy,
-      });
-    }
-
     if (props.delivery) {
       if (!repository) {
         this.node.addValidation({ validate: () => [`a pipeline pushes to the account registry, so a delivered service needs an image repository; got an external image URI; use a repository or drop delivery`] });
@@ -381,6 +366,22 @@ export class FargateService extends Construct {
         user: props.user,
         environment: props.environment,
         database: db,
+      });
+    }
+
+    if (props.releases) {
+      this.releaseSpec = new ReleaseSpec(this, "release-spec", {
+        naming,
+        serviceName: name,
+        clusterName: props.cluster.cluster.name,
+        ecsServiceName: this.tasks.service.name,
+        configTaskDefinitionArn: this.tasks.taskDefinition.arn,
+        containerName: name,
+        containerPort: props.containerPort,
+        codeDeploy: this.blueGreen ? { applicationName: this.blueGreen.application.name, deploymentGroupName: this.blueGreen.deploymentGroup.deploymentGroupName } : undefined,
+        network: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId], assignPublicIp: props.assignPublicIp },
+        capacityProviderStrategy: props.cluster.capacityProviderStrategy,
+        migrationTaskDefinitionArn: this.migration?.taskDefinition.arn,
       });
     }
   }

@@ -188,8 +188,13 @@ describe("ServicePipeline", () => {
       `arn:aws:ecs:us-east-1:${ACCOUNT}:service/fargate-qa-cluster/fargate-qa-api`,
     ]);
     expect(of("PassTargetTaskRoles")).toMatchObject({
-      resources: ["test", "qa"].flatMap((e) => [`arn:aws:iam::${ACCOUNT}:role/fargate-${e}-api-execution`, `arn:aws:iam::${ACCOUNT}:role/fargate-${e}-api-task`]),
+      resources: ["test", "qa"].flatMap((e) => ["execution", "task", "migration-execution"].map((r) => `arn:aws:iam::${ACCOUNT}:role/fargate-${e}-api-${r}`)),
       condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+    });
+    expect(of("RunTargetMigrations")).toMatchObject({
+      actions: ["ecs:RunTask"],
+      resources: ["test", "qa"].map((e) => `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/fargate-${e}-api-migration:*`),
+      condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: ["test", "qa"].map((e) => `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/fargate-${e}-cluster`) }],
     });
     expect(of("ReadReleaseSpecs").resources).toEqual(["test", "qa"].map((e) => `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/fargate/${e}/platform/release/api`));
     expect(of("DeployThroughCodeDeploy").resources).toEqual([
@@ -327,7 +332,9 @@ describe("the buildspecs, run against a stand-in AWS CLI", () => {
     '  "ecr put-image") ;;',
     '  "ssm get-parameter") echo "$STUB_SPEC" ;;',
     '  "ecs describe-task-definition") cat "$STUB_CONFIG" ;;',
-    '  "ecs register-task-definition") cp taskdef.json .registered.json; echo "$STUB_REGISTERED" ;;',
+    '  "ecs register-task-definition") f="${4#file://}"; cp "$f" ".registered-$f"; if [ "$f" = migration-taskdef.json ]; then echo "$STUB_MIGRATION_REGISTERED"; else echo "$STUB_REGISTERED"; fi ;;',
+    '  "ecs run-task") echo "$STUB_MIGRATION_TASK" ;;',
+    '  "ecs describe-tasks") echo "$STUB_MIGRATION_EXIT" ;;',
     '  "ecs update-service"|"ecs wait") ;;',
     '  "ecs describe-services") echo "$STUB_RUNNING" ;;',
     '  "deploy create-deployment") cp deployment.json .deployment.json; echo d-123 ;;',
@@ -439,11 +446,32 @@ describe("the buildspecs, run against a stand-in AWS CLI", () => {
     expect(calls[0]).toBe("aws ssm get-parameter --name /fargate/qa/platform/release/api --query Parameter.Value --output text");
     expect(calls).toContain(`aws ecr describe-images --repository-name fargate/api --image-ids imageDigest=${DIGEST}`);
     const { taskDefinitionArn, revision, status: _status, compatibilities, requiresAttributes, registeredAt, ...registrable } = CONFIG;
-    expect(JSON.parse(read(".registered.json"))).toEqual({ ...registrable, containerDefinitions: [{ ...CONFIG.containerDefinitions[0], image: IMAGE }, CONFIG.containerDefinitions[1]] });
+    expect(JSON.parse(read(".registered-taskdef.json"))).toEqual({ ...registrable, containerDefinitions: [{ ...CONFIG.containerDefinitions[0], image: IMAGE }, CONFIG.containerDefinitions[1]] });
     const order = ["register-task-definition", `update-service --cluster fargate-qa-cluster --service fargate-qa-api --task-definition ${REGISTERED}`, "wait services-stable", "describe-services"].map((c) => calls.findIndex((x) => x.includes(c)));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(stdout).toContain(`qa/fargate-qa-api runs ${REGISTERED}`);
+  });
+
+  const MIGRATION = `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/fargate-qa-api-migration:2`;
+  const withMigration = (deployWith: "ecs" | "codedeploy") => JSON.stringify({ ...JSON.parse(spec(deployWith)), migrationTaskDefinition: MIGRATION });
+  const migrationEnv = { STUB_MIGRATION_REGISTERED: `${MIGRATION.slice(0, -1)}3`, STUB_MIGRATION_TASK: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/fargate-qa-cluster/abc` };
+
+  withJq("deploy (database client): the migrations run first with the release's image, in the target's network, and must exit 0", () => {
+    const { status, calls, read } = run(releaseSpec(), { MODE: "deploy", TARGET: "qa", STUB_SPEC: withMigration("ecs"), STUB_RUNNING: REGISTERED, STUB_MIGRATION_EXIT: "0", ...migrationEnv }, imageDetail);
+    expect(status).toBe(0);
+    expect(JSON.parse(read(".registered-migration-taskdef.json")).containerDefinitions.map((c: any) => c.image)).toEqual([IMAGE, IMAGE]);
+    const runTask = calls.find((c) => c.startsWith("aws ecs run-task"))!;
+    expect(runTask).toBe(`aws ecs run-task --cluster fargate-qa-cluster --task-definition ${migrationEnv.STUB_MIGRATION_REGISTERED} --launch-type FARGATE --network-configuration {"awsvpcConfiguration":{"subnets":["subnet-a"],"securityGroups":["sg-ecs"],"assignPublicIp":"DISABLED"}} --query tasks[0].taskArn --output text`);
+    // Migrations, then the release: never the other way round.
+    expect(calls.findIndex((c) => c.startsWith("aws ecs describe-tasks"))).toBeLessThan(calls.findIndex((c) => c.startsWith("aws ecs update-service")));
+  });
+
+  withJq("deploy (database client): failed migrations deploy nothing", () => {
+    const { status, stderr, calls } = run(releaseSpec(), { MODE: "deploy", TARGET: "qa", STUB_SPEC: withMigration("codedeploy"), STUB_MIGRATION_EXIT: "3", ...migrationEnv }, imageDetail);
+    expect(status).toBe(1);
+    expect(stderr).toContain(`the migrations task ${migrationEnv.STUB_MIGRATION_TASK} exited 3; nothing was deployed`);
+    expect(calls.filter((c) => /update-service|create-deployment/.test(c))).toEqual([]);
   });
 
   withJq("deploy (ECS): fails when ECS rolled the release back (the service runs another revision)", () => {

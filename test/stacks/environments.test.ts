@@ -119,6 +119,10 @@ describe("PlatformStack per environment", () => {
     expect(projects("prod")).toEqual(["fargate-prod-api-release", "fargate-prod-worker-release"]);
     expect(projects("qa")).toEqual([]);
     expect(projects("test")).toEqual(["fargate-test-api-build", "fargate-test-api-release", "fargate-test-worker-build", "fargate-test-worker-release"]);
+    // A database client's releases run its migrations first (the spec names Terraform's migrations revision).
+    const prodSpecs = Object.fromEntries(resourcesOf(synthesized.prod, "aws_ssm_parameter").map(([, p]) => [p.name, p.value]));
+    expect(prodSpecs["/fargate/prod/platform/release/api"]).toMatch(/"migrationTaskDefinition" = aws_ecs_task_definition\.services_api_migration_task-definition_\w+\.arn/);
+    expect(prodSpecs["/fargate/prod/platform/release/worker"]).toMatch(/"migrationTaskDefinition" = aws_ecs_task_definition\.services_worker_migration_task-definition_\w+\.arn/);
     // Every environment publishes how a release lands in it, QA included (test's pipeline reads it).
     for (const env of ["develop", "test", "qa", "prod"]) {
       expect(resourcesOf(synthesized[env], "aws_ssm_parameter").map(([, p]) => p.name).filter((n: string) => n.includes("/platform/release/")).sort()).toEqual([`/fargate/${env}/platform/release/api`, `/fargate/${env}/platform/release/worker`]);
