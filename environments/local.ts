@@ -64,11 +64,12 @@ export const local: EnvironmentDelta = {
     // which the provider calls right after creating aws_appautoscaling_target; the
     // appautoscaling-tags shim of scripts/emulator-shims.ts serves the tags.
     autoscaling: true,
-    // moto has no CodeStar Connections service (CreateConnection: HTTP 500), and its CodeDeploy
-    // GetApplication returns timestamps as strings the provider cannot decode ("expected
-    // Timestamp to be a JSON Number"): aws_codestarconnections_connection and aws_codedeploy_app
-    // fail (the issue reports the same timestamp problem for aws_codepipeline reads).
-    cicd: false,
+    // On: the pipelines (CodePipeline, the build and release projects, their roles, the artifact
+    // bucket, the pipeline rules and dashboard) apply here too. moto has no CodeConnections, so
+    // the local account names an existing connection (LOCAL_ACCOUNT_INPUT.sourceConnectionArn);
+    // the codepipeline-timestamps and codebuild shims of scripts/emulator-shims.ts serve what
+    // moto 5.2.3 gets wrong.
+    cicd: true,
     // moto 5.2.3 CreateService never reads capacityProviderStrategy (moto/ecs/responses.py
     // create_service) and reports launchType EC2, so every plan after apply would replace each
     // service (launch_type forces a new one) and a replacement drops what a release deployed.

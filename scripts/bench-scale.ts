@@ -1,7 +1,8 @@
 /**
  * The scale fixture of `npm run bench`: synthesizes prod with N extra public services (each
- * a catalogue-shaped service with its own repository, a secret, a pipeline, rolling
- * releases and CPU/memory scaling) and prints `{"services": N, "resources": <count>}`.
+ * a catalogue-shaped service with its own image (its repository is the account stack's), a
+ * secret, prod's promotion pipeline, rolling releases and CPU/memory scaling) and prints
+ * `{"services": N, "resources": <count>}`.
  *
  *   node dist/scripts/bench-scale.js --services 40 --out <dir>
  */
@@ -18,7 +19,7 @@ export function scaledProd(count: number): EnvironmentInput {
   const prod = structuredClone(ENVIRONMENT_INPUTS.find((e) => e.name === "prod")!);
   const extra = Array.from({ length: count }, (_, i) => ({
     name: `svc-${i + 1}`,
-    image: { ecrRepository: `fargate/svc-${i + 1}`, tag: "prod" },
+    image: { ecrRepository: `svc-${i + 1}`, tag: "prod" },
     source: { repository: `platform-team/svc-${i + 1}` },
     containerPort: 8080,
     cpu: 256 as const,
@@ -36,7 +37,8 @@ function main(argv: readonly string[]): void {
   const count = Number(value("--services"));
   const out = value("--out");
   if (!Number.isInteger(count) || count < 0 || !out) throw new Error("usage: bench-scale --services N --out <dir>");
-  const config = loadConfig([scaledProd(count)]).environments[0];
+  // Loaded with the other environments: prod promotes what QA released.
+  const config = loadConfig(ENVIRONMENT_INPUTS.map((e) => (e.name === "prod" ? scaledProd(count) : e))).environments.find((e) => e.name === "prod")!;
   synthesizeAtomically(out, (app) => {
     new PlatformStack(app, platformStackName(config), { config });
     applyPolicyPack(app);

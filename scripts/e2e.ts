@@ -508,7 +508,8 @@ async function runDay2(ctx: Context, env: EnvironmentConfig, stack: string): Pro
       },
       { name: "change the container port (target group replacement)", touches: ["reports"], edit: (e) => (e.services.find((s: { name: string }) => s.name === "reports").containerPort = 8200) },
       // The cluster's strategy; the emulator's services run with launch type FARGATE (environments/local.ts).
-      { name: "change the Spot share", touches: [], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
+      // The api's release spec changes too: its next CodeDeploy AppSpec carries the new strategy.
+      { name: "change the Spot share", touches: ["api"], edit: (e) => (e.scaling.fargateSpotPercent = 30) },
       ...(env.features.autoscaling ? [{ name: "raise max capacity", touches: ["api", "worker", "reports"], edit: (e: any) => (e.scaling.maxCapacity = 4) }] : []),
       // Adding an AZ modifies the database's subnet group (moto forgets a modified group: the
       // rds-modify-db-subnet-group shim in scripts/emulator-shims.ts stores it again).
