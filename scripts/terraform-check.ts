@@ -2,9 +2,12 @@
  * Rung 4 from the command line: synthesizes the app into a temp dir, then for every stack
  * runs `terraform init`, `validate`, `plan -out` and `show -json` with the real provider
  * from the local mirror, offline, two stacks at a time, and checks that each plan creates
- * exactly the resources in cdk.tf.json with no errors.
+ * exactly the resources in cdk.tf.json with no errors. Each stack's validate and plan attach
+ * to one provider process started after its init (`attachProviders`, scripts/lib/terraform.ts);
+ * `--fresh-providers` lets every terraform command start its own instead, as a plain
+ * `terraform plan` would.
  *
- *   npm run check:terraform [-- --concurrency 2] [--stack fargate-develop ...] [--keep]
+ *   npm run check:terraform [-- --concurrency 2] [--stack fargate-develop ...] [--keep] [--fresh-providers]
  *
  * Exit codes: 0 all stacks pass; 1 a stack failed or synthesis failed; 2 Terraform or the
  * provider mirror is missing (see TF_PLUGIN_MIRROR), or bad arguments.
@@ -20,12 +23,13 @@ interface Args {
   concurrency: number;
   stacks: string[];
   keep: boolean;
+  freshProviders: boolean;
 }
 
-const USAGE = "usage: terraform-check [--concurrency N] [--stack NAME]... [--keep]";
+const USAGE = "usage: terraform-check [--concurrency N] [--stack NAME]... [--keep] [--fresh-providers]";
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrency: 2, stacks: [], keep: false };
+  const args: Args = { concurrency: 2, stacks: [], keep: false, freshProviders: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -38,6 +42,7 @@ function parseArgs(argv: readonly string[]): Args {
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error(`--concurrency must be a positive integer\n${USAGE}`);
     } else if (a === "--stack") args.stacks.push(value());
     else if (a === "--keep") args.keep = true;
+    else if (a === "--fresh-providers") args.freshProviders = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -99,6 +104,7 @@ async function main(): Promise<number> {
 
     const results = await checkStacks(ws, stackDirs, {
       concurrency: args.concurrency,
+      attachProviders: !args.freshProviders,
       onResult: (r) => process.stdout.write(`${formatCheckLine(r)}\n`),
     });
     for (const r of results.filter((x) => !x.ok)) {
