@@ -7,10 +7,13 @@
  *   resources per added public service (41 vs 40 services):    at most 24
  *   unit tests (jest without test/terraform):                  wall < 15 s
  *   rung 4 (jest test/terraform, REQUIRE_TERRAFORM=1):         one run
- *   npm test:                                                    < 60 s (estimated from typecheck +
- *                                                                unit + rung 4, or measured with --npm-test)
+ *   typecheck (tsc -p tsconfig.test.json, incremental):         one run, as npm test runs it
+ *   npm test (REQUIRE_TERRAFORM=1):                              < 60 s, one run, measured; with
+ *                                                                --skip-npm-test only an upper bound
+ *                                                                (typecheck + unit + rung 4, which
+ *                                                                jest runs side by side)
  *
- *   npm run bench [-- --runs 5] [--skip-terraform] [--skip-unit] [--npm-test] [--strict]
+ *   npm run bench [-- --runs 5] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--strict]
  *
  * Needs `npm run build` first (the npm script does it). Exit 1 when a measured command fails,
  * or with --strict when a figure is over its budget. The machine is shared: the load average
@@ -33,10 +36,10 @@ interface Args {
   strict: boolean;
 }
 
-const USAGE = "usage: bench [--runs N] [--skip-terraform] [--skip-unit] [--npm-test] [--strict]";
+const USAGE = "usage: bench [--runs N] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--strict]";
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 5, terraform: true, unit: true, npmTest: false, strict: false };
+  const args: Args = { runs: 5, terraform: true, unit: true, npmTest: true, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--runs" || a === "-n") {
@@ -47,7 +50,8 @@ function parseArgs(argv: readonly string[]): Args {
       if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs needs a positive integer\n${USAGE}`);
     } else if (a === "--skip-terraform") args.terraform = false;
     else if (a === "--skip-unit") args.unit = false;
-    else if (a === "--npm-test") args.npmTest = true;
+    else if (a === "--npm-test") args.npmTest = true; // the default now; kept for old command lines
+    else if (a === "--skip-npm-test") args.npmTest = false;
     else if (a === "--strict") args.strict = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(`${USAGE}\n`);
@@ -142,6 +146,11 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The 1, 5 and 15 minute load averages, `0.52 0.61 0.70`. */
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(" ");
+}
+
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
@@ -180,7 +189,7 @@ async function main(): Promise<number> {
   }
 
   const time = gnuTime();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  const load = loadAverage();
   process.stdout.write(
     `bench: ${args.runs} run(s) per figure; node ${process.version}; ${os.cpus().length} CPU(s); load average at start ${load}; ` +
       `peak RSS via ${time ? `${time} -f %M` : "polling /proc/<pid>/status VmHWM"}; ` +
@@ -296,21 +305,32 @@ async function main(): Promise<number> {
       });
     }
 
+    // --- typecheck ------------------------------------------------------------------------------
+    // As npm test runs it: incremental, against the tsbuildinfo the last typecheck left.
+    const tc = await measure(process.execPath, [TSC, "-p", "tsconfig.test.json"], { time });
+    if (tc.exitCode !== 0) failures.push(failureText("typecheck (tsc -p tsconfig.test.json)", tc));
+    rows.push({ label: `typecheck (tsc -p tsconfig.test.json, incremental)${tc.exitCode ? " [FAILED]" : ""}`, figure: sec(tc.wallMs), spread: `1 run${cpuNote([tc])}`, target: "(part of npm test)" });
+
     // --- npm test -----------------------------------------------------------------------------
     if (args.npmTest) {
+      const before = loadAverage();
       const m = await measure("npm", ["test", "--silent"], { env: { REQUIRE_TERRAFORM: "1" }, time });
       if (m.exitCode !== 0) failures.push(failureText("npm test", m));
-      rows.push({ label: `npm test (REQUIRE_TERRAFORM=1)${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: `1 run${cpuNote([m])}`, target: "target < 60 s", over: m.wallMs >= 60_000 });
-    } else if (unitMedian !== undefined && terraformMs !== undefined) {
-      const tc = await measure(process.execPath, [TSC, "-p", "tsconfig.test.json"], { time });
-      if (tc.exitCode !== 0) failures.push(failureText("typecheck (tsc -p tsconfig.test.json)", tc));
-      const estimate = tc.wallMs + unitMedian + terraformMs;
       rows.push({
-        label: `npm test, estimated (typecheck + unit + rung 4)${tc.exitCode ? " [typecheck FAILED]" : ""}`,
-        figure: sec(estimate),
-        spread: `typecheck ${sec(tc.wallMs)}; --npm-test measures it`,
+        label: `npm test (REQUIRE_TERRAFORM=1)${m.exitCode ? " [FAILED]" : ""}`,
+        figure: sec(m.wallMs),
+        spread: `1 run${cpuNote([m])}; load average ${before} before, ${loadAverage()} after`,
         target: "target < 60 s",
-        over: estimate >= 60_000,
+        over: m.wallMs >= 60_000,
+      });
+    } else if (unitMedian !== undefined && terraformMs !== undefined) {
+      // jest runs rung 4 in one worker while the other runs the unit tests: the sum overstates.
+      const bound = tc.wallMs + unitMedian + terraformMs;
+      rows.push({
+        label: "npm test, upper bound (typecheck + unit + rung 4, not measured)",
+        figure: sec(bound),
+        spread: "jest runs unit and rung 4 side by side; drop --skip-npm-test to measure",
+        target: "target < 60 s",
       });
     }
   } finally {
