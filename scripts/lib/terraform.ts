@@ -787,8 +787,8 @@ export interface CheckOptions {
   readonly keepPlanJson?: boolean;
   /**
    * Start the stack's providers once, after `init`, and attach `validate` and `plan` to them
-   * (see `ProviderServers`) instead of letting each command start its own: 2 provider starts
-   * per stack instead of 5 (default false).
+   * (see `ProviderServers`) instead of letting each command start its own: one provider start
+   * per stack instead of five (default false).
    */
   readonly attachProviders?: boolean;
 }

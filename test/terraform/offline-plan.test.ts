@@ -6,7 +6,7 @@
  *
  * Each stack's validate and plan attach to one provider process started after its init
  * (`attachProviders`: the binary init installed from the mirror, in the stack directory):
- * 2 provider starts per stack instead of 5, a quarter of the rung's CPU. The broken stack
+ * one provider start per stack instead of five, a quarter of the rung's CPU. The broken stack
  * goes the same way, so the attached path is the one shown to fail.
  *
  * Needs `terraform` on PATH and the provider mirror (found at run time, or TF_PLUGIN_MIRROR).
