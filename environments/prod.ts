@@ -20,7 +20,8 @@ export const prod: EnvironmentDelta = {
     // WAF is on by default in prod (schema); the rate-based rule blocks one IP above this.
     waf: { rateLimitPer5Min: 2000 },
   },
-  // GitHub Actions may push images and start releases, only from the protected "prod" environment.
+  // GitHub Actions may start releases of promoted digests (never push images: prod promotes),
+  // only from the protected "prod" environment.
   github: { repository: "example-org/fargate-apps", environment: "prod" },
   services: {
     api: { image: { tag: "prod" }, cpu: 512, memoryMiB: 1024 },

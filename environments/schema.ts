@@ -504,7 +504,7 @@ const baseEnvironmentSchema = z
       })
       .strict()
       .default({}),
-    /** GitHub Actions OIDC deploy role (push images, start releases). @default - none */
+    /** GitHub Actions OIDC deploy role (start releases; push images unless the environment promotes). @default - none */
     github: githubSchema.optional(),
     services: z.array(serviceSchema).default([]),
     database: databaseSchema.optional(),

@@ -35,8 +35,9 @@ export interface GithubDeployRoleProps {
 /**
  * The role a GitHub Actions workflow assumes through OIDC (no stored keys): trusted only by
  * tokens for the STS audience (`aud`) from one repository and one branch or environment
- * (`sub`). It may push images to this environment's repositories and start a release of this
- * environment's services (register a task definition revision, point the service at it),
+ * (`sub`). It may push images to the repositories it is given (none where the environment
+ * promotes) and start a release of this environment's services (register a task definition
+ * revision, point the service at it),
  * nothing else: no Terraform, no infrastructure change, no other environment.
  */
 export class GithubDeployRole extends Construct {

@@ -225,7 +225,8 @@ export class PlatformStack extends TerraformStack {
       region: c.region,
       oidcProviderArn: githubOidcProviderArn(c.accountId),
       subject: githubSubject(c.github),
-      repositoryArns: Object.values(this.imageRepositories(c)).map((r) => r.arn),
+      // A promoting environment (prod) runs only digests its pipeline promoted: GitHub may release them, never push.
+      repositoryArns: c.cicd.releases === "promote" ? [] : Object.values(this.imageRepositories(c)).map((r) => r.arn),
       // Deterministic ARNs (cluster and service names come from naming), not the services' ids:
       // the policy must not change when a service is replaced or refreshed.
       serviceArns: c.services.map((svc) => `arn:aws:ecs:${c.region}:${c.accountId}:service/${this.naming.name("ecsCluster", "cluster")}/${this.naming.name("ecsService", svc.name)}`),

@@ -205,5 +205,14 @@ describe("environments in their accounts", () => {
     expect(trust("prod").condition[1]).toEqual({ test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: ["repo:example-org/fargate-apps:environment:prod"] });
     expect(trust("develop").condition[1]).toEqual({ test: "StringLike", variable: "token.actions.githubusercontent.com:sub", values: ["repo:example-org/fargate-apps:ref:refs/heads/feature/*"] });
     expect(resourcesOf(byId["fargate-test"], "aws_iam_role").some(([, r]) => r.name.endsWith("github-deploy"))).toBe(false);
+    // Build once: develop's role may push to the account registry; prod's may only release what was promoted.
+    const sids = (name: string) => {
+      const stack = byId[`fargate-${name}`];
+      const [, policy] = resourcesOf(stack, "aws_iam_role_policy").find(([, p]) => JSON.stringify(p.role).includes("github"))!;
+      return statementsOf(stack, policy.policy).map((st: any) => st.sid);
+    };
+    expect(sids("develop")).toContain("PushOwnImages");
+    expect(sids("prod")).not.toContain("PushOwnImages");
+    expect(sids("prod")).toContain("ReleaseOwnServices");
   });
 });
