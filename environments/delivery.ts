@@ -111,7 +111,8 @@ export function promotionDestinations(account: Pick<AccountConfig, "id">, enviro
   const out = new Map<string, { accountId: string; region: string }>();
   for (const env of environments) {
     if (env.cicd.releases !== "promote") continue;
-    const from = environments.find((e) => e.name === (env.cicd as { from: string }).from);
+    const source = env.cicd.from;
+    const from = environments.find((e) => e.name === source);
     if (from && from.accountId === account.id && env.accountId !== account.id) out.set(`${env.accountId}/${env.region}`, { accountId: env.accountId, region: env.region });
   }
   return [...out.values()];
@@ -122,7 +123,8 @@ export function promotionSources(account: Pick<AccountConfig, "id">, environment
   const out = new Set<string>();
   for (const env of environments) {
     if (env.cicd.releases !== "promote" || env.accountId !== account.id) continue;
-    const from = environments.find((e) => e.name === (env.cicd as { from: string }).from);
+    const source = env.cicd.from;
+    const from = environments.find((e) => e.name === source);
     if (from && from.accountId !== account.id) out.add(from.accountId);
   }
   return [...out].sort();

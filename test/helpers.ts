@@ -1,6 +1,8 @@
 import { Testing, TerraformStack } from "cdktf";
 import { EnvironmentConfig, EnvironmentInput, environmentSchema } from "../environments/schema";
-import { ENVIRONMENT_INPUTS } from "../environments";
+import { ALL_ACCOUNT_INPUTS, ConfigError, ENVIRONMENT_INPUTS, loadConfig } from "../environments";
+import { AccountInput } from "../environments/accounts";
+import { stateBackendInput } from "../environments/state-backend";
 
 /** A valid environment input to start a test from: a deep copy of develop (in the nonprod account). */
 export function baseInput(): EnvironmentInput {
@@ -12,6 +14,17 @@ export function parseValid(input: EnvironmentInput): EnvironmentConfig {
   const result = environmentSchema.safeParse(input);
   if (!result.success) throw new Error(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"));
   return result.data;
+}
+
+/** Every problem loadConfig reports for these environments and accounts ([] when they load). */
+export function configProblems(envs: readonly unknown[], accounts: readonly AccountInput[] = ALL_ACCOUNT_INPUTS): string[] {
+  try {
+    loadConfig(envs, stateBackendInput, [], accounts);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
 }
 
 /** Synthesized JSON of a stack, parsed. */

@@ -386,20 +386,24 @@ export class ServicePipeline extends Construct {
     }
     new IamRolePolicy(this, "pipeline-role-policy", { name: "deliver", role: this.pipelineRole.id, policy: policyDocument(this, "pipeline-policy-document", pipelineStatements) });
 
-    const codeBuild = (name: string, project: CodebuildProject, variables: Record<string, string>, output?: string): CodepipelineStageAction => ({
-      name,
-      category: "Build",
-      owner: "AWS",
-      provider: "CodeBuild",
-      version: "1",
-      inputArtifacts: [name === ACTION_NAMES.build || name === ACTION_NAMES.resolve ? "source" : "image"],
-      outputArtifacts: output ? [output] : undefined,
-      namespace: name === ACTION_NAMES.build || name === ACTION_NAMES.resolve ? `${name}Variables` : undefined,
-      configuration: {
-        ProjectName: project.name,
-        EnvironmentVariables: JSON.stringify(Object.entries(variables).map(([key, value]) => ({ name: key, value, type: "PLAINTEXT" }))),
-      },
-    });
+    const codeBuild = (name: string, project: CodebuildProject, variables: Record<string, string>, output?: string): CodepipelineStageAction => {
+      // Build and Resolve read the source and hand on the image; every later stage reads that image.
+      const first = name === ACTION_NAMES.build || name === ACTION_NAMES.resolve;
+      return {
+        name,
+        category: "Build",
+        owner: "AWS",
+        provider: "CodeBuild",
+        version: "1",
+        inputArtifacts: [first ? "source" : "image"],
+        outputArtifacts: output ? [output] : undefined,
+        namespace: first ? `${name}Variables` : undefined,
+        configuration: {
+          ProjectName: project.name,
+          EnvironmentVariables: JSON.stringify(Object.entries(variables).map(([key, value]) => ({ name: key, value, type: "PLAINTEXT" }))),
+        },
+      };
+    };
     const source = "#{SourceVariables.CommitId} (#{SourceVariables.BranchName})";
     const stages: CodepipelineStage[] = [
       {
@@ -475,12 +479,12 @@ export class ServicePipeline extends Construct {
 /** A buildspec from shell lines per MODE. JSON is valid YAML; CodeBuild reads it as a buildspec. */
 function modeSpec(modes: Record<string, readonly string[]>, files: readonly string[], exported: readonly string[]): string {
   const branches = Object.entries(modes).map(([mode, lines]) => `if [ "$MODE" = ${mode} ]; then ${lines.join("; ")}; fi`);
-  const known = Object.keys(modes).map((m) => `[ "$MODE" = ${m} ]`).join(" || ");
+  const knownMode = Object.keys(modes).map((m) => `[ "$MODE" = ${m} ]`).join(" || ");
   const spec = {
     version: "0.2",
     env: { shell: "bash", "exported-variables": [...exported] },
     // Exported to the pipeline (#{BuildVariables.IMAGE_URI}); empty where a mode does not set one.
-    phases: { build: { commands: [`set -e; if ! { ${known}; }; then echo "MODE must be one of ${Object.keys(modes).join(", ")}; got '$MODE'" >&2; exit 1; fi; ` + branches.join("; ") + "; " + exported.map((v) => `export ${v}="$${v}"`).join("; ")] } },
+    phases: { build: { commands: [`set -e; if ! { ${knownMode}; }; then echo "MODE must be one of ${Object.keys(modes).join(", ")}; got '$MODE'" >&2; exit 1; fi; ` + branches.join("; ") + "; " + exported.map((v) => `export ${v}="$${v}"`).join("; ")] } },
     artifacts: { files: [...files], "discard-paths": "yes" },
   };
   return JSON.stringify(spec, undefined, 2);
@@ -584,8 +588,10 @@ function validate(scope: Construct, props: CicdProps): void {
       else if (p.targets[0] !== props.naming.environment) problems.push(`pipeline targets must start with this environment (${props.naming.environment}); got ${JSON.stringify(p.targets)}`);
       if (p.kind === "promote" && (!p.promotesFrom || p.targets.length !== 1)) problems.push(`a promotion deploys only its own environment, from a named source; got targets ${JSON.stringify(p.targets)} and source ${JSON.stringify(p.promotesFrom?.environment)}`);
       if (p.kind === "promote" && p.tagsRelease) problems.push(`a promotion never builds, so it cannot tag a release; got tagsRelease true`);
-      if (!known(props.connectionArn) || !CONNECTION_ARN.test(props.connectionArn)) {
-        if (known(props.connectionArn)) problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
+      if (!props.connectionArn) {
+        problems.push(`connectionArn must name the account's Bitbucket connection; got none; set accounts.<account>.sourceConnectionArn (the account stack's output source_connection_arn)`);
+      } else if (known(props.connectionArn) && !CONNECTION_ARN.test(props.connectionArn)) {
+        problems.push(`connectionArn must be a CodeConnections connection ARN; got "${props.connectionArn}"; e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>`);
       }
       const retention = logRetentionProblem(props.logRetentionDays);
       if (retention) problems.push(`logRetentionDays ${retention}`);
@@ -598,12 +604,10 @@ function validate(scope: Construct, props: CicdProps): void {
 }
 
 function validateService(scope: Construct, svc: ServicePipelineProps): void {
-  const pipelineName = svc.naming.name("generic", svc.name);
   for (const role of ["codebuild", "codepipeline", "release"]) svc.naming.name("iamRole", `${svc.name}-${role}`);
   scope.node.addValidation({
     validate: () => {
       const problems: string[] = [];
-      if (pipelineName.length > 100) problems.push(`pipeline name "${pipelineName}" is ${pipelineName.length} characters; CodePipeline allows 100`);
       if (!REPOSITORY.test(svc.repository)) problems.push(`repository must be "workspace/repo"; got ${JSON.stringify(svc.repository)}; e.g. "myorg/${svc.name}"`);
       if (known(svc.imageRepositoryUrl) && !ECR_URL.test(svc.imageRepositoryUrl)) {
         problems.push(`imageRepositoryUrl must be an ECR repository URL without tag; got "${svc.imageRepositoryUrl}"; e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/fargate/${svc.name}`);

@@ -1,12 +1,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALL_ACCOUNT_INPUTS, ConfigError, ENVIRONMENT_INPUTS, loadConfig, LOCAL_INPUT } from "../../environments";
+import { ALL_ACCOUNT_INPUTS, ENVIRONMENT_INPUTS, loadConfig, LOCAL_INPUT } from "../../environments";
 import { ACCOUNT_INPUTS, AccountInput, withAccount } from "../../environments/accounts";
 import { EnvironmentInput } from "../../environments/schema";
 import { stateBackendInput } from "../../environments/state-backend";
 import { buildStacks } from "../../src/app";
 import { runSynth } from "../../src/cli";
+import { configProblems } from "../helpers";
 
 /** The shipped environments resolved against `accounts` (what environments/index.ts does). */
 function inputsWith(accounts: readonly AccountInput[], change: (envs: EnvironmentInput[]) => void = () => undefined): EnvironmentInput[] {
@@ -24,15 +25,7 @@ function accountsWith(name: string, change: (a: AccountInput) => void): AccountI
   });
 }
 
-function problemsOf(envs: readonly unknown[], accounts: readonly AccountInput[] = ALL_ACCOUNT_INPUTS): string[] {
-  try {
-    loadConfig(envs, stateBackendInput, [], accounts);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-}
+const problemsOf = configProblems;
 
 const env = (envs: EnvironmentInput[], name: string) => envs.find((e) => e.name === name)!;
 

@@ -2,11 +2,12 @@
  * The release chain across environments (environments/delivery.ts): build once in test,
  * deploy test then QA, promote QA's digest to prod; every broken link refused with what to do.
  */
-import { ALL_ACCOUNT_INPUTS, ConfigError, ENVIRONMENT_INPUTS, loadConfig } from "../../environments";
+import { ALL_ACCOUNT_INPUTS, ENVIRONMENT_INPUTS, loadConfig } from "../../environments";
 import { AccountInput, withAccount } from "../../environments/accounts";
 import { accountRepositories, deliveryProblems, pipelinePlan, promotionDestinations, promotionSources } from "../../environments/delivery";
 import { EnvironmentInput } from "../../environments/schema";
 import { stateBackendInput } from "../../environments/state-backend";
+import { configProblems } from "../helpers";
 
 type Cicd = EnvironmentInput["cicd"];
 const inputs = (change: (envs: Record<string, EnvironmentInput>) => void = () => undefined, accounts: readonly AccountInput[] = ALL_ACCOUNT_INPUTS) => {
@@ -14,15 +15,7 @@ const inputs = (change: (envs: Record<string, EnvironmentInput>) => void = () =>
   change(Object.fromEntries(envs.map((e) => [e.name, e])));
   return envs;
 };
-function problemsOf(envs: readonly unknown[], accounts: readonly AccountInput[] = ALL_ACCOUNT_INPUTS): string[] {
-  try {
-    loadConfig(envs, stateBackendInput, [], accounts);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-}
+const problemsOf = configProblems;
 
 describe("release flow", () => {
   const config = loadConfig();

@@ -89,6 +89,7 @@ describe("Cicd", () => {
     ["branchPattern is empty", { ...DEVELOP, branchPattern: "" }, {}, /^test\/cicd: branchPattern must name the branches/],
     ["branchPattern is blank", { ...DEVELOP, branchPattern: "  " }, {}, /^test\/cicd: branchPattern must name the branches/],
     ["connectionArn is not a connection ARN", DEVELOP, { connectionArn: "arn:aws:s3:::bucket" }, /^test\/cicd: connectionArn must be a CodeConnections connection ARN; got "arn:aws:s3:::bucket"/],
+    ["no connection is named (the account has none configured)", DEVELOP, { connectionArn: "" }, /^test\/cicd: connectionArn must name the account's Bitbucket connection; got none; set accounts\.<account>\.sourceConnectionArn/],
     ["deployTimeoutMinutes is out of range", DEVELOP, { deployTimeoutMinutes: 0 }, /^test\/cicd: deployTimeoutMinutes must be a whole number of minutes from 5 to 465 \(CodeBuild stops a build after 480\); got 0$/],
     ["the targets do not start with the environment", { ...RELEASE, targets: ["qa", "test"] }, { naming: new Naming("fargate", "test") }, /^test\/cicd: pipeline targets must start with this environment \(test\); got \["qa","test"\]$/],
     ["a promotion names no source", { ...PROMOTE, promotesFrom: undefined }, {}, /^test\/cicd: a promotion deploys only its own environment, from a named source/],
