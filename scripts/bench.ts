@@ -13,7 +13,11 @@
  *                                                                (typecheck + unit + rung 4, which
  *                                                                jest runs side by side)
  *
- *   npm run bench [-- --runs 5] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--strict]
+ *   npm run test:e2e:                                            < 300 s; with --e2e one run, measured
+ *                                                                (10+ minutes); else the figures the
+ *                                                                last run left in .tmp/e2e/report.json
+ *
+ *   npm run bench [-- --runs 5] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--e2e] [--strict]
  *
  * Needs `npm run build` first (the npm script does it). Exit 1 when a measured command fails,
  * or with --strict when a figure is over its budget. The machine is shared: the load average
@@ -23,6 +27,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { E2E_REPORT, E2eReport } from "./e2e/proc";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const JEST = path.join(ROOT, "node_modules", "jest", "bin", "jest.js");
@@ -34,12 +39,13 @@ interface Args {
   unit: boolean;
   npmTest: boolean;
   strict: boolean;
+  e2e: boolean;
 }
 
-const USAGE = "usage: bench [--runs N] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--strict]";
+const USAGE = "usage: bench [--runs N] [--skip-terraform] [--skip-unit] [--skip-npm-test] [--e2e] [--strict]";
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 5, terraform: true, unit: true, npmTest: true, strict: false };
+  const args: Args = { runs: 5, terraform: true, unit: true, npmTest: true, strict: false, e2e: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--runs" || a === "-n") {
@@ -53,6 +59,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--npm-test") args.npmTest = true; // the default now; kept for old command lines
     else if (a === "--skip-npm-test") args.npmTest = false;
     else if (a === "--strict") args.strict = true;
+    else if (a === "--e2e") args.e2e = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -173,6 +180,45 @@ function printRows(rows: readonly Row[]): void {
 function failureText(what: string, m: Measurement): string {
   const lines = m.output.trim().split("\n");
   return `${what} exited ${m.exitCode}; last output:\n    ${lines.slice(-25).join("\n    ")}\n`;
+}
+
+/**
+ * The e2e budget: `npm run test:e2e` measured (--e2e), or else the last run's own report
+ * (its script wall, to which the build and the shim probes add ~25 s), with its age.
+ */
+async function e2eRows(args: Args, time: string | undefined, failures: string[]): Promise<Row[]> {
+  const target = "target < 300 s";
+  if (args.e2e) {
+    const before = loadAverage();
+    const m = await measure("npm", ["run", "test:e2e", "--silent"], { time });
+    if (m.exitCode !== 0) failures.push(failureText("npm run test:e2e", m));
+    const phases = readE2eReport()?.phases ?? [];
+    return [
+      { label: `npm run test:e2e${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: `1 run${cpuNote([m])}; load average ${before} before, ${loadAverage()} after`, target, over: m.wallMs >= 300_000 },
+      ...phases.map((p) => ({ label: `  e2e phase ${p.name}`, figure: sec(p.ms), spread: "", target: "" })),
+    ];
+  }
+  const report = readE2eReport();
+  if (!report) return [{ label: "npm run test:e2e", figure: "-", spread: `no ${E2E_REPORT} yet: run npm run test:e2e, or bench --e2e`, target }];
+  const ageH = (Date.now() - Date.parse(report.finishedAt)) / 3_600_000;
+  return [
+    {
+      label: `test:e2e, last run (scripts/e2e.js)${report.ok ? "" : " [FAILED]"}`,
+      figure: sec(report.wallMs),
+      spread: `${ageH.toFixed(1)} h ago; load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")} at its end; build + shim probes not included`,
+      target,
+      over: report.wallMs >= 300_000,
+    },
+    ...report.phases.map((p) => ({ label: `  e2e phase ${p.name}`, figure: sec(p.ms), spread: "", target: "" })),
+  ];
+}
+
+function readE2eReport(): E2eReport | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, E2E_REPORT), "utf8")) as E2eReport;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<number> {
@@ -333,6 +379,8 @@ async function main(): Promise<number> {
         target: "target < 60 s",
       });
     }
+    // --- e2e -----------------------------------------------------------------------------------
+    rows.push(...(await e2eRows(args, time, failures)));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -132,6 +132,11 @@ export class Timings {
     return lines.join("\n");
   }
 
+  /** The phases as data (for .tmp/e2e/report.json, which `npm run bench` reads). */
+  report(): { phases: { name: string; ms: number; ok: boolean }[]; totalMs: number } {
+    return { phases: this.rows.map((r) => ({ ...r })), totalMs: this.rows.reduce((sum, r) => sum + r.ms, 0) };
+  }
+
   table(): string {
     const width = Math.max(...this.rows.map((r) => r.name.length), 5);
     const total = this.rows.reduce((sum, r) => sum + r.ms, 0);
@@ -144,4 +149,16 @@ export class Timings {
 
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Where an e2e run leaves its figures, from the project root: `npm run bench` reports the e2e budget from it. */
+export const E2E_REPORT = path.join(".tmp", "e2e", "report.json");
+
+export interface E2eReport {
+  readonly finishedAt: string;
+  readonly ok: boolean;
+  /** Wall time of scripts/e2e.js (`npm run test:e2e` adds the build and the shim probes before it). */
+  readonly wallMs: number;
+  readonly phases: { name: string; ms: number; ok: boolean }[];
+  readonly loadAverage: number[];
 }

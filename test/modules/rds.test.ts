@@ -68,6 +68,10 @@ describe("Rds", () => {
     );
   });
 
+  test("leaves the CA to AWS's default: provider 5.x would apply a pinned CA by a second ModifyDBInstance after the create", () => {
+    expect(instanceOf()).not.toHaveProperty("ca_cert_identifier");
+  });
+
   test("forces SSL with a parameter group of the major's family", () => {
     expect(synthText()).toHaveResourceWithProperties(
       { tfResourceType: "aws_db_parameter_group" },
