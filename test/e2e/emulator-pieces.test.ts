@@ -230,3 +230,23 @@ describe("python tools install", () => {
     }
   });
 });
+
+describe("e2e timings report (what npm run bench reads)", () => {
+  test("lists every phase with its time and outcome, a failed one included", async () => {
+    const { Timings } = await import("../../scripts/e2e/proc");
+    const t = new Timings();
+    const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      await t.phase("one", async () => undefined);
+      await expect(t.phase("two", async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    } finally {
+      write.mockRestore();
+    }
+    const report = t.report();
+    expect(report.phases.map((p) => [p.name, p.ok])).toEqual([
+      ["one", true],
+      ["two", false],
+    ]);
+    expect(report.totalMs).toBe(report.phases[0].ms + report.phases[1].ms);
+  });
+});
