@@ -12,7 +12,8 @@
  * - test/e2e/emulator-shims.test.ts has a probe that asserts the raw moto bug still
  *   happens on the pinned moto (requirements-tools.txt); when moto fixes it the probe fails
  *   and the shim is deleted;
- * - it touches only the operations it names (JSON-protocol `X-Amz-Target` values).
+ * - it touches only the operations it names (JSON-protocol `X-Amz-Target` values, Query
+ *   `Action`s, REST `<METHOD> ?<query key>` routes), and passes moto's errors through unchanged.
  *
  * The state a shim serves itself (CodeStar Connections, CodeDeploy) is added to moto's
  * `/moto-api/data.json` under "<service> (emulator shim)", so the e2e's leftover check
@@ -166,7 +167,36 @@ export interface QueryShim {
   readonly actions: Readonly<Record<string, (call: QueryCall) => Promise<QueryReply>>>;
 }
 
-export type Shim = JsonShim | QueryShim;
+/** What a handler of a REST-protocol call sees (S3, path-style: `/<bucket>[/<key>]`). */
+export interface RestCall {
+  readonly method: string;
+  /** The URL path, as sent. */
+  readonly path: string;
+  /** The URL query (`notification` of `?notification=`). */
+  readonly query: URLSearchParams;
+  /** The request body, as sent. */
+  readonly body: Buffer;
+  /** Region from the request's SigV4 credential scope. */
+  readonly region: string;
+  /** Sends the request unchanged to moto; resolves with moto's answer (text). */
+  forward(): Promise<QueryReply>;
+}
+
+/**
+ * A shim of a REST-protocol service, matched by the SigV4 signing name, the method and a
+ * query key: `"GET ?notification"` handles `GET /<bucket>?notification`. Nothing else of the
+ * service (objects, the state backend's calls) reaches a handler.
+ */
+export interface RestShim {
+  readonly id: string;
+  /** SigV4 signing name of the service (`s3`). */
+  readonly signingName: string;
+  readonly bug: string;
+  /** Handlers by `<METHOD> ?<query key>` (no wildcard). */
+  readonly routes: Readonly<Record<string, (call: RestCall) => Promise<QueryReply>>>;
+}
+
+export type Shim = JsonShim | QueryShim | RestShim;
 
 /** An AWS error in the awsJson1.1 format (`__type`), thrown by handlers. */
 export class AwsError extends Error {
@@ -617,9 +647,212 @@ export function rdsModifyDbSubnetGroup(): QueryShim {
   };
 }
 
+/** The ECS service fields moto drops on CreateService and UpdateService, and the provider reads back. */
+export const ECS_SERVICE_DROPPED_FIELDS = ["enableECSManagedTags", "healthCheckGracePeriodSeconds", "availabilityZoneRebalancing", "enableExecuteCommand"] as const;
+
+/**
+ * ECS service fields. moto stores none of {@link ECS_SERVICE_DROPPED_FIELDS}, so
+ * DescribeServices answers managed tags false, grace period 0, no AZ rebalancing and the
+ * provider plans them again after every apply. The shim remembers what CreateService and
+ * UpdateService were given per service ARN and puts it into the answers about that service.
+ * It holds no resource of its own (moto lists the services), so it has no `state()`;
+ * DeleteService forgets the service.
+ */
+export function ecsServiceFields(): JsonShim {
+  const given = new Map<string, Record<string, unknown>>();
+  const remember = (arn: unknown, input: Record<string, unknown>) => {
+    if (typeof arn !== "string") return;
+    const fields = Object.fromEntries(ECS_SERVICE_DROPPED_FIELDS.filter((f) => input[f] !== undefined).map((f) => [f, input[f]]));
+    given.set(arn, { ...given.get(arn), ...fields });
+  };
+  const repair = (service: any) => (service?.serviceArn && given.has(service.serviceArn) ? { ...service, ...given.get(service.serviceArn) } : service);
+  const write: Operation = async (c) => {
+    const r = await c.forward();
+    if (r.status !== 200) return r;
+    remember(r.body?.service?.serviceArn, c.input);
+    return ok({ ...r.body, service: repair(r.body?.service) });
+  };
+  return {
+    id: "ecs-service-fields",
+    targetPrefix: "AmazonEC2ContainerServiceV20141113",
+    bug:
+      "moto/ecs/responses.py EC2ContainerServiceResponse.create_service passes none of enableECSManagedTags, healthCheckGracePeriodSeconds, " +
+      "availabilityZoneRebalancing or enableExecuteCommand to the backend (moto/ecs/models.py Service has no such fields), so DescribeServices " +
+      "answers without them (the provider reads managed tags false, grace period 0, rebalancing unset)",
+    ops: {
+      CreateService: write,
+      UpdateService: write,
+      DescribeServices: async (c) => {
+        const r = await c.forward();
+        return r.status === 200 ? ok({ ...r.body, services: (r.body?.services ?? []).map(repair) }) : r;
+      },
+      DeleteService: async (c) => {
+        const r = await c.forward();
+        if (r.status === 200 && typeof r.body?.service?.serviceArn === "string") given.delete(r.body.service.serviceArn);
+        return r;
+      },
+    },
+  };
+}
+
+/** Text for an XML element (what an XML answer of moto must not carry raw). */
+export function xmlText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** EC2's protocol names (as moto stores them) for the numbers a request may use. */
+const IP_PROTOCOLS: Readonly<Record<string, string>> = { "6": "tcp", "17": "udp", "1": "icmp", all: "-1" };
+const ipProtocol = (p: string | null | undefined) => (p ? (IP_PROTOCOLS[p.toLowerCase()] ?? p.toLowerCase()) : "");
+
+/** The group-referencing permissions of an AuthorizeSecurityGroupIngress/Egress request that carry a description. */
+export function referencedGroupDescriptions(params: URLSearchParams): { key: string; description: string }[] {
+  const out: { key: string; description: string }[] = [];
+  for (const [k, description] of params) {
+    const m = /^IpPermissions\.(\d+)\.Groups\.(\d+)\.Description$/.exec(k);
+    if (!m || !description) continue;
+    const perm = (f: string) => params.get(`IpPermissions.${m[1]}.${f}`);
+    out.push({ key: ruleKey(ipProtocol(perm("IpProtocol")), perm("FromPort") ?? "", perm("ToPort") ?? "", params.get(`IpPermissions.${m[1]}.Groups.${m[2]}.GroupId`) ?? ""), description });
+  }
+  return out;
+}
+const ruleKey = (protocol: string, from: string, to: string, group: string) => `${protocol}|${protocol === "-1" ? "" : `${from}|${to}`}|${group}`;
+
+/**
+ * Adds `<description>` to the rules of an EC2 `securityGroupRuleSet` answer that lack one,
+ * by rule id; `describe` sees the rule's id and its XML (up to the next rule).
+ */
+export function withRuleDescriptions(xml: string, describe: (id: string, rule: string) => string | undefined): string {
+  return xml
+    .split(/(?=<securityGroupRuleId>)/)
+    .map((rule) => {
+      const id = /^<securityGroupRuleId>([^<]+)<\/securityGroupRuleId>/.exec(rule)?.[1];
+      const description = id && !/<description>/.test(rule) ? describe(id, rule) : undefined;
+      return description === undefined ? rule : rule.replace("</securityGroupRuleId>", `</securityGroupRuleId><description>${xmlText(description)}</description>`);
+    })
+    .join("");
+}
+
+/**
+ * Descriptions of security group rules that reference another group. moto keeps a rule's
+ * description only on CIDR rules, so the provider reads description "" for
+ * aws_vpc_security_group_ingress_rule/egress_rule with referenced_security_group_id and
+ * plans it again. The shim takes the description from the AuthorizeSecurityGroupIngress/
+ * Egress request, remembers it by the rule id moto answers, and puts it into that answer
+ * and into DescribeSecurityGroupRules. ModifySecurityGroupRules (the provider's update of a
+ * description) needs nothing: moto stores the description it is given there. Rule ids are
+ * moto's random `sgr-` ids, never reused; the shim holds no resource, so no `state()`.
+ */
+export function ec2ReferencedRuleDescriptions(): QueryShim {
+  const descriptions = new Map<string, string>();
+  const field = (rule: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(rule)?.[1] ?? "";
+  const authorize = async (c: QueryCall): Promise<QueryReply> => {
+    const r = await c.forward();
+    const wanted = referencedGroupDescriptions(c.params);
+    if (r.status !== 200 || !wanted.length) return r;
+    const body = withRuleDescriptions(r.body, (id, rule) => {
+      const group = /<referencedGroupInfo>[\s\S]*?<groupId>([^<]+)<\/groupId>/.exec(rule)?.[1];
+      const found = group && wanted.find((w) => w.key === ruleKey(ipProtocol(field(rule, "ipProtocol")), field(rule, "fromPort"), field(rule, "toPort"), group));
+      if (found) descriptions.set(id, found.description);
+      return found ? found.description : undefined;
+    });
+    return { ...r, body };
+  };
+  return {
+    id: "ec2-referenced-rule-descriptions",
+    signingName: "ec2",
+    bug:
+      "moto/ec2/models/security_groups.py SecurityGroupRule.description reads only ip_range[\"Description\"]; a rule that references " +
+      "another group keeps its description in source_group, so AuthorizeSecurityGroupIngress/Egress and DescribeSecurityGroupRules answer it without <description>",
+    actions: {
+      AuthorizeSecurityGroupIngress: authorize,
+      AuthorizeSecurityGroupEgress: authorize,
+      DescribeSecurityGroupRules: async (c) => {
+        const r = await c.forward();
+        return r.status === 200 ? { ...r, body: withRuleDescriptions(r.body, (id) => descriptions.get(id)) } : r;
+      },
+    },
+  };
+}
+
+/**
+ * The Source of DB parameters. moto's DescribeDBParameters ignores the Source filter and
+ * answers without a Source field; the provider keeps only parameters whose Source is "user"
+ * (or that its config names and AWS reports with a Source), so it reads no parameter and
+ * plans rds.force_ssl again. A moto parameter group holds only the parameters
+ * ModifyDBParameterGroup set (no engine defaults), so every one is Source "user": the
+ * shim, stateless, marks them so and answers a Source other than "user" with none.
+ */
+export function rdsDbParameterSource(): QueryShim {
+  return {
+    id: "rds-db-parameter-source",
+    signingName: "rds",
+    bug:
+      "moto/rds/responses.py RDSResponse.describe_db_parameters ignores the Source parameter and returns the group's parameters " +
+      "(moto/rds/models.py DBParameterGroup.update_parameters stores only what ModifyDBParameterGroup gave) without a Source field",
+    actions: {
+      DescribeDBParameters: async (c) => {
+        const r = await c.forward();
+        if (r.status !== 200) return r;
+        const source = c.params.get("Source");
+        if (source && source !== "user") return { ...r, body: r.body.replace(/<Parameters>[\s\S]*<\/Parameters>/, "<Parameters/>") };
+        return { ...r, body: r.body.replace(/<Parameter>([\s\S]*?)<\/Parameter>/g, (p, inner: string) => (/<Source>/.test(inner) ? p : `<Parameter>${inner}<Source>user</Source></Parameter>`)) };
+      },
+    },
+  };
+}
+
+/**
+ * S3 EventBridge notifications. moto stores EventBridgeConfiguration but
+ * GetBucketNotificationConfiguration never answers it, so the provider reads eventbridge =
+ * false for aws_s3_bucket_notification and plans true again. The shim remembers, per
+ * bucket, whether the last successful PutBucketNotificationConfiguration had it, and adds
+ * `<EventBridgeConfiguration/>` to the answers about that bucket. A flag is not a
+ * resource (the provider's destroy of the notification puts an empty configuration, which
+ * clears it), so no `state()`.
+ */
+export function s3EventBridgeNotification(): RestShim {
+  const eventBridge = new Set<string>();
+  const bucket = (path: string) => decodeURIComponent(path.split("/")[1] ?? "");
+  return {
+    id: "s3-eventbridge-notification",
+    signingName: "s3",
+    bug:
+      "moto/s3/responses.py S3Response.get_bucket_notification answers Topic, Queue and LambdaFunction configurations only; the " +
+      "EventBridgeConfiguration put_bucket_notification_configuration stored (moto/s3/models.py Notification event_bridge) never comes back",
+    routes: {
+      "PUT ?notification": async (c) => {
+        const r = await c.forward();
+        if (r.status === 200) {
+          if (/<EventBridgeConfiguration[\s/>]/.test(c.body.toString("utf8"))) eventBridge.add(bucket(c.path));
+          else eventBridge.delete(bucket(c.path));
+        }
+        return r;
+      },
+      "GET ?notification": async (c) => {
+        const r = await c.forward();
+        if (r.status !== 200 || !eventBridge.has(bucket(c.path)) || /<EventBridgeConfiguration/.test(r.body)) return r;
+        const body = r.body.replace(/<NotificationConfiguration([^>]*?)\s*\/>/, "<NotificationConfiguration$1></NotificationConfiguration>").replace("</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>");
+        return { ...r, body };
+      },
+    },
+  };
+}
+
 /** Every shim, in a fresh state. */
 export function defaultShims(): Shim[] {
-  return [appAutoScalingTags(), codePipelineTimestamps(), codeBuildProjects(), codeStarConnections(), codeDeploy(), cloudWatchJson(), rdsModifyDbSubnetGroup()];
+  return [
+    appAutoScalingTags(),
+    codePipelineTimestamps(),
+    codeBuildProjects(),
+    codeStarConnections(),
+    codeDeploy(),
+    cloudWatchJson(),
+    rdsModifyDbSubnetGroup(),
+    ecsServiceFields(),
+    ec2ReferencedRuleDescriptions(),
+    rdsDbParameterSource(),
+    s3EventBridgeNotification(),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -672,7 +905,8 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
   if (upstream.hostname !== "127.0.0.1") throw new Error(`the emulator shims only front a loopback moto; got ${options.upstream}`);
   const all = options.shims ?? defaultShims();
   const shims = new Map(all.filter((s): s is JsonShim => "targetPrefix" in s).map((s) => [s.targetPrefix, s]));
-  const queryShims = new Map(all.filter((s): s is QueryShim => "signingName" in s).map((s) => [s.signingName, s]));
+  const queryShims = all.filter((s): s is QueryShim => "actions" in s);
+  const restShims = all.filter((s): s is RestShim => "routes" in s);
   const hits: Record<string, number> = {};
   const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: 64 });
   const log = options.log ?? (() => undefined);
@@ -718,13 +952,26 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
 
   /** A Query-protocol call a shim names (form-encoded `Action=` of a shimmed signing name), or undefined. */
   const queryHandler = (req: http.IncomingMessage, body: Buffer) => {
-    const shim = queryShims.get(requestSigningName(req.headers.authorization));
-    if (!shim || req.headers["x-amz-target"] || !String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return undefined;
+    const signingName = requestSigningName(req.headers.authorization);
+    const named = queryShims.filter((s) => s.signingName === signingName);
+    if (!named.length || req.headers["x-amz-target"] || !String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return undefined;
     const params = new URLSearchParams(body.toString("utf8"));
     for (const [k, v] of new URL(req.url ?? "/", "https://127.0.0.1").searchParams) if (!params.has(k)) params.set(k, v);
     const action = params.get("Action") ?? "";
-    const handler = Object.hasOwn(shim.actions, action) ? shim.actions[action] : undefined;
-    return handler && { shim, action, params, handler };
+    const shim = named.find((s) => Object.hasOwn(s.actions, action));
+    return shim && { shim, action, params, handler: shim.actions[action] };
+  };
+
+  /** A REST call a shim names (signing name, method and a query key), or undefined. */
+  const restHandler = (req: http.IncomingMessage) => {
+    const signingName = requestSigningName(req.headers.authorization);
+    const url = new URL(req.url ?? "/", "https://127.0.0.1");
+    for (const shim of restShims) {
+      if (shim.signingName !== signingName) continue;
+      const route = [...url.searchParams.keys()].map((k) => `${req.method} ?${k}`).find((r) => Object.hasOwn(shim.routes, r));
+      if (route) return { shim, route, url, handler: shim.routes[route] };
+    }
+    return undefined;
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
@@ -744,6 +991,25 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
       };
       const r = await handler(call);
       log(`[emulator-shim ${shim.id}] ${action} -> ${r.status}`);
+      return reply(res, r.status, r.headers, Buffer.from(r.body));
+    }
+    const rest = restHandler(req);
+    if (rest) {
+      const { shim, route, url, handler } = rest;
+      hits[shim.id] = (hits[shim.id] ?? 0) + 1;
+      const call: RestCall = {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        region: requestRegion(req.headers.authorization),
+        forward: async () => {
+          const r = await send(req, body, true);
+          return { status: r.status, headers: r.headers, body: r.body.toString("utf8") };
+        },
+      };
+      const r = await handler(call);
+      log(`[emulator-shim ${shim.id}] ${route} -> ${r.status}`);
       return reply(res, r.status, r.headers, Buffer.from(r.body));
     }
     const target = String(req.headers["x-amz-target"] ?? "");

@@ -16,9 +16,31 @@ import * as http from "http";
 import * as https from "https";
 import * as path from "path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { CreateDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
-import { awsJsonCall, CODEBUILD_NO_LOCATION, defaultShims, isoToEpoch, requestRegion, requestSigningName, selfSignedCertificate, ShimProxy, startShimProxy, toJsonWire } from "../../scripts/emulator-shims";
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateDBParameterGroupCommand,
+  CreateDBSubnetGroupCommand,
+  DescribeDBParametersCommand,
+  DescribeDBSubnetGroupsCommand,
+  ListTagsForResourceCommand,
+  ModifyDBParameterGroupCommand,
+  ModifyDBSubnetGroupCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  awsJsonCall,
+  CODEBUILD_NO_LOCATION,
+  defaultShims,
+  isoToEpoch,
+  requestRegion,
+  requestSigningName,
+  selfSignedCertificate,
+  ShimProxy,
+  startShimProxy,
+  toJsonWire,
+  withRuleDescriptions,
+} from "../../scripts/emulator-shims";
 import { emulatorGet, freePort, waitForEmulator } from "../../scripts/emulator";
 import { venvBin } from "../../scripts/python-tools";
 
@@ -378,6 +400,136 @@ describe("emulator shim proxy: Query-protocol and JSON-to-Query shims (no moto)"
   });
 });
 
+describe("emulator shim proxy: the shims that keep a re-plan clean (no moto)", () => {
+  test("ecs-service-fields: what CreateService and UpdateService were given comes back from DescribeServices; moto's errors pass unchanged", async () => {
+    const arn = "arn:aws:ecs:us-east-1:123456789012:service/c/api";
+    // A stub with moto's bug: the service it answers never has the four fields.
+    const service = { serviceArn: arn, serviceName: "api", launchType: "FARGATE", desiredCount: 1 };
+    await withProxy(
+      ({ target, body }) => {
+        if (target.endsWith(".DescribeServices")) {
+          return body.cluster === "gone" ? { status: 400, body: { __type: "ClusterNotFoundException", message: "Cluster not found." } } : { body: { services: [service], failures: [] } };
+        }
+        return { body: { service } };
+      },
+      async (proxy, seen) => {
+        const ecs = (op: string, input: unknown) => call(proxy, "ecs", `AmazonEC2ContainerServiceV20141113.${op}`, input);
+        const given = { enableECSManagedTags: true, healthCheckGracePeriodSeconds: 60, availabilityZoneRebalancing: "DISABLED", enableExecuteCommand: false };
+        const created = await ecs("CreateService", { cluster: "c", serviceName: "api", launchType: "FARGATE", capacityProviderStrategy: [], ...given });
+        expect(created.json.service).toEqual({ ...service, ...given });
+        expect(seen[0].body).toEqual(expect.objectContaining(given)); // moto gets the call as sent
+        expect((await ecs("DescribeServices", { cluster: "c", services: ["api"] })).json.services).toEqual([{ ...service, ...given }]);
+        // An update changes only what it names; the strategy and launch type stay moto's.
+        await ecs("UpdateService", { cluster: "c", service: "api", healthCheckGracePeriodSeconds: 90 });
+        const after = (await ecs("DescribeServices", { cluster: "c", services: ["api"] })).json.services[0];
+        expect(after).toEqual({ ...service, ...given, healthCheckGracePeriodSeconds: 90 });
+        const gone = await ecs("DescribeServices", { cluster: "gone", services: ["api"] });
+        expect([gone.status, gone.json]).toEqual([400, { __type: "ClusterNotFoundException", message: "Cluster not found." }]);
+        await ecs("DeleteService", { cluster: "c", service: "api", force: true });
+        expect((await ecs("DescribeServices", { cluster: "c", services: ["api"] })).json.services).toEqual([service]);
+      },
+    );
+  });
+
+  test("ec2-referenced-rule-descriptions: a referenced-group rule gets the description it was authorized with (escaped), by rule id", async () => {
+    const ns = `xmlns="http://ec2.amazonaws.com/doc/2016-11-15"`;
+    const ruleXml = (id: string, inner: string) => `<item><securityGroupRuleId>${id}</securityGroupRuleId><groupId>sg-ecs</groupId><isEgress>false</isEgress>${inner}<tagSet><item><key>Name</key><value>x</value></item></tagSet></item>`;
+    const referenced = (id: string, port: number) => ruleXml(id, `<ipProtocol>tcp</ipProtocol><fromPort>${port}</fromPort><toPort>${port}</toPort><referencedGroupInfo><groupId>sg-alb</groupId><userId>123456789012</userId></referencedGroupInfo>`);
+    const cidr = ruleXml("sgr-cidr", `<ipProtocol>tcp</ipProtocol><fromPort>443</fromPort><toPort>443</toPort><cidrIpv4>0.0.0.0/0</cidrIpv4><description>from the internet</description>`);
+    await withProxy(
+      ({ raw }) => {
+        const p = form(raw);
+        if (p.Action === "AuthorizeSecurityGroupIngress") {
+          if (p.GroupId === "sg-gone") return xml(`<Response><Errors><Error><Code>InvalidGroup.NotFound</Code><Message>no sg-gone</Message></Error></Errors></Response>`, 400);
+          return xml(`<AuthorizeSecurityGroupIngressResponse ${ns}><return>true</return><securityGroupRuleSet>${referenced("sgr-a", 8000)}${referenced("sgr-b", 9000)}</securityGroupRuleSet></AuthorizeSecurityGroupIngressResponse>`);
+        }
+        return xml(`<DescribeSecurityGroupRulesResponse ${ns}><securityGroupRuleSet>${referenced("sgr-a", 8000)}${cidr}${referenced("sgr-other", 7000)}</securityGroupRuleSet></DescribeSecurityGroupRulesResponse>`);
+      },
+      async (proxy) => {
+        const ec2 = new EC2Client(sdk(proxy.endpoint));
+        try {
+          const created = await ec2.send(
+            new AuthorizeSecurityGroupIngressCommand({
+              GroupId: "sg-ecs",
+              IpPermissions: [
+                { IpProtocol: "tcp", FromPort: 8000, ToPort: 8000, UserIdGroupPairs: [{ GroupId: "sg-alb", Description: "App port 8000 from the ALB & <only>" }] },
+                { IpProtocol: "6", FromPort: 9000, ToPort: 9000, UserIdGroupPairs: [{ GroupId: "sg-alb", Description: "metrics" }] },
+              ],
+            }),
+          );
+          expect(created.SecurityGroupRules?.map((r) => [r.SecurityGroupRuleId, r.Description])).toEqual([["sgr-a", "App port 8000 from the ALB & <only>"], ["sgr-b", "metrics"]]);
+          const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ["sgr-a"] }))).SecurityGroupRules ?? [];
+          expect(rules.map((r) => [r.SecurityGroupRuleId, r.Description, r.Tags?.length])).toEqual([
+            ["sgr-a", "App port 8000 from the ALB & <only>", 1],
+            ["sgr-cidr", "from the internet", 1], // moto's own description stays
+            ["sgr-other", undefined, 1], // a rule the shim never saw authorized
+          ]);
+          await expect(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: "sg-gone", IpPermissions: [{ IpProtocol: "tcp", FromPort: 1, ToPort: 1, UserIdGroupPairs: [{ GroupId: "sg-alb", Description: "d" }] }] }))).rejects.toMatchObject({
+            name: "InvalidGroup.NotFound",
+            message: "no sg-gone",
+          });
+        } finally {
+          ec2.destroy();
+        }
+      },
+    );
+    expect(withRuleDescriptions("<x/>", () => "never")).toBe("<x/>");
+  });
+
+  test("rds-db-parameter-source: the parameters moto holds are Source user; a Source filter other than user answers none; errors pass unchanged", async () => {
+    const answer = (inner: string) =>
+      xml(`<DescribeDBParametersResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBParametersResult><Parameters>${inner}</Parameters></DescribeDBParametersResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBParametersResponse>`);
+    await withProxy(
+      ({ raw }) => {
+        const p = form(raw);
+        if (p.DBParameterGroupName === "gone") return xml(`<ErrorResponse><Error><Type>Sender</Type><Code>DBParameterGroupNotFound</Code><Message>gone not found</Message></Error><RequestId>r</RequestId></ErrorResponse>`, 404);
+        return answer(`<Parameter><ParameterName>rds.force_ssl</ParameterName><ParameterValue>1</ParameterValue><ApplyMethod>immediate</ApplyMethod></Parameter><Parameter><ParameterName>x</ParameterName><ParameterValue>2</ParameterValue><Source>system</Source></Parameter>`);
+      },
+      async (proxy, seen) => {
+        const rds = new RDSClient(sdk(proxy.endpoint));
+        try {
+          const all = (await rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: "pg" }))).Parameters;
+          expect(all?.map((x) => [x.ParameterName, x.ParameterValue, x.Source])).toEqual([["rds.force_ssl", "1", "user"], ["x", "2", "system"]]);
+          expect((await rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: "pg", Source: "user" }))).Parameters?.map((x) => x.Source)).toEqual(["user", "system"]);
+          expect((await rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: "pg", Source: "engine-default" }))).Parameters ?? []).toEqual([]);
+          expect(form(seen[2].raw).Source).toBe("engine-default"); // moto still gets the call
+          await expect(rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: "gone" }))).rejects.toMatchObject({ name: "DBParameterGroupNotFoundFault", message: "gone not found" });
+        } finally {
+          rds.destroy();
+        }
+      },
+    );
+  });
+
+  test("s3-eventbridge-notification: EventBridge put on a bucket comes back from GetBucketNotificationConfiguration; nothing else of S3 is touched", async () => {
+    await withProxy(
+      ({ url, raw }) => {
+        if (url.startsWith("/missing")) return { status: 404, body: "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", headers: { "content-type": "application/xml" } };
+        if (raw.length) return { body: "", headers: { "content-type": "text/html" } }; // a PUT, as moto answers it
+        return { body: `<?xml version="1.0" encoding="utf-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`, headers: { "content-type": "application/xml" } };
+      },
+      async (proxy) => {
+        const s3 = new S3Client({ ...sdk(proxy.endpoint), forcePathStyle: true });
+        try {
+          const get = (Bucket: string) => s3.send(new GetBucketNotificationConfigurationCommand({ Bucket }));
+          expect((await get("logs")).EventBridgeConfiguration).toBeUndefined();
+          await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "logs", NotificationConfiguration: { EventBridgeConfiguration: {} } }));
+          expect((await get("logs")).EventBridgeConfiguration).toEqual({});
+          expect((await get("other")).EventBridgeConfiguration).toBeUndefined();
+          await expect(get("missing")).rejects.toMatchObject({ name: "NoSuchBucket" });
+          await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "logs", NotificationConfiguration: {} }));
+          expect((await get("logs")).EventBridgeConfiguration).toBeUndefined();
+          const hits = proxy.hits["s3-eventbridge-notification"];
+          await s3.send(new PutObjectCommand({ Bucket: "logs", Key: "notification", Body: "x" }));
+          expect(proxy.hits["s3-eventbridge-notification"]).toBe(hits);
+        } finally {
+          s3.destroy();
+        }
+      },
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Probes of the pinned moto: each asserts the bug its shim repairs still exists
 // ---------------------------------------------------------------------------------------
@@ -557,6 +709,81 @@ const PROBES: Record<string, (m: Moto) => Promise<void>> = {
       expect((await shimmed.send(new ListTagsForResourceCommand({ ResourceName: after.DBSubnetGroupArn! }))).TagList).toEqual([{ Key: "Project", Value: "probe" }]);
     } finally {
       for (const c of [ec2, direct, shimmed]) c.destroy();
+    }
+  },
+  "ecs-service-fields": async ({ raw, proxy }) => {
+    const ecs = (endpoint: string, op: string, input: unknown) => awsJsonCall(endpoint, "ecs", `AmazonEC2ContainerServiceV20141113.${op}`, input);
+    expect((await ecs(raw, "CreateCluster", { clusterName: "probe" })).status).toBe(200);
+    const family = { family: "probe", requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu: "256", memory: "512", containerDefinitions: [{ name: "app", image: "nginx", essential: true }] };
+    expect((await ecs(raw, "RegisterTaskDefinition", family)).status).toBe(200);
+    const given = { enableECSManagedTags: true, healthCheckGracePeriodSeconds: 60, availabilityZoneRebalancing: "ENABLED", enableExecuteCommand: true };
+    const service = (name: string) => ({ cluster: "probe", serviceName: name, taskDefinition: "probe", desiredCount: 0, launchType: "FARGATE", ...given });
+    expect((await ecs(raw, "CreateService", service("probe-raw"))).status).toBe(200);
+    const described = (await ecs(raw, "DescribeServices", { cluster: "probe", services: ["probe-raw"] })).json?.services?.[0] ?? {};
+    const kept = Object.fromEntries(Object.keys(given).map((k) => [k, described[k]]));
+    expect({ kept, why: fixed("ecs-service-fields", `DescribeServices returns fields CreateService was given: ${JSON.stringify(kept)}`) }).toEqual({
+      kept: { enableECSManagedTags: undefined, healthCheckGracePeriodSeconds: undefined, availabilityZoneRebalancing: undefined, enableExecuteCommand: undefined },
+      why: expect.any(String),
+    });
+    expect((await ecs(proxy.endpoint, "CreateService", service("probe-shim"))).status).toBe(200);
+    expect((await ecs(proxy.endpoint, "DescribeServices", { cluster: "probe", services: ["probe-shim"] })).json.services[0]).toEqual(expect.objectContaining({ ...given, launchType: "FARGATE" }));
+    for (const name of ["probe-raw", "probe-shim"]) await ecs(proxy.endpoint, "DeleteService", { cluster: "probe", service: name, force: true });
+    await ecs(raw, "DeleteCluster", { cluster: "probe" });
+  },
+
+  "ec2-referenced-rule-descriptions": async ({ raw, proxy }) => {
+    const direct = new EC2Client(sdk(raw));
+    const shimmed = new EC2Client(sdk(proxy.endpoint));
+    try {
+      const vpc = (await direct.send(new CreateVpcCommand({ CidrBlock: "10.78.0.0/16" }))).Vpc!.VpcId!;
+      const group = async (name: string) => (await direct.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpc }))).GroupId!;
+      const [alb, ecs] = [await group("probe-alb"), await group("probe-ecs")];
+      const authorize = async (client: EC2Client, port: number) =>
+        (await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: ecs, IpPermissions: [{ IpProtocol: "tcp", FromPort: port, ToPort: port, UserIdGroupPairs: [{ GroupId: alb, Description: `port ${port} from the ALB` }] }] }))).SecurityGroupRules![0].SecurityGroupRuleId!;
+      const describe = async (client: EC2Client, id: string) => (await client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [id] }))).SecurityGroupRules?.[0];
+      const rawRule = await describe(direct, await authorize(direct, 8000));
+      expect({ referenced: rawRule?.ReferencedGroupInfo?.GroupId, description: rawRule?.Description, why: fixed("ec2-referenced-rule-descriptions", "DescribeSecurityGroupRules returns the description of a referenced-group rule") }).toEqual({
+        referenced: alb,
+        description: undefined,
+        why: expect.any(String),
+      });
+      expect((await describe(shimmed, await authorize(shimmed, 9000)))?.Description).toBe("port 9000 from the ALB");
+    } finally {
+      for (const c of [direct, shimmed]) c.destroy();
+    }
+  },
+
+  "rds-db-parameter-source": async ({ raw, proxy }) => {
+    const direct = new RDSClient(sdk(raw));
+    const shimmed = new RDSClient(sdk(proxy.endpoint));
+    try {
+      await direct.send(new CreateDBParameterGroupCommand({ DBParameterGroupName: "probe-pg", DBParameterGroupFamily: "postgres16", Description: "probe" }));
+      await direct.send(new ModifyDBParameterGroupCommand({ DBParameterGroupName: "probe-pg", Parameters: [{ ParameterName: "rds.force_ssl", ParameterValue: "1", ApplyMethod: "immediate" }] }));
+      const read = (client: RDSClient, Source?: string) => client.send(new DescribeDBParametersCommand({ DBParameterGroupName: "probe-pg", Source })).then((r) => (r.Parameters ?? []).map((p) => [p.ParameterName, p.Source]));
+      const bug = { user: await read(direct, "user"), system: await read(direct, "system") };
+      expect({ bug, why: fixed("rds-db-parameter-source", `DescribeDBParameters answers a Source or filters by it: ${JSON.stringify(bug)}`) }).toEqual({
+        bug: { user: [["rds.force_ssl", undefined]], system: [["rds.force_ssl", undefined]] },
+        why: expect.any(String),
+      });
+      expect({ all: await read(shimmed), user: await read(shimmed, "user"), system: await read(shimmed, "system") }).toEqual({ all: [["rds.force_ssl", "user"]], user: [["rds.force_ssl", "user"]], system: [] });
+    } finally {
+      for (const c of [direct, shimmed]) c.destroy();
+    }
+  },
+
+  "s3-eventbridge-notification": async ({ raw, proxy }) => {
+    const direct = new S3Client({ ...sdk(raw), forcePathStyle: true });
+    const shimmed = new S3Client({ ...sdk(proxy.endpoint), forcePathStyle: true });
+    try {
+      for (const [client, Bucket] of [[direct, "probe-eventbridge-raw"], [shimmed, "probe-eventbridge-shim"]] as const) {
+        await client.send(new CreateBucketCommand({ Bucket }));
+        await client.send(new PutBucketNotificationConfigurationCommand({ Bucket, NotificationConfiguration: { EventBridgeConfiguration: {} } }));
+      }
+      const got = await direct.send(new GetBucketNotificationConfigurationCommand({ Bucket: "probe-eventbridge-raw" }));
+      expect({ eventBridge: got.EventBridgeConfiguration, why: fixed("s3-eventbridge-notification", "GetBucketNotificationConfiguration returns EventBridgeConfiguration") }).toEqual({ eventBridge: undefined, why: expect.any(String) });
+      expect((await shimmed.send(new GetBucketNotificationConfigurationCommand({ Bucket: "probe-eventbridge-shim" }))).EventBridgeConfiguration).toEqual({});
+    } finally {
+      for (const c of [direct, shimmed]) c.destroy();
     }
   },
 };
