@@ -66,7 +66,9 @@ export function selfSignedCertificate(now = new Date()): { key: string; cert: st
   const ecdsaSha256 = seq(oid("1.2.840.10045.4.3.2"));
   const name = seq(der(0x31, seq(oid("2.5.4.3"), der(0x0c, Buffer.from("127.0.0.1")))));
   const serial = randomBytes(8);
-  serial[0] &= 0x7f; // a positive INTEGER
+  // A positive INTEGER with no leading zero byte (DER forbids that padding: OpenSSL refused
+  // such a certificate, "illegal padding", whenever the first byte came out 0x00).
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const san = seq(oid("2.5.29.17"), der(0x04, seq(der(0x87, Buffer.from([127, 0, 0, 1])))));
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))),
