@@ -28,6 +28,15 @@ export interface EmulatorDiff {
 // rds-db-parameter-source, s3-eventbridge-notification), each with a probe that fails once moto fixes it.
 export const EMULATOR_DIFFS: readonly EmulatorDiff[] = [];
 
+/** What makes an entry unacceptable: no cause or no real-AWS proof worth the name, or "any attribute" of a type. */
+export function emulatorDiffProblems(list: readonly EmulatorDiff[]): string[] {
+  return list.flatMap((d) => [
+    ...(d.cause.length < 60 ? [`${d.type}: the cause must say what the emulator does (60+ characters)`] : []),
+    ...(d.realAwsProof.length < 60 ? [`${d.type}: the real-AWS proof must name a reference or an observed plan (60+ characters)`] : []),
+    ...(d.attributes.length === 0 ? [`${d.type}: list the attributes; an entry never tolerates any attribute of a type`] : []),
+  ]);
+}
+
 /** The parts of a `terraform show -json` resource change this module reads. */
 export interface PlannedChange {
   readonly address: string;

@@ -138,8 +138,8 @@ export function spotChecks(env: EnvironmentConfig, state: readonly StateResource
         const wantController = svc.deployment.strategy === "rolling" ? "ECS" : "CODE_DEPLOY";
         if (controller !== wantController) problems.push(`${found.serviceName} deployment controller ${controller}, config says ${wantController}`);
         if (found.desiredCount !== want) problems.push(`${found.serviceName} desiredCount ${found.desiredCount}, config says ${want}`);
-        // Not checked here: the capacity provider strategy (FARGATE/FARGATE_SPOT). moto drops it
-        // and reports launchType EC2 (listed in scripts/e2e/emulator-diffs.ts).
+        // Not checked here: the capacity provider strategy (FARGATE/FARGATE_SPOT). moto drops it,
+        // so the emulator's services run with launch type FARGATE (environments/local.ts).
         seen.push(`${found.serviceName}=${found.desiredCount} (${controller})`);
       }
     }

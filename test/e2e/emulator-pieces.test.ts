@@ -10,7 +10,7 @@ import { App, TerraformStack, Testing } from "cdktf";
 import { AwsProvider, awsProviderEndpointsToTerraform } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { lockTableProblems, LockTableError } from "../../scripts/e2e/lock-table";
-import { classifyDiffs, EMULATOR_DIFFS, EmulatorDiff } from "../../scripts/e2e/emulator-diffs";
+import { classifyDiffs, EMULATOR_DIFFS, EmulatorDiff, emulatorDiffProblems } from "../../scripts/e2e/emulator-diffs";
 import { requestTarget, startEgressGuard } from "../../scripts/e2e/egress-guard";
 import { freePort } from "../../scripts/emulator";
 import { staleReason, toolsHash, VENV_DIR } from "../../scripts/python-tools";
@@ -47,11 +47,13 @@ describe("emulator diff list", () => {
   const change = (type: string, actions: string[], before: object, after: object) => ({ address: `${type}.x`, type, mode: "managed", change: { actions, before, after, after_unknown: {} } });
 
   test("every emulator-caused diff names its cause and why real AWS would not diff", () => {
-    for (const d of EMULATOR_DIFFS) {
-      expect(d.cause.length).toBeGreaterThan(60);
-      expect(d.realAwsProof.length).toBeGreaterThan(60);
-      expect(d.attributes.length).toBeGreaterThan(0); // never "any attribute" of a type
-    }
+    expect(emulatorDiffProblems(EMULATOR_DIFFS)).toEqual([]);
+    const vague: EmulatorDiff = { type: "aws_lb", attributes: [], actions: ["update"], cause: "moto", realAwsProof: "trust me" };
+    expect(emulatorDiffProblems([vague])).toEqual([
+      "aws_lb: the cause must say what the emulator does (60+ characters)",
+      "aws_lb: the real-AWS proof must name a reference or an observed plan (60+ characters)",
+      "aws_lb: list the attributes; an entry never tolerates any attribute of a type",
+    ]);
   });
 
   test("no-op and read changes are not diffs; anything else is unexplained unless listed", () => {
