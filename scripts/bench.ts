@@ -192,10 +192,9 @@ async function e2eRows(args: Args, time: string | undefined, failures: string[])
     const before = loadAverage();
     const m = await measure("npm", ["run", "test:e2e", "--silent"], { time });
     if (m.exitCode !== 0) failures.push(failureText("npm run test:e2e", m));
-    const phases = readE2eReport()?.phases ?? [];
     return [
       { label: `npm run test:e2e${m.exitCode ? " [FAILED]" : ""}`, figure: sec(m.wallMs), spread: `1 run${cpuNote([m])}; load average ${before} before, ${loadAverage()} after`, target, over: m.wallMs >= 300_000 },
-      ...phases.map((p) => ({ label: `  e2e phase ${p.name}`, figure: sec(p.ms), spread: "", target: "" })),
+      ...phaseRows(readE2eReport()),
     ];
   }
   const report = readE2eReport();
@@ -209,8 +208,12 @@ async function e2eRows(args: Args, time: string | undefined, failures: string[])
       target,
       over: report.wallMs >= 300_000,
     },
-    ...report.phases.map((p) => ({ label: `  e2e phase ${p.name}`, figure: sec(p.ms), spread: "", target: "" })),
+    ...phaseRows(report),
   ];
+}
+
+function phaseRows(report: E2eReport | undefined): Row[] {
+  return (report?.phases ?? []).map((p) => ({ label: `  e2e phase ${p.name}`, figure: sec(p.ms), spread: "", target: "" }));
 }
 
 function readE2eReport(): E2eReport | undefined {

@@ -115,7 +115,7 @@ let logCount = 0;
  * After a stack's `init`, its aws provider is started once (ProviderServers, plugin debug
  * mode) and every later command of that stack attaches to it through TF_REATTACH_PROVIDERS:
  * a terraform command otherwise starts the provider two or three times, ~1 CPU-s and ~1.5 s
- * each, and a run makes ~60 of them (measured on the local stack: cold plan 12.8 s, attached
+ * each, and a run makes ~70 of them (measured on the local stack: cold plan 12.8 s, attached
  * 11.0 s; show 2.5 -> 1.4 s). A stack's commands run one at a time (the lock test's holder
  * starts its own provider), so ConfigureProvider calls never overlap in one process.
  */

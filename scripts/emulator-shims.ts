@@ -976,6 +976,16 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
     return undefined;
   };
 
+  /** The request, unchanged, to moto; its answer as text (Query and REST shims read XML). */
+  const forwardText = (req: http.IncomingMessage, body: Buffer, decoded: boolean) => async (): Promise<QueryReply> => {
+    const r = await send(req, body, decoded);
+    return { status: r.status, headers: r.headers, body: r.body.toString("utf8") };
+  };
+  const replyText = (res: http.ServerResponse, shimId: string, name: string, r: QueryReply) => {
+    log(`[emulator-shim ${shimId}] ${name} -> ${r.status}`);
+    reply(res, r.status, r.headers, Buffer.from(r.body));
+  };
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
     const query = queryHandler(req, body);
     if (query) {
@@ -986,14 +996,9 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
         params,
         region: requestRegion(req.headers.authorization),
         upstream: sdkConfig(req),
-        forward: async () => {
-          const r = await send(req, body, false);
-          return { status: r.status, headers: r.headers, body: r.body.toString("utf8") };
-        },
+        forward: forwardText(req, body, false),
       };
-      const r = await handler(call);
-      log(`[emulator-shim ${shim.id}] ${action} -> ${r.status}`);
-      return reply(res, r.status, r.headers, Buffer.from(r.body));
+      return replyText(res, shim.id, action, await handler(call));
     }
     const rest = restHandler(req);
     if (rest) {
@@ -1005,14 +1010,9 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
         query: url.searchParams,
         body,
         region: requestRegion(req.headers.authorization),
-        forward: async () => {
-          const r = await send(req, body, true);
-          return { status: r.status, headers: r.headers, body: r.body.toString("utf8") };
-        },
+        forward: forwardText(req, body, true),
       };
-      const r = await handler(call);
-      log(`[emulator-shim ${shim.id}] ${route} -> ${r.status}`);
-      return reply(res, r.status, r.headers, Buffer.from(r.body));
+      return replyText(res, shim.id, route, await handler(call));
     }
     const target = String(req.headers["x-amz-target"] ?? "");
     const dot = target.indexOf(".");
